@@ -1,0 +1,49 @@
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', '.vscode-test/**', 'demo/**', '*.vsix', 'coverage/**'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: { allowDefaultProject: ['*.mjs', 'scripts/*.mjs'] }, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/no-explicit-any': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    // The core is editor-independent: it must never reach for the VS Code API
+    // (test/unit/core/architecture.test.ts checks the same thing).
+    files: ['src/core/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [{ name: 'vscode', message: 'src/core is pure: use a port and implement it in src/vscode.' }],
+        patterns: [{ group: ['**/vscode/**', '../vscode/*'], message: 'src/core must not depend on src/vscode.' }],
+      }],
+    },
+  },
+  {
+    // Only the transport adapter may speak raw WebSocket.
+    files: ['src/core/**/*.ts'],
+    ignores: ['src/core/transport/wsTransport.ts'],
+    rules: {
+      'no-restricted-imports': ['error', {
+        paths: [
+          { name: 'vscode', message: 'src/core is pure: use a port and implement it in src/vscode.' },
+          { name: 'ws', message: 'Only src/core/transport/wsTransport.ts imports ws.' },
+        ],
+        patterns: [{ group: ['**/vscode/**', '../vscode/*'], message: 'src/core must not depend on src/vscode.' }],
+      }],
+    },
+  },
+  {
+    files: ['**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly', URL: 'readonly' } },
+  },
+);

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+
+export const OPENAI_RESPONSES_WS = 'wss://api.openai.com/v1/responses';
+export const CHATGPT_CODEX_WS = 'wss://chatgpt.com/backend-api/codex/responses';
+/** The endpoint value that starts the bundled reference server inside the extension. */
+export const LOCAL_ENDPOINT = 'local';
+
+/**
+ * Every `sparkEdit.*` setting with its default. package.json's
+ * contributes.configuration mirrors this; a unit test keeps them in step.
+ */
+export const SettingsSchema = z.object({
+  endpoint: z.string().min(1).default(OPENAI_RESPONSES_WS),
+  model: z.string().min(1).default('gpt-5.3-codex-spark'),
+  headers: z.record(z.string(), z.string()).default({}),
+  flushIntervalMs: z.number().int().min(0).max(1000).default(16),
+  applyMode: z.enum(['stream', 'preview']).default('stream'),
+  onType: z.enum(['cancel', 'redirect']).default('cancel'),
+  redirectPauseMs: z.number().int().min(100).max(10_000).default(700),
+  contextTokens: z.number().int().min(2_000).max(128_000).default(32_000),
+  regionLines: z.number().int().min(1).max(2_000).default(40),
+  stallTimeoutMs: z.number().int().min(1_000).max(600_000).default(8_000),
+  allowInsecure: z.boolean().default(false),
+  localTokensPerSecond: z.number().int().min(1).max(100_000).default(1_000),
+});
+
+export type Settings = z.infer<typeof SettingsSchema>;
+export const SETTING_KEYS = Object.keys(SettingsSchema.shape) as (keyof Settings)[];
+
+export type SettingsProblem = { readonly key: string; readonly message: string };
+
+/**
+ * Parses raw settings; a bad value falls back to its default and is reported,
+ * so one typo never disables the extension.
+ */
+export function parseSettings(raw: Readonly<Record<string, unknown>>): { settings: Settings; problems: SettingsProblem[] } {
+  const problems: SettingsProblem[] = [];
+  const clean: Record<string, unknown> = {};
+  for (const key of SETTING_KEYS) {
+    const value = raw[key];
+    if (value === undefined) continue;
+    const one = SettingsSchema.shape[key].safeParse(value);
+    if (one.success) clean[key] = one.data;
+    else problems.push({ key, message: one.error.issues[0]?.message ?? 'invalid value' });
+  }
+  return { settings: SettingsSchema.parse(clean), problems };
+}
+
+export type EndpointCheck = { readonly ok: true; readonly url: string; readonly local: boolean } | { readonly ok: false; readonly message: string };
+
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
+
+/** Refuses plaintext to anything but loopback unless the user opted in. */
+export function checkEndpoint(endpoint: string, allowInsecure: boolean): EndpointCheck {
+  if (endpoint === LOCAL_ENDPOINT) return { ok: true, url: endpoint, local: true };
+  let url: URL;
+  try {
+    url = new URL(endpoint);
+  } catch {
+    return { ok: false, message: `sparkEdit.endpoint is not a URL: "${endpoint}"` };
+  }
+  if (url.protocol !== 'wss:' && url.protocol !== 'ws:') {
+    return { ok: false, message: `sparkEdit.endpoint must be a ws:// or wss:// URL (got ${url.protocol})` };
+  }
+  if (url.username || url.password) return { ok: false, message: 'sparkEdit.endpoint must not carry credentials; use "Spark Edit: Set API Key"' };
+  const loopback = LOOPBACK.test(url.hostname);
+  if (url.protocol === 'ws:' && !loopback && !allowInsecure) {
+    return { ok: false, message: `refusing plaintext ws:// to ${url.hostname}: your code and API key would travel unencrypted. Use wss://, or set sparkEdit.allowInsecure.` };
+  }
+  return { ok: true, url: url.toString(), local: loopback };
+}

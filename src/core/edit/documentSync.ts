@@ -1,0 +1,313 @@
+import type { Clock } from '../clock';
+import { EditBatch } from './editBatch';
+import { placeChange, rebaseRegionOverChanges, type ChangePlacement, type DocumentChange, type Region } from './regionTracker';
+import { lengthDelta, type TextEdit } from './textEdit';
+
+export type ApplyOutcome = 'applied' | 'stale' | 'closed';
+
+/** What the sync needs from a real document (VS Code's lives in src/vscode). */
+export interface DocumentPort {
+  /**
+   * Applies disjoint edits (document offsets, sorted) only if the document is
+   * still at `expectedVersion`; never blindly. Undo stops bracket a run.
+   */
+  apply(edits: readonly TextEdit[], expectedVersion: number, undoStops: { before: boolean; after: boolean }): Promise<ApplyOutcome>;
+}
+
+/** What a run hears about its document. */
+export interface RunDocumentListener {
+  /** Someone other than Spark Edit changed the document (typing, paste, undo, another extension). */
+  onUserEdit(placement: ChangePlacement): void;
+  onDocumentClosed(): void;
+}
+
+interface RunEntry {
+  region: Region;
+  readonly listener: RunDocumentListener;
+  batch: EditBatch;
+  madeEdits: boolean;
+  finishing: { resolve: () => void } | undefined;
+  accepting: boolean;
+  /** Bumped by every discard, so edits from before it can never come back. */
+  generation: number;
+}
+
+interface InFlight {
+  readonly version: number;
+  readonly edits: readonly TextEdit[];
+  /** Per run: its region-relative edits in this batch (disjoint, base coordinates). */
+  readonly perRun: ReadonlyMap<string, readonly TextEdit[]>;
+  readonly generations: ReadonlyMap<string, number>;
+  /** Each run's region start when the batch was made. */
+  readonly regionStarts: ReadonlyMap<string, number>;
+  readonly closesUndoGroup: boolean;
+  /** The host said it applied the batch. */
+  replied: boolean;
+  /** The document's change event for the batch arrived. */
+  echoed: boolean;
+}
+
+/**
+ * All model edits into one document go through here: each run's edits are
+ * coalesced per frame, with at most one edit in flight for the whole document,
+ * each checked against the version it was computed for. Document changes come
+ * back through `onDocumentChange`, where our own edits are told from the
+ * user's by version and content (never by a flag), and every run's region is
+ * rebased over whatever the user did.
+ */
+export class DocumentSync {
+  private readonly runs = new Map<string, RunEntry>();
+  private inFlight: InFlight | undefined;
+  private timer: unknown;
+  private lastFlushAt = -Infinity;
+  private closed = false;
+  /** Apply calls issued (a figure the benchmarks report). */
+  appliedBatches = 0;
+
+  constructor(
+    private readonly port: DocumentPort,
+    private readonly clock: Clock,
+    private readonly intervalMs: number,
+    private version: number,
+  ) {}
+
+  get documentVersion(): number {
+    return this.version;
+  }
+
+  get isIdle(): boolean {
+    return this.inFlight === undefined && [...this.runs.values()].every((r) => r.batch.isEmpty);
+  }
+
+  /** Registers a run's region; refuses one that overlaps a region still being edited. */
+  attach(runId: string, region: Region, listener: RunDocumentListener): void {
+    for (const [id, other] of this.runs) {
+      if (other.accepting && region.start < other.region.end && other.region.start < region.end) {
+        throw new Error(`region overlaps run ${id}, which is still editing it`);
+      }
+    }
+    this.runs.set(runId, { region, listener, batch: new EditBatch(), madeEdits: false, finishing: undefined, accepting: true, generation: 0 });
+  }
+
+  detach(runId: string): void {
+    this.discard(runId);
+    this.runs.delete(runId);
+  }
+
+  region(runId: string): Region | undefined {
+    return this.runs.get(runId)?.region;
+  }
+
+  /** Queues a run's sequential region edits for the next frame. */
+  enqueue(runId: string, edits: readonly TextEdit[]): void {
+    const run = this.runs.get(runId);
+    if (!run || !run.accepting || this.closed) return;
+    for (const e of edits) run.batch.add(e);
+    this.schedule(false);
+  }
+
+  /** Drops a run's pending edits, at once and for good: nothing more of it lands. */
+  discard(runId: string): void {
+    const run = this.runs.get(runId);
+    if (!run) return;
+    run.accepting = false;
+    run.generation++;
+    run.batch = new EditBatch();
+    run.finishing?.resolve();
+    run.finishing = undefined;
+  }
+
+  /** Lets a discarded or finished run write again (a redirect starts a new stream). */
+  resume(runId: string): void {
+    const run = this.runs.get(runId);
+    if (run && !this.closed) run.accepting = true;
+  }
+
+  /** Flushes the run's last edits now (closing its undo group); resolves once nothing of it is pending. */
+  finish(runId: string): Promise<void> {
+    const run = this.runs.get(runId);
+    if (!run || !run.accepting || this.closed) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      run.finishing = { resolve };
+      this.schedule(true);
+    });
+  }
+
+  /** Feeds every change event of the document here, in order. */
+  onDocumentChange(version: number, changes: readonly DocumentChange[]): void {
+    const flight = this.inFlight;
+    if (flight && !flight.echoed && version === flight.version + 1 && sameChanges(changes, flight.edits)) {
+      this.version = version;
+      flight.echoed = true;
+      this.rebaseForOwnEdits(flight);
+      if (flight.replied) this.complete(flight);
+      return;
+    }
+    this.version = version;
+    for (const run of this.runs.values()) {
+      const placement = worstPlacement(run.region, changes);
+      run.region = rebaseRegionOverChanges(run.region, changes);
+      run.listener.onUserEdit(placement);
+    }
+  }
+
+  onDocumentClosed(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    for (const run of [...this.runs.values()]) {
+      const wasActive = run.accepting;
+      run.accepting = false;
+      run.finishing?.resolve();
+      run.finishing = undefined;
+      if (wasActive) run.listener.onDocumentClosed();
+    }
+  }
+
+  private rebaseForOwnEdits(flight: InFlight): void {
+    for (const [id, run] of this.runs) {
+      let shift = 0;
+      let grow = 0;
+      for (const [owner, edits] of flight.perRun) {
+        const delta = edits.reduce((sum, e) => sum + lengthDelta(e), 0);
+        if (owner === id) grow += delta;
+        // Regions never overlap, so another run's edits lie wholly before or after this one.
+        else if ((flight.regionStarts.get(owner) ?? Infinity) < run.region.start) shift += delta;
+      }
+      run.region = { start: run.region.start + shift, end: run.region.end + shift + grow };
+    }
+  }
+
+  private schedule(now: boolean): void {
+    if (this.inFlight || this.closed) return;
+    if (now && this.timer !== undefined) {
+      this.clock.clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.timer !== undefined) return;
+    const wait = now ? 0 : Math.max(0, this.lastFlushAt + this.intervalMs - this.clock.now());
+    this.timer = this.clock.setTimeout(() => {
+      this.timer = undefined;
+      void this.flush();
+    }, wait);
+  }
+
+  private async flush(): Promise<void> {
+    if (this.inFlight || this.closed) return;
+    const perRun = new Map<string, readonly TextEdit[]>();
+    const generations = new Map<string, number>();
+    const regionStarts = new Map<string, number>();
+    const documentEdits: TextEdit[] = [];
+    let before = false;
+    let after = false;
+    for (const [id, run] of this.runs) {
+      if (!run.accepting) continue;
+      if (run.finishing) after = true;
+      if (run.batch.isEmpty) continue;
+      const edits = run.batch.take();
+      perRun.set(id, edits);
+      generations.set(id, run.generation);
+      regionStarts.set(id, run.region.start);
+      if (!run.madeEdits) before = true;
+      for (const e of edits) documentEdits.push({ start: run.region.start + e.start, end: run.region.start + e.end, text: e.text });
+    }
+    if (documentEdits.length === 0 && !after) return;
+    documentEdits.sort((a, b) => a.start - b.start);
+    const flight: InFlight = {
+      version: this.version,
+      edits: documentEdits,
+      perRun,
+      generations,
+      regionStarts,
+      closesUndoGroup: after,
+      replied: false,
+      // An empty batch only closes the undo group: no change event will echo it.
+      echoed: documentEdits.length === 0,
+    };
+    this.inFlight = flight;
+    this.lastFlushAt = this.clock.now();
+    this.appliedBatches++;
+    let outcome: ApplyOutcome;
+    try {
+      outcome = await this.port.apply(documentEdits, flight.version, { before, after });
+    } catch {
+      outcome = 'closed';
+    }
+    if (outcome === 'closed') {
+      this.inFlight = undefined;
+      this.onDocumentClosed();
+      return;
+    }
+    if (outcome === 'stale') {
+      // The user got there first. Put the edits back (region-relative, so still
+      // valid); the user's change event decides whether the runs go on.
+      this.inFlight = undefined;
+      for (const [id, edits] of perRun) {
+        const run = this.runs.get(id);
+        if (run?.accepting && run.generation === generations.get(id)) run.batch = prependBatch(edits, run.batch);
+      }
+      this.scheduleIfPending();
+      return;
+    }
+    flight.replied = true;
+    if (flight.echoed) this.complete(flight);
+  }
+
+  private complete(flight: InFlight): void {
+    this.inFlight = undefined;
+    for (const id of flight.perRun.keys()) {
+      const run = this.runs.get(id);
+      if (run) run.madeEdits = true;
+    }
+    if (flight.closesUndoGroup) {
+      for (const run of this.runs.values()) {
+        if (run.accepting && run.finishing && run.batch.isEmpty) {
+          run.finishing.resolve();
+          run.finishing = undefined;
+          run.accepting = false;
+        }
+      }
+    }
+    this.scheduleIfPending();
+  }
+
+  private scheduleIfPending(): void {
+    let pending = false;
+    let urgent = false;
+    for (const run of this.runs.values()) {
+      if (!run.accepting) continue;
+      if (run.finishing) urgent = pending = true;
+      else if (!run.batch.isEmpty) pending = true;
+    }
+    if (pending) this.schedule(urgent);
+  }
+}
+
+function prependBatch(first: readonly TextEdit[], rest: EditBatch): EditBatch {
+  const merged = new EditBatch();
+  for (let i = first.length - 1; i >= 0; i--) merged.add(first[i]!);
+  const later = rest.take();
+  for (let i = later.length - 1; i >= 0; i--) merged.add(later[i]!);
+  return merged;
+}
+
+function sameChanges(changes: readonly DocumentChange[], edits: readonly TextEdit[]): boolean {
+  if (changes.length !== edits.length) return false;
+  const sorted = [...changes].sort((a, b) => a.offset - b.offset);
+  return sorted.every((c, i) => {
+    const e = edits[i]!;
+    return c.offset === e.start && c.length === e.end - e.start && c.text === e.text;
+  });
+}
+
+const severity: Record<ChangePlacement, number> = { after: 0, before: 1, inside: 2, overlapping: 3 };
+
+function worstPlacement(region: Region, changes: readonly DocumentChange[]): ChangePlacement {
+  let worst: ChangePlacement = 'after';
+  for (const c of changes) {
+    const p = placeChange(region, c);
+    if (severity[p] > severity[worst]) worst = p;
+  }
+  return worst;
+}

@@ -1,0 +1,91 @@
+import type { TextEdit } from './textEdit';
+
+/**
+ * Composes a run of sequential edits into disjoint edits against the buffer as
+ * it was when the batch began, which is what one `editor.edit` call takes.
+ * Needs no copy of the text: a new edit only ever replaces base text (which
+ * it deletes) or text an earlier edit inserted (which the batch holds).
+ * Streaming edits cluster at the end, so the backward scan is O(1) typically.
+ */
+export class EditBatch {
+  /** Sorted, disjoint, in base coordinates. */
+  private edits: TextEdit[] = [];
+  /** Sum of length deltas of all edits: current length - base length. */
+  private totalShift = 0;
+
+  get isEmpty(): boolean {
+    return this.edits.length === 0;
+  }
+
+  get size(): number {
+    return this.edits.length;
+  }
+
+  add(edit: TextEdit): void {
+    if (edit.start === edit.end && edit.text === '') return;
+    const list = this.edits;
+    // Walk back from the end while element k may touch [edit.start, edit.end].
+    let shiftAfter = this.totalShift; // shift of everything before index `hi`
+    let hi = list.length; // elements >= hi lie entirely after the edit
+    while (hi > 0) {
+      const e = list[hi - 1]!;
+      const delta = e.text.length - (e.end - e.start);
+      const currentStart = e.start + shiftAfter - delta;
+      if (currentStart <= edit.end) break;
+      shiftAfter -= delta;
+      hi--;
+    }
+    let lo = hi; // elements in [lo, hi) touch the edit
+    let shiftBefore = shiftAfter;
+    while (lo > 0) {
+      const e = list[lo - 1]!;
+      const delta = e.text.length - (e.end - e.start);
+      const currentStart = e.start + shiftBefore - delta;
+      if (currentStart + e.text.length < edit.start) break;
+      shiftBefore -= delta;
+      lo--;
+    }
+    if (lo === hi) {
+      list.splice(lo, 0, { start: edit.start - shiftBefore, end: edit.end - shiftBefore, text: edit.text });
+      this.totalShift += edit.text.length - (edit.end - edit.start);
+      return;
+    }
+    const first = list[lo]!;
+    const last = list[hi - 1]!;
+    const firstCurrentStart = first.start + shiftBefore;
+    const lastDelta = last.text.length - (last.end - last.start);
+    const lastCurrentStart = last.start + shiftAfter - lastDelta;
+    const lastCurrentEnd = lastCurrentStart + last.text.length;
+
+    const start = Math.min(first.start, edit.start - shiftBefore);
+    const end = Math.max(last.end, edit.end - shiftAfter);
+    const prefix = edit.start > firstCurrentStart ? first.text.slice(0, edit.start - firstCurrentStart) : '';
+    const suffix = edit.end < lastCurrentEnd ? last.text.slice(edit.end - lastCurrentStart) : '';
+    const merged: TextEdit = { start, end, text: prefix + edit.text + suffix };
+
+    let removedShift = 0;
+    for (let i = lo; i < hi; i++) removedShift += list[i]!.text.length - (list[i]!.end - list[i]!.start);
+    list.splice(lo, hi - lo, merged);
+    this.totalShift += merged.text.length - (merged.end - merged.start) - removedShift;
+  }
+
+  /** The composed edits (sorted, disjoint, base coordinates); empties the batch. */
+  take(): TextEdit[] {
+    const out = this.edits;
+    this.edits = [];
+    this.totalShift = 0;
+    return out;
+  }
+}
+
+/** Applies disjoint base-coordinate edits (as one editor.edit call would). */
+export function applyDisjointEdits(text: string, edits: readonly TextEdit[]): string {
+  let out = '';
+  let at = 0;
+  for (const e of edits) {
+    if (e.start < at || e.end < e.start || e.end > text.length) throw new RangeError('edits overlap or leave the text');
+    out += text.slice(at, e.start) + e.text;
+    at = e.end;
+  }
+  return out + text.slice(at);
+}

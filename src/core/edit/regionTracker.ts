@@ -1,0 +1,54 @@
+/** A change as the document reports it: `[offset, offset + length)` replaced by `text`. */
+export interface DocumentChange {
+  readonly offset: number;
+  readonly length: number;
+  readonly text: string;
+}
+
+/** Where a change fell relative to a region. */
+export type ChangePlacement = 'before' | 'after' | 'inside' | 'overlapping';
+
+export interface Region {
+  readonly start: number;
+  readonly end: number;
+}
+
+export function placeChange(region: Region, change: DocumentChange): ChangePlacement {
+  const changeEnd = change.offset + change.length;
+  const nonEmpty = region.end > region.start;
+  // Text inserted exactly at a boundary of a non-empty region lies outside it.
+  if (changeEnd < region.start || (changeEnd === region.start && (change.length > 0 || nonEmpty))) return 'before';
+  if (change.offset > region.end || (change.offset === region.end && (change.length > 0 || nonEmpty))) return 'after';
+  if (change.offset >= region.start && changeEnd <= region.end) return 'inside';
+  return 'overlapping';
+}
+
+/**
+ * Rebases a region over one document change. Text typed at the region's edge
+ * or over its boundary becomes part of the region, so the region always
+ * covers everything the run or the user wrote into it.
+ */
+export function rebaseRegion(region: Region, change: DocumentChange): Region {
+  const delta = change.text.length - change.length;
+  const changeEnd = change.offset + change.length;
+  switch (placeChange(region, change)) {
+    case 'before':
+      return { start: region.start + delta, end: region.end + delta };
+    case 'after':
+      return region;
+    case 'inside':
+      return { start: region.start, end: region.end + delta };
+    case 'overlapping': {
+      const start = Math.min(region.start, change.offset);
+      const end = Math.max(region.end, changeEnd) + delta;
+      return { start, end };
+    }
+  }
+}
+
+/** Rebases a region over the changes of one document event (VS Code reports them against the pre-event text, non-overlapping). */
+export function rebaseRegionOverChanges(region: Region, changes: readonly DocumentChange[]): Region {
+  // Apply from the last change to the first, so earlier offsets stay valid.
+  const sorted = [...changes].sort((a, b) => b.offset - a.offset);
+  return sorted.reduce(rebaseRegion, region);
+}

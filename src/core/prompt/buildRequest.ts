@@ -1,0 +1,147 @@
+import type { InputMessage, ResponseCreate } from '../protocol/clientEvents';
+import { estimateTokens } from './tokens';
+
+/** Tags that frame the region; the reference server's built-in engine reads them too. */
+export const REGION_OPEN = '<rewrite>';
+export const REGION_CLOSE = '</rewrite>';
+export const INSTRUCTION_LABEL = 'Instruction:';
+export const PREVIOUS_INSTRUCTION_LABEL = 'Earlier instruction:';
+
+export const SYSTEM_INSTRUCTIONS = [
+  'You are Spark Edit, a code-editing model inside an editor.',
+  `Rewrite only the text between ${REGION_OPEN} and ${REGION_CLOSE} as the instruction asks.`,
+  'Answer with the rewritten region alone: no markdown fences, no explanations, no surrounding code.',
+  'Keep indentation, line endings and style consistent with the file.',
+  'When a redirect says the user edited the region, keep their edits exactly.',
+].join('\n');
+
+export interface EditContext {
+  readonly fileName: string;
+  readonly languageId: string;
+  /** Document text before and after the region. */
+  readonly before: string;
+  readonly region: string;
+  readonly after: string;
+}
+
+export interface RequestOptions {
+  readonly model: string;
+  /** Total budget for the prompt, in estimated tokens. */
+  readonly contextTokens: number;
+  /** Tokens kept free for the answer. */
+  readonly reserveForOutput?: number;
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+export interface BuiltPrompt {
+  readonly request: ResponseCreate;
+  /** Estimated tokens of the prompt, and how many characters of far context were dropped to fit. */
+  readonly estimatedTokens: number;
+  readonly trimmedChars: number;
+}
+
+/**
+ * Keeps the context nearest the region: whole lines, far ends dropped first,
+ * `before` from its start and `after` from its end.
+ */
+export function fitContext(before: string, after: string, budgetChars: number): { before: string; after: string; trimmed: number } {
+  if (before.length + after.length <= budgetChars) return { before, after, trimmed: 0 };
+  const budget = Math.max(0, budgetChars);
+  // Share the budget, giving unused share of one side to the other.
+  let keepAfter = Math.min(after.length, Math.floor(budget / 3));
+  let keepBefore = Math.min(before.length, budget - keepAfter);
+  keepAfter = Math.min(after.length, budget - keepBefore);
+  let b = before.slice(before.length - keepBefore);
+  let a = after.slice(0, keepAfter);
+  // Whole lines only: a cut line confuses more than it informs.
+  if (keepBefore < before.length) {
+    const nl = b.indexOf('\n');
+    b = nl >= 0 ? b.slice(nl + 1) : '';
+  }
+  if (keepAfter < after.length) {
+    const nl = a.lastIndexOf('\n');
+    a = nl >= 0 ? a.slice(0, nl + 1) : '';
+  }
+  keepBefore = b.length;
+  return { before: b, after: a, trimmed: before.length - keepBefore + (after.length - a.length) };
+}
+
+function regionBlock(region: string): string {
+  return `${REGION_OPEN}\n${region}${REGION_CLOSE}`;
+}
+
+function userText(context: EditContext, fitted: { before: string; after: string }, instructionLines: string): string {
+  return [
+    `File: ${context.fileName} (${context.languageId})`,
+    '```',
+    `${fitted.before}${regionBlock(context.region)}${fitted.after}`,
+    '```',
+    instructionLines,
+  ].join('\n');
+}
+
+function instructionLines(instruction: string, history: readonly string[]): string {
+  const lines = history.map((h) => `${PREVIOUS_INSTRUCTION_LABEL} ${h}`);
+  if (history.length > 0) {
+    lines.push('The earlier edit was interrupted. The region now holds its partial output and any edits the user made; keep the user\'s edits.');
+  }
+  lines.push(`${INSTRUCTION_LABEL} ${instruction}`);
+  return lines.join('\n');
+}
+
+const message = (text: string): InputMessage => ({ type: 'message', role: 'user', content: [{ type: 'input_text', text }] });
+
+/** A full-context request: the first of a run, or a redirect whose previous response is gone. */
+export function buildEditRequest(context: EditContext, instruction: string, history: readonly string[], options: RequestOptions): BuiltPrompt {
+  const lines = instructionLines(instruction, history);
+  const reserve = options.reserveForOutput ?? estimateTokens(context.region) * 2 + 256;
+  const fixedTokens = estimateTokens(SYSTEM_INSTRUCTIONS) + estimateTokens(context.region) + estimateTokens(lines) + 64;
+  const budgetChars = Math.max(0, (options.contextTokens - reserve - fixedTokens) * 4);
+  const fitted = fitContext(context.before, context.after, budgetChars);
+  const text = userText(context, fitted, lines);
+  const request: ResponseCreate = {
+    type: 'response.create',
+    model: options.model,
+    instructions: SYSTEM_INSTRUCTIONS,
+    input: [message(text)],
+    store: false,
+    ...(options.metadata ? { metadata: { ...options.metadata } } : {}),
+  };
+  return { request, estimatedTokens: estimateTokens(SYSTEM_INSTRUCTIONS) + estimateTokens(text), trimmedChars: fitted.trimmed };
+}
+
+/**
+ * A redirect that continues the previous response on the same connection: the
+ * model already holds the file, so only the current region and the
+ * instructions travel.
+ */
+export function buildContinuationRequest(region: string, instruction: string, history: readonly string[], previousResponseId: string, options: RequestOptions): BuiltPrompt {
+  const text = [`The region now reads:`, regionBlock(region), instructionLines(instruction, history)].join('\n');
+  const request: ResponseCreate = {
+    type: 'response.create',
+    model: options.model,
+    instructions: SYSTEM_INSTRUCTIONS,
+    input: [message(text)],
+    previous_response_id: previousResponseId,
+    store: false,
+    ...(options.metadata ? { metadata: { ...options.metadata } } : {}),
+  };
+  return { request, estimatedTokens: estimateTokens(SYSTEM_INSTRUCTIONS) + estimateTokens(text), trimmedChars: 0 };
+}
+
+/** Reads the region and the latest instruction back out of a request (the reference server uses this). */
+export function parseEditRequest(request: ResponseCreate): { region: string | undefined; instruction: string | undefined; history: string[] } {
+  const last = request.input[request.input.length - 1];
+  const text = !last ? '' : typeof last.content === 'string' ? last.content : last.content.map((p) => p.text).join('\n');
+  const open = text.indexOf(`${REGION_OPEN}\n`);
+  const close = text.lastIndexOf(REGION_CLOSE);
+  const region = open >= 0 && close >= open ? text.slice(open + REGION_OPEN.length + 1, close) : undefined;
+  const tailText = close >= 0 ? text.slice(close) : text;
+  let instruction: string | undefined;
+  const history: string[] = [];
+  for (const line of tailText.split('\n')) {
+    if (line.startsWith(INSTRUCTION_LABEL)) instruction = line.slice(INSTRUCTION_LABEL.length).trim();
+    else if (line.startsWith(PREVIOUS_INSTRUCTION_LABEL)) history.push(line.slice(PREVIOUS_INSTRUCTION_LABEL.length).trim());
+  }
+  return { region, instruction, history };
+}

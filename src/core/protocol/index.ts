@@ -1,0 +1,3 @@
+export * from './clientEvents';
+export * from './serverEvents';
+export * from './codec';

@@ -1,0 +1,98 @@
+import WebSocket from 'ws';
+import type { Socket, SocketFactory } from './socket';
+
+export interface WsOptions {
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly handshakeTimeoutMs: number;
+  readonly maxPayloadBytes: number;
+  /** A ping each interval; a socket without a pong by the next one is terminated. */
+  readonly heartbeatMs: number;
+  readonly now?: () => number;
+}
+
+/** The only place that speaks `ws`: everything else sees a `Socket`. */
+export function createWsSocketFactory(options: WsOptions): SocketFactory {
+  const now = options.now ?? (() => performance.now());
+  return {
+    connect: () =>
+      new Promise<Socket>((resolve, reject) => {
+        const ws = new WebSocket(options.url, {
+          headers: { ...options.headers },
+          handshakeTimeout: options.handshakeTimeoutMs,
+          maxPayload: options.maxPayloadBytes,
+          perMessageDeflate: false,
+        });
+        let settled = false;
+        let alive = true;
+        let heartbeat: ReturnType<typeof setInterval> | undefined;
+        const socket: Socket = {
+          openedAt: 0,
+          send: (text) => ws.send(text),
+          close: (code = 1000, reason = '') => {
+            if (heartbeat) clearInterval(heartbeat);
+            socket.onMessage = () => undefined;
+            // terminate(): cancel must not wait for a closing handshake.
+            if (ws.readyState === WebSocket.OPEN && code !== 1000) ws.close(code, reason);
+            ws.terminate();
+          },
+          onMessage: () => undefined,
+          onClose: () => undefined,
+        };
+        ws.on('open', () => {
+          settled = true;
+          (socket as { openedAt: number }).openedAt = now();
+          heartbeat = setInterval(() => {
+            if (!alive) {
+              ws.terminate();
+              return;
+            }
+            alive = false;
+            ws.ping();
+          }, options.heartbeatMs);
+          heartbeat.unref?.();
+          resolve(socket);
+        });
+        ws.on('pong', () => {
+          alive = true;
+        });
+        ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
+          alive = true;
+          if (isBinary) socket.onMessage(data instanceof Buffer ? data : Buffer.concat(data as Buffer[]));
+          else socket.onMessage(data.toString());
+        });
+        ws.on('unexpected-response', (_req, res) => {
+          settled = true;
+          const status = res.statusCode ?? 0;
+          const hint = status === 401 || status === 403 ? ' (check the API key)' : '';
+          reject(new Error(`server refused the WebSocket upgrade with HTTP ${status}${hint}`));
+          ws.terminate();
+        });
+        ws.on('error', (error: Error) => {
+          if (!settled) {
+            settled = true;
+            reject(new Error(`could not connect to ${redactUrl(options.url)}: ${error.message}`));
+          }
+        });
+        ws.on('close', (code: number, reason: Buffer) => {
+          if (heartbeat) clearInterval(heartbeat);
+          if (!settled) {
+            settled = true;
+            reject(new Error(`connection to ${redactUrl(options.url)} closed during the handshake (${code})`));
+            return;
+          }
+          socket.onClose(code, reason.toString());
+        });
+      }),
+  };
+}
+
+/** URLs may carry credentials in userinfo or query; never echo them. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}${u.pathname}`;
+  } catch {
+    return '(invalid URL)';
+  }
+}
