@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { DocumentSync, type RunDocumentListener } from '../../../src/core/edit/documentSync';
+import type { ChangePlacement } from '../../../src/core/edit/regionTracker';
+import { FakeClock, settle } from '../support/fakeClock';
+import { MemoryDocument } from '../support/memoryDocument';
+
+class Listener implements RunDocumentListener {
+  readonly edits: ChangePlacement[] = [];
+  closed = false;
+  onUserEdit(p: ChangePlacement): void {
+    this.edits.push(p);
+  }
+  onDocumentClosed(): void {
+    this.closed = true;
+  }
+}
+
+function setup(text: string, interval = 16) {
+  const doc = new MemoryDocument(text);
+  const clock = new FakeClock();
+  const sync = new DocumentSync(doc, clock, interval, doc.version);
+  doc.onChange((v, c) => sync.onDocumentChange(v, c));
+  return { doc, clock, sync };
+}
+
+describe('DocumentSync', () => {
+  it('coalesces a frame of edits into one apply, with at most one in flight', async () => {
+    const { doc, clock, sync } = setup('0123456789');
+    const l = new Listener();
+    sync.attach('r', { start: 2, end: 5 }, l);
+    for (let i = 0; i < 50; i++) sync.enqueue('r', [{ start: i, end: i, text: 'x' }]);
+    await clock.advance(0);
+    expect(doc.applyCalls).toBe(1);
+    for (let i = 0; i < 10; i++) sync.enqueue('r', [{ start: 50 + i, end: 50 + i, text: 'y' }]);
+    await clock.advance(100);
+    expect(doc.applyCalls).toBe(1); // still in flight: nothing else is sent
+    doc.deliver();
+    await clock.advance(16);
+    expect(doc.applyCalls).toBe(2);
+    doc.deliver();
+    await settle();
+    expect(doc.text).toBe('01' + 'x'.repeat(50) + 'y'.repeat(10) + '23456789');
+    expect(sync.region('r')).toEqual({ start: 2, end: 65 });
+    expect(l.edits).toEqual([]); // own edits are never mistaken for the user's
+  });
+
+  it('never applies a batch to a version the user moved: stale batches are redone on the new version', async () => {
+    const { doc, clock, sync } = setup('aaaa\nbbbb\n');
+    const l = new Listener();
+    sync.attach('r', { start: 5, end: 10 }, l);
+    sync.enqueue('r', [{ start: 0, end: 4, text: 'BBBB' }]);
+    await clock.advance(0);
+    doc.userEdit(0, 0, 'typed '); // lands before our edit
+    doc.deliver(); // our edit: refused, stale
+    await clock.advance(16);
+    expect(l.edits).toEqual(['before']);
+    doc.deliver();
+    await settle();
+    expect(doc.text).toBe('typed aaaa\nBBBB\n');
+  });
+
+  it('discard drops pending edits at once and for good', async () => {
+    const { doc, clock, sync } = setup('abc');
+    sync.attach('r', { start: 0, end: 3 }, new Listener());
+    sync.enqueue('r', [{ start: 0, end: 0, text: 'X' }]);
+    sync.discard('r');
+    sync.enqueue('r', [{ start: 0, end: 0, text: 'Y' }]);
+    await clock.advance(50);
+    doc.deliverAll();
+    expect(doc.text).toBe('abc');
+    expect(doc.applyCalls).toBe(0);
+  });
+
+  it('finish closes the undo group so one undo reverts the run', async () => {
+    const { doc, clock, sync } = setup('hello\n');
+    sync.attach('r', { start: 0, end: 6 }, new Listener());
+    for (const ch of 'HELLO') {
+      sync.enqueue('r', [{ start: 0, end: 0, text: ch }]);
+      await clock.advance(16);
+      doc.deliverAll();
+    }
+    const done = sync.finish('r');
+    await clock.advance(0);
+    doc.deliverAll();
+    await done;
+    expect(doc.text).toBe('OLLEHhello\n');
+    doc.undo();
+    expect(doc.text).toBe('hello\n');
+  });
+
+  it('keeps two runs in one document apart and shifts the later region', async () => {
+    const { doc, clock, sync } = setup('one\ntwo\n');
+    sync.attach('a', { start: 0, end: 4 }, new Listener());
+    sync.attach('b', { start: 4, end: 8 }, new Listener());
+    expect(() => sync.attach('c', { start: 2, end: 6 }, new Listener())).toThrow(/overlaps/);
+    sync.enqueue('a', [{ start: 0, end: 3, text: 'ONE!!' }]);
+    sync.enqueue('b', [{ start: 0, end: 3, text: 'TWO' }]);
+    await clock.advance(0);
+    doc.deliverAll();
+    await settle();
+    expect(doc.text).toBe('ONE!!\nTWO\n');
+    expect(sync.region('a')).toEqual({ start: 0, end: 6 });
+    expect(sync.region('b')).toEqual({ start: 6, end: 10 });
+  });
+
+  it('tells runs when the document closes and sends nothing after', async () => {
+    const { doc, clock, sync } = setup('abc');
+    const l = new Listener();
+    sync.attach('r', { start: 0, end: 3 }, l);
+    sync.enqueue('r', [{ start: 0, end: 0, text: 'X' }]);
+    doc.close();
+    await clock.advance(0);
+    doc.deliverAll();
+    await settle();
+    expect(l.closed).toBe(true);
+    expect(doc.text).toBe('abc');
+  });
+});

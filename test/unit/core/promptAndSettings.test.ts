@@ -1,0 +1,68 @@
+import { describe, expect, it } from 'vitest';
+import { checkEndpoint, parseSettings, SettingsSchema } from '../../../src/core/config/settings';
+import { buildContinuationRequest, buildEditRequest, fitContext, parseEditRequest } from '../../../src/core/prompt/buildRequest';
+import { estimateTokens } from '../../../src/core/prompt/tokens';
+
+const context = { fileName: 'a.ts', languageId: 'typescript', before: 'import x;\n', region: 'let a = 1;\n', after: 'export {};\n' };
+
+describe('request building', () => {
+  it('frames the region and instruction so both can be read back', () => {
+    const { request } = buildEditRequest(context, 'rename a to b', [], { model: 'm', contextTokens: 32_000 });
+    expect(request.store).toBe(false);
+    expect(request.previous_response_id).toBeUndefined();
+    expect(parseEditRequest(request)).toEqual({ region: 'let a = 1;\n', instruction: 'rename a to b', history: [] });
+  });
+
+  it('a redirect carries the earlier instructions and the current region', () => {
+    const { request } = buildEditRequest(context, 'use c', ['rename a to b'], { model: 'm', contextTokens: 32_000 });
+    expect(parseEditRequest(request)).toEqual({ region: 'let a = 1;\n', instruction: 'use c', history: ['rename a to b'] });
+    const cont = buildContinuationRequest('let b = 1;\n', 'use c', ['rename a to b'], 'resp_9', { model: 'm', contextTokens: 32_000 });
+    expect(cont.request.previous_response_id).toBe('resp_9');
+    expect(parseEditRequest(cont.request).region).toBe('let b = 1;\n');
+  });
+
+  it('fits a huge file into the budget, trimming far context first, whole lines only', () => {
+    const before = Array.from({ length: 50_000 }, (_, i) => `line ${i}\n`).join('');
+    const after = Array.from({ length: 50_000 }, (_, i) => `tail ${i}\n`).join('');
+    const built = buildEditRequest({ ...context, before, after }, 'x', [], { model: 'm', contextTokens: 8_000 });
+    expect(built.estimatedTokens).toBeLessThanOrEqual(8_000);
+    expect(built.trimmedChars).toBeGreaterThan(0);
+    const text = JSON.stringify(built.request);
+    expect(text).toContain('line 49999'); // nearest line before the region kept
+    expect(text).not.toContain('line 0\\n');
+    expect(text).toContain('tail 0\\n'); // nearest line after the region kept
+    expect(text).not.toContain('tail 49999');
+    const fitted = fitContext('aa\nbb\ncc\n', 'dd\nee\n', 6);
+    expect(fitted.before.startsWith('bb') || fitted.before.startsWith('cc') || fitted.before === '').toBe(true);
+    expect(estimateTokens('abcd')).toBe(1);
+  });
+});
+
+describe('settings', () => {
+  it('defaults every setting', () => {
+    const { settings, problems } = parseSettings({});
+    expect(problems).toEqual([]);
+    expect(settings).toEqual(SettingsSchema.parse({}));
+    expect(settings.model).toBe('gpt-5.3-codex-spark');
+    expect(settings.flushIntervalMs).toBe(16);
+  });
+
+  it('falls back per key on a bad value and reports it', () => {
+    const { settings, problems } = parseSettings({ flushIntervalMs: -5, onType: 'redirect', model: '' });
+    expect(settings.flushIntervalMs).toBe(16);
+    expect(settings.onType).toBe('redirect');
+    expect(problems.map((p) => p.key).sort()).toEqual(['flushIntervalMs', 'model']);
+  });
+
+  it('refuses plaintext to non-loopback hosts unless allowed, and credentials in URLs', () => {
+    expect(checkEndpoint('ws://127.0.0.1:8080/v1/responses', false).ok).toBe(true);
+    expect(checkEndpoint('ws://localhost:1/x', false).ok).toBe(true);
+    const refused = checkEndpoint('ws://example.com/v1/responses', false);
+    expect(refused.ok === false && refused.message).toMatch(/allowInsecure/);
+    expect(checkEndpoint('ws://example.com/v1/responses', true).ok).toBe(true);
+    expect(checkEndpoint('wss://api.openai.com/v1/responses', false).ok).toBe(true);
+    expect(checkEndpoint('https://api.openai.com', false).ok).toBe(false);
+    expect(checkEndpoint('wss://u:p@host/x', false).ok).toBe(false);
+    expect(checkEndpoint('local', false)).toEqual({ ok: true, url: 'local', local: true });
+  });
+});

@@ -1,0 +1,135 @@
+import { describe, expect, it } from 'vitest';
+import { DocumentSync } from '../../../src/core/edit/documentSync';
+import { parseEditRequest } from '../../../src/core/prompt/buildRequest';
+import { RunController, type RunSnapshot, type RunView } from '../../../src/core/session/runController';
+import { FakeClock, settle } from '../support/fakeClock';
+import { ScriptedSender } from '../support/fakeSender';
+import { MemoryDocument } from '../support/memoryDocument';
+
+
+function start(text: string, region: { start: number; end: number }, onType: 'cancel' | 'redirect' = 'cancel', eol: '\n' | '\r\n' = '\n') {
+  const doc = new MemoryDocument(text, eol, true);
+  const clock = new FakeClock();
+  const sync = new DocumentSync(doc, clock, 16, doc.version);
+  doc.onChange((v, c) => sync.onDocumentChange(v, c));
+  const sender = new ScriptedSender();
+  const endedRuns: RunSnapshot[] = [];
+  const reports: string[] = [];
+  const view: RunView = {
+    update: () => undefined,
+    report: (_l, m) => reports.push(m),
+    clear: () => undefined,
+    ended: (s) => endedRuns.push(s),
+  };
+  const run = new RunController(
+    { id: 'r1', instruction: 'uppercase', region, model: 'm', contextTokens: 32_000, onType, redirectPauseMs: 300, applyMode: 'stream' },
+    doc,
+    sync,
+    sender,
+    view,
+    clock,
+  );
+  return { doc, clock, sync, sender, run, endedRuns, reports };
+}
+
+describe('RunController with an in-memory document', () => {
+  it('streams a rewrite into the region, then review; accept ends the run; one undo reverts it', async () => {
+    const { doc, clock, sender, run, endedRuns } = start('head\nalpha\nbeta\ntail\n', { start: 5, end: 16 });
+    expect(parseEditRequest(sender.requests[0]!)).toMatchObject({ region: 'alpha\nbeta\n', instruction: 'uppercase' });
+    for (const chunk of ['AL', 'PHA\nBE', 'TA\n']) {
+      sender.delta(chunk);
+      await clock.advance(16);
+    }
+    sender.complete();
+    await clock.advance(50);
+    expect(doc.text).toBe('head\nALPHA\nBETA\ntail\n');
+    expect(run.snapshot.state.phase).toBe('review');
+    run.dispatch({ type: 'accept' });
+    expect(endedRuns).toHaveLength(1);
+    doc.undo();
+    expect(doc.text).toBe('head\nalpha\nbeta\ntail\n');
+  });
+
+  it('a user keystroke mid-stream: no model edit lands after it; user text and partial output kept', async () => {
+    const { doc, clock, sender, run } = start('x\nalpha\nbeta\n', { start: 2, end: 13 });
+    sender.delta('ALPHA\n');
+    await clock.advance(16);
+    const landed = doc.text;
+    sender.delta('BE');
+    doc.userEdit(0, 0, '// typed\n');
+    const versionAfterUser = doc.version;
+    sender.delta('TA\n');
+    sender.complete();
+    await clock.advance(200);
+    expect(doc.modelEditVersions.every((v) => v < versionAfterUser)).toBe(true);
+    expect(doc.text).toBe('// typed\n' + landed);
+    expect(sender.cancelled).toEqual([0]);
+    expect(run.snapshot.state.endReason).toBe('interrupted');
+  });
+
+  it('reject restores the original exactly, keeping user edits outside the region', async () => {
+    const { doc, clock, sender, run } = start('a\nold line\nz\n', { start: 2, end: 11 });
+    sender.delta('new line\nmore\n');
+    sender.complete();
+    await clock.advance(50);
+    expect(doc.text).toBe('a\nnew line\nmore\nz\n');
+    doc.userEdit(doc.text.length, 0, 'user\n');
+    run.dispatch({ type: 'reject' });
+    await clock.advance(50);
+    expect(doc.text).toBe('a\nold line\nz\nuser\n');
+  });
+
+  it('redirect restarts from the current buffer with both instructions', async () => {
+    const { doc, clock, sender, run } = start('one\ntwo\n', { start: 0, end: 8 });
+    sender.delta('ONE\n');
+    await clock.advance(16);
+    run.dispatch({ type: 'redirect', instruction: 'reverse' });
+    expect(sender.cancelled).toEqual([0]);
+    const second = parseEditRequest(sender.requests[1]!);
+    expect(second).toEqual({ region: 'ONE\none\ntwo\n', instruction: 'reverse', history: ['uppercase'] });
+    sender.delta('owt\neno\n');
+    sender.complete();
+    await clock.advance(50);
+    expect(doc.text).toBe('owt\neno\n');
+  });
+
+  it('onType=redirect: typing in the region redirects after the pause, with the user edit in the region', async () => {
+    const { doc, clock, sender } = start('one\ntwo\n', { start: 0, end: 8 }, 'redirect');
+    sender.delta('ONE\n');
+    await clock.advance(16);
+    doc.userEdit(doc.text.indexOf('two'), 0, 'my ');
+    await clock.advance(100);
+    expect(sender.requests).toHaveLength(1);
+    await clock.advance(300);
+    expect(sender.requests).toHaveLength(2);
+    expect(parseEditRequest(sender.requests[1]!).region).toContain('my two');
+  });
+
+  it('a dropped connection keeps the partial text, marks it partial, and the document stays consistent', async () => {
+    const { doc, clock, sender, run, reports } = start('keep\nold\n', { start: 5, end: 9 });
+    sender.delta('NEW\nhalf');
+    sender.fail({ kind: 'dropped', code: 1006, message: 'the connection dropped mid-response' });
+    await clock.advance(50);
+    expect(doc.text.startsWith('keep\nNEW\n')).toBe(true);
+    expect(run.snapshot.state.phase).toBe('review');
+    expect(reports.join()).toMatch(/partial/);
+  });
+
+  it('closing the document mid-stream stops the run with a clear message', async () => {
+    const { doc, clock, sender, run, reports } = start('abc\n', { start: 0, end: 4 });
+    sender.delta('X');
+    doc.close();
+    await clock.advance(50);
+    await settle();
+    expect(run.snapshot.state.phase).toBe('error');
+    expect(reports.join()).toMatch(/closed/);
+  });
+
+  it('normalizes the model\'s LF output to a CRLF document', async () => {
+    const { doc, clock, sender } = start('a\r\nb\r\n', { start: 0, end: 6 }, 'cancel', '\r\n');
+    sender.delta('A\nB\n');
+    sender.complete();
+    await clock.advance(50);
+    expect(doc.text).toBe('A\r\nB\r\n');
+  });
+});
