@@ -1,0 +1,128 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { timingSafeEqual } from 'node:crypto';
+import { WebSocketServer } from 'ws';
+import { ClientConnection, type ServerStats } from './connection';
+import { builtinEngine } from './engines/builtinEngine';
+import { createBridgeEngine } from './engines/bridgeEngine';
+import type { Engine } from './engines/engine';
+import { errorFrame } from './eventWriter';
+import { parseFault, ServerOptionsSchema, type Fault, type ServerOptionsInput } from './options';
+
+export interface SparkServer {
+  /** ws://host:port/v1/responses */
+  readonly url: string;
+  readonly port: number;
+  readonly stats: ServerStats;
+  /** Faults for the next responses, in order (tests use this; so does POST /__spark/control). */
+  queueFaults(faults: readonly Fault[]): void;
+  close(): Promise<void>;
+}
+
+const LOOPBACK = /^(127(?:\.\d{1,3}){3}|localhost|::1)$/;
+
+function bearerMatches(header: string | undefined, key: string): boolean {
+  const given = Buffer.from(/^Bearer\s+(.+)$/i.exec(header ?? '')?.[1] ?? '');
+  const wanted = Buffer.from(key);
+  return given.length === wanted.length && timingSafeEqual(given, wanted);
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => {
+      body += chunk.toString();
+      if (body.length > limit) reject(new Error('body too large'));
+    });
+    req.on('end', () => resolve(body));
+    req.on('error', reject);
+  });
+}
+
+/** Starts the reference server; resolves once it listens (port 0 picks a free port). */
+export async function startSparkServer(input: ServerOptionsInput = {}, log: (message: string) => void = () => undefined): Promise<SparkServer> {
+  const options = ServerOptionsSchema.parse(input);
+  if (!LOOPBACK.test(options.host) && !options.allowRemote) {
+    throw new Error(`refusing to listen on ${options.host}: the server binds to loopback unless --allow-remote is given`);
+  }
+  const engine: Engine = options.backend
+    ? createBridgeEngine({ baseUrl: options.backend, model: options.backendModel, apiKey: options.backendApiKey })
+    : builtinEngine;
+  const stats: ServerStats = { connections: 0, responses: 0, activeGenerations: 0, abortedGenerations: 0, tokensSent: 0 };
+  const queued: Fault[] = [];
+  const context = {
+    options,
+    engine,
+    stats,
+    nextFault: (): Fault => queued.shift() ?? options.fault,
+    log,
+  };
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes, perMessageDeflate: false });
+  const http = createServer((req: IncomingMessage, res: ServerResponse) => {
+    void handleHttp(req, res);
+  });
+
+  async function handleHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const json = (status: number, body: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    };
+    if (req.url === '/health') return json(200, { ok: true, engine: engine.name });
+    if (options.control && req.url === '/__spark/stats') return json(200, stats);
+    if (options.control && req.url === '/__spark/control' && req.method === 'POST') {
+      try {
+        const body = JSON.parse(await readBody(req, 64 * 1024)) as { faults?: unknown };
+        const specs = Array.isArray(body.faults) ? body.faults.map(String) : [];
+        const parsed = specs.map(parseFault);
+        const bad = parsed.find((p) => !p.ok);
+        if (bad && !bad.ok) return json(400, { error: bad.message });
+        queued.length = 0;
+        for (const p of parsed) if (p.ok) queued.push(p.fault);
+        return json(200, { queued: queued.length });
+      } catch (error) {
+        return json(400, { error: error instanceof Error ? error.message : String(error) });
+      }
+    }
+    json(404, { error: 'this is a WebSocket endpoint: connect to /v1/responses' });
+  }
+
+  http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (options.apiKey && !bearerMatches(req.headers.authorization, options.apiKey)) {
+      socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nmissing or wrong bearer token\n');
+      log('refused a connection: missing or wrong bearer token');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      if (stats.connections >= options.maxConnections) {
+        ws.send(errorFrame(429, 'invalid_request_error', 'websocket_connection_limit_reached', `At most ${options.maxConnections} connections are allowed.`));
+        ws.close(1008, 'connection limit reached');
+        return;
+      }
+      new ClientConnection(ws, context);
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(options.port, options.host, () => resolve());
+  });
+  const port = (http.address() as AddressInfo).port;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  return {
+    url: `ws://${host}:${port}/v1/responses`,
+    port,
+    stats,
+    queueFaults: (faults) => {
+      queued.length = 0;
+      queued.push(...faults);
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const client of wss.clients) client.terminate();
+        wss.close();
+        http.closeAllConnections?.();
+        http.close(() => resolve());
+      }),
+  };
+}
