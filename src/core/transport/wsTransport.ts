@@ -25,6 +25,7 @@ export function createWsSocketFactory(options: WsOptions): SocketFactory {
         });
         let settled = false;
         let alive = true;
+        let lastError: (Error & { code?: string }) | undefined;
         let heartbeat: ReturnType<typeof setInterval> | undefined;
         const socket: Socket = {
           openedAt: 0,
@@ -69,6 +70,7 @@ export function createWsSocketFactory(options: WsOptions): SocketFactory {
           ws.terminate();
         });
         ws.on('error', (error: Error) => {
+          lastError = error;
           if (!settled) {
             settled = true;
             reject(new Error(`could not connect to ${redactUrl(options.url)}: ${error.message}`));
@@ -81,7 +83,9 @@ export function createWsSocketFactory(options: WsOptions): SocketFactory {
             reject(new Error(`connection to ${redactUrl(options.url)} closed during the handshake (${code})`));
             return;
           }
-          socket.onClose(code, reason.toString());
+          // ws reports its own refusal of a too-large frame as 1006; say what happened.
+          if (lastError?.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') socket.onClose(1009, 'message too big');
+          else socket.onClose(code, reason.toString());
         });
       }),
   };

@@ -1,0 +1,238 @@
+import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { WebSocketServer } from 'ws';
+import { systemClock } from '../../../src/core/clock';
+import { buildEditRequest } from '../../../src/core/prompt/buildRequest';
+import type { KnownServerEvent } from '../../../src/core/protocol/serverEvents';
+import { backoffDelay } from '../../../src/core/transport/backoff';
+import { ResponseChannel, type ChannelOptions, type TransportFailure } from '../../../src/core/transport/responseChannel';
+import { createWsSocketFactory, redactUrl } from '../../../src/core/transport/wsTransport';
+import { startSparkServer, type SparkServer } from '../../../src/server/server';
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function serve(options: Parameters<typeof startSparkServer>[0] = {}): Promise<SparkServer> {
+  const server = await startSparkServer({ port: 0, timing: { ttftMs: 0, tokensPerSecond: 50_000 }, ...options });
+  cleanups.push(() => server.close());
+  return server;
+}
+
+function channel(url: string, overrides: Partial<ChannelOptions> = {}, ws: Partial<Parameters<typeof createWsSocketFactory>[0]> = {}): ResponseChannel {
+  const c = new ResponseChannel({
+    factory: createWsSocketFactory({ url, headers: {}, handshakeTimeoutMs: 2_000, maxPayloadBytes: 16 * 1024 * 1024, heartbeatMs: 10_000, ...ws }),
+    clock: systemClock,
+    maxFrameBytes: 16 * 1024 * 1024,
+    stallTimeoutMs: 5_000,
+    maxConnectionAgeMs: 55 * 60_000,
+    connectAttempts: 1,
+    spare: true,
+    ...overrides,
+  });
+  cleanups.push(() => c.dispose());
+  return c;
+}
+
+const request = (region: string, instruction: string, metadata?: Record<string, string>) =>
+  buildEditRequest({ fileName: 'a.ts', languageId: 'typescript', before: '', region, after: '' }, instruction, [], { model: 'm', contextTokens: 32_000, metadata }).request;
+
+interface Outcome {
+  text: string;
+  events: KnownServerEvent[];
+  failure: TransportFailure | undefined;
+  sentAt: number | undefined;
+}
+
+function run(c: ResponseChannel, body: ReturnType<typeof request>): { done: Promise<Outcome>; cancel: () => void; outcome: Outcome } {
+  const outcome: Outcome = { text: '', events: [], failure: undefined, sentAt: undefined };
+  let handle: { cancel(): void } | undefined;
+  const done = new Promise<Outcome>((resolve) => {
+    handle = c.request(body, {
+      onSent: (at) => (outcome.sentAt = at),
+      onEvent: (e) => {
+        outcome.events.push(e);
+        if (e.type === 'response.output_text.delta') outcome.text += e.delta;
+        if (e.type === 'response.completed' || e.type === 'response.failed' || e.type === 'response.incomplete' || e.type === 'error') resolve(outcome);
+      },
+      onFailure: (f) => {
+        outcome.failure = f;
+        resolve(outcome);
+      },
+    });
+  });
+  return { done, cancel: () => handle!.cancel(), outcome };
+}
+
+const waitFor = async (predicate: () => boolean, ms = 3_000): Promise<void> => {
+  const deadline = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+};
+
+describe('ResponseChannel over ws, against the reference server', () => {
+  it('streams a response end to end', async () => {
+    const server = await serve();
+    const c = channel(server.url);
+    const { done } = run(c, request('hello\n', 'uppercase'));
+    const out = await done;
+    expect(out.failure).toBeUndefined();
+    expect(out.text).toBe('HELLO\n');
+    expect(out.events.at(-1)?.type).toBe('response.completed');
+  });
+
+  it('queues responses on one socket and keeps a warm spare', async () => {
+    const server = await serve();
+    const c = channel(server.url);
+    expect(await c.warm()).toBe(true);
+    await waitFor(() => server.stats.connections === 2);
+    const a = run(c, request('a\n', 'uppercase'));
+    const b = run(c, request('b\n', 'uppercase'));
+    expect((await a.done).text).toBe('A\n');
+    expect((await b.done).text).toBe('B\n');
+    expect(c.stats.coldRequests).toBe(0);
+    expect(c.stats.connects).toBe(2);
+  });
+
+  it('cancel closes the socket at once and the next request rides the warm spare: no handshake', async () => {
+    const server = await serve({ timing: { ttftMs: 0, tokensPerSecond: 200 } });
+    const c = channel(server.url);
+    await c.warm();
+    await waitFor(() => server.stats.connections === 2);
+    const slow = run(c, request('x'.repeat(2_000) + '\n', 'uppercase'));
+    await waitFor(() => slow.outcome.text.length > 0);
+    slow.cancel();
+    await waitFor(() => server.stats.abortedGenerations === 1);
+    const next = run(c, request('b\n', 'uppercase'));
+    expect((await next.done).text).toBe('B\n');
+    expect(c.stats.coldRequests).toBe(0);
+    expect(c.stats.sparePromotions).toBe(1);
+    // The cancelled response heard nothing more.
+    expect(slow.outcome.failure).toBeUndefined();
+  });
+
+  it('ends a response whose connection drops, with a clear failure', async () => {
+    const server = await serve();
+    const c = channel(server.url);
+    const out = await run(c, request('abcdefghijkl\n', 'uppercase', { spark_fault: 'drop:1' })).done;
+    expect(out.failure).toMatchObject({ kind: 'dropped' });
+    expect(out.failure!.message).toMatch(/dropped mid-response/);
+    // And the next request works.
+    expect((await run(c, request('a\n', 'uppercase')).done).text).toBe('A\n');
+  });
+
+  it('turns a malformed frame into a protocol failure and recovers on a fresh socket', async () => {
+    const server = await serve();
+    const c = channel(server.url);
+    const out = await run(c, request('abcdefgh\n', 'uppercase', { spark_fault: 'malformed:1' })).done;
+    expect(out.failure).toMatchObject({ kind: 'protocol' });
+    expect(out.failure!.message).toMatch(/not valid JSON/);
+    expect((await run(c, request('a\n', 'uppercase')).done).text).toBe('A\n');
+  });
+
+  it('ignores unknown event types', async () => {
+    const server = await serve();
+    const out = await run(channel(server.url), request('abcdefgh\n', 'uppercase', { spark_fault: 'unknown_event:1' })).done;
+    expect(out.failure).toBeUndefined();
+    expect(out.text).toBe('ABCDEFGH\n');
+  });
+
+  it('a frame over maxPayload ends the response with a plain message', async () => {
+    const server = await serve();
+    const c = channel(server.url, { maxFrameBytes: 50_000 }, { maxPayloadBytes: 50_000 });
+    const out = await run(c, request('abcdefgh\n', 'uppercase', { spark_fault: 'oversized:1:100000' })).done;
+    expect(out.failure).toMatchObject({ kind: 'dropped', code: 1009 });
+    expect(out.failure!.message).toMatch(/larger than the allowed maximum/);
+  });
+
+  it('a stalled stream ends after the stall timeout', async () => {
+    const server = await serve();
+    const c = channel(server.url, { stallTimeoutMs: 200 });
+    const out = await run(c, request('abcdefgh\n', 'uppercase', { spark_fault: 'stall:1:5000' })).done;
+    expect(out.failure).toMatchObject({ kind: 'stalled' });
+    expect(out.failure!.message).toMatch(/sent nothing/);
+  });
+
+  it('retries transparently on websocket_connection_limit_reached', async () => {
+    const server = await serve({ control: true });
+    server.queueFaults([{ kind: 'connection_limit' }]);
+    const c = channel(server.url);
+    const out = await run(c, request('a\n', 'uppercase')).done;
+    expect(out.failure).toBeUndefined();
+    expect(out.text).toBe('A\n');
+    expect(c.stats.rotations).toBe(1);
+  });
+
+  it('rotates a connection past its age between responses', async () => {
+    const server = await serve();
+    const c = channel(server.url, { maxConnectionAgeMs: 30 });
+    await run(c, request('a\n', 'uppercase')).done;
+    await new Promise((r) => setTimeout(r, 60));
+    expect((await run(c, request('b\n', 'uppercase')).done).text).toBe('B\n');
+    expect(c.stats.rotations).toBeGreaterThanOrEqual(1);
+  });
+
+  it('sends the Authorization header', async () => {
+    const server = await serve({ apiKey: 'sk-abc' });
+    expect((await run(channel(server.url, {}, { headers: { Authorization: 'Bearer sk-abc' } }), request('a\n', 'uppercase')).done).text).toBe('A\n');
+    const refused = await run(channel(server.url), request('a\n', 'uppercase')).done;
+    expect(refused.failure).toMatchObject({ kind: 'connect' });
+    expect(refused.failure!.message).toMatch(/HTTP 401.*API key/);
+  });
+});
+
+describe('ws transport against misbehaving servers', () => {
+  it('gives up a handshake that never completes, after the handshake timeout', async () => {
+    const open = new Set<import('node:net').Socket>();
+    const tcp: TcpServer = createTcpServer((s) => open.add(s)); // accepts, never answers
+    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', () => r()));
+    cleanups.push(() => {
+      for (const s of open) s.destroy();
+      return new Promise((r) => tcp.close(r));
+    });
+    const started = Date.now();
+    const factory = createWsSocketFactory({ url: `ws://127.0.0.1:${(tcp.address() as AddressInfo).port}/`, headers: {}, handshakeTimeoutMs: 200, maxPayloadBytes: 1024, heartbeatMs: 1000 });
+    await expect(factory.connect()).rejects.toThrow(/could not connect|closed during the handshake/);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('terminates a socket whose peer stops answering pings, ending the response', async () => {
+    const wss = new WebSocketServer({ port: 0, host: '127.0.0.1', autoPong: false });
+    await new Promise<void>((r) => wss.once('listening', () => r()));
+    cleanups.push(() => new Promise((r) => wss.close(r)));
+    const port = (wss.address() as AddressInfo).port;
+    const c = channel(`ws://127.0.0.1:${port}/`, { spare: false, stallTimeoutMs: 60_000 }, { heartbeatMs: 100 });
+    const started = Date.now();
+    const out = await run(c, request('a\n', 'uppercase')).done; // the server never answers
+    expect(out.failure).toMatchObject({ kind: 'dropped' });
+    expect(Date.now() - started).toBeLessThan(1_500);
+  });
+
+  it('reports a refused connection after its attempts, with backoff between them', async () => {
+    const tcp = createTcpServer();
+    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', () => r()));
+    const port = (tcp.address() as AddressInfo).port;
+    await new Promise((r) => tcp.close(r)); // now nothing listens there
+    const c = channel(`ws://127.0.0.1:${port}/`, { connectAttempts: 3, spare: false, backoff: { baseMs: 10, maxMs: 20 }, random: () => 1 });
+    const out = await run(c, request('a\n', 'uppercase')).done;
+    expect(out.failure).toMatchObject({ kind: 'connect' });
+    expect(c.stats.connects).toBe(3);
+    expect(c.connectionState).toBe('offline');
+  });
+});
+
+describe('backoff and redaction', () => {
+  it('grows exponentially, capped, with full jitter', () => {
+    const policy = { baseMs: 100, maxMs: 1_000 };
+    expect([0, 1, 2, 3, 4, 10].map((a) => backoffDelay(a, policy, () => 0.999999))).toEqual([99, 199, 399, 799, 999, 999]);
+    expect(backoffDelay(5, policy, () => 0)).toBe(0);
+  });
+
+  it('never echoes credentials in a URL', () => {
+    expect(redactUrl('wss://user:secret@host:1/v1/responses?key=sk-1')).toBe('wss://host:1/v1/responses');
+  });
+});
