@@ -80,7 +80,10 @@ export class ClientConnection {
   ) {
     this.id = ++ClientConnection.counter;
     ctx.stats.connections++;
-    socket.on('message', (data, isBinary) => this.onMessage(isBinary ? (data as Buffer) : data.toString()));
+    socket.on('message', (data, isBinary) => {
+      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      this.onMessage(isBinary ? bytes : bytes.toString('utf8'));
+    });
     socket.on('close', () => {
       ctx.stats.connections--;
       this.abort.abort();

@@ -59,8 +59,8 @@ export function createWsSocketFactory(options: WsOptions): SocketFactory {
         });
         ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
           alive = true;
-          if (isBinary) socket.onMessage(data instanceof Buffer ? data : Buffer.concat(data as Buffer[]));
-          else socket.onMessage(data.toString());
+          const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+          socket.onMessage(isBinary ? bytes : bytes.toString('utf8'));
         });
         ws.on('unexpected-response', (_req, res) => {
           settled = true;

@@ -283,7 +283,7 @@ export function builtinRewrite(request: Pick<EngineRequest, 'region' | 'instruct
 export const builtinEngine: Engine = {
   name: 'builtin',
   paced: true,
-  async *generate(request: EngineRequest): AsyncIterable<string> {
+  *generate(request: EngineRequest): Iterable<string> {
     yield builtinRewrite(request);
   },
 };

@@ -19,5 +19,5 @@ export interface EngineRequest {
 export interface Engine {
   readonly name: string;
   readonly paced: boolean;
-  generate(request: EngineRequest, signal: AbortSignal): AsyncIterable<string>;
+  generate(request: EngineRequest, signal: AbortSignal): AsyncIterable<string> | Iterable<string>;
 }

@@ -75,7 +75,7 @@ export class MemoryDocument implements DocumentPort, RunDocument {
     }
     const changes = next.edits.map((e) => ({ offset: e.start, length: e.end - e.start, text: e.text }));
     if (changes.length > 0) {
-      this.change(changes, this.undoStack[this.undoStack.length - 1]!);
+      this.change(changes, this.undoStack[this.undoStack.length - 1]);
       this.modelEditVersions.push(this.version);
     }
     if (next.stops.after) this.undoStack[this.undoStack.length - 1]!.open = false;

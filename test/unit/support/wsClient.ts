@@ -13,7 +13,7 @@ export class RawClient {
 
   private constructor(readonly ws: WebSocket) {
     ws.on('message', (data) => {
-      const raw = data.toString();
+      const raw = (Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as ArrayBuffer)).toString('utf8');
       let json: Record<string, unknown> | undefined;
       try {
         json = JSON.parse(raw) as Record<string, unknown>;

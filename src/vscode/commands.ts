@@ -1,0 +1,145 @@
+import * as vscode from 'vscode';
+import { LOCAL_ENDPOINT } from '../core/config/settings';
+import { pickRegion } from '../core/edit/regionPicker';
+import type { Region } from '../core/edit/regionTracker';
+import type { ApiKeyStore } from './apiKey';
+import type { ConnectionManager } from './connection';
+import { askInstruction } from './instructionInput';
+import type { Log } from './log';
+import type { RunManager, StartResult } from './runManager';
+import { readSettings, SECTION } from './settings';
+
+/** Optional arguments, so tests and keybindings can pass what a user would type. */
+interface InstructionArgs {
+  readonly instruction?: string;
+}
+
+export interface CommandDeps {
+  readonly runs: RunManager;
+  readonly keys: ApiKeyStore;
+  readonly connection: ConnectionManager;
+  readonly log: Log;
+  readonly memento: vscode.Memento;
+}
+
+const instructionFrom = (args: unknown): string | undefined =>
+  typeof args === 'object' && args !== null && typeof (args as InstructionArgs).instruction === 'string' ? (args as InstructionArgs).instruction : undefined;
+
+function selectionRegions(editor: vscode.TextEditor): Region[] {
+  const doc = editor.document;
+  return editor.selections.filter((s) => !s.isEmpty).map((s) => ({ start: doc.offsetAt(s.start), end: doc.offsetAt(s.end) }));
+}
+
+/** Every command of the extension; package.json lists the same ids (a unit test checks). */
+export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
+  const { runs, keys, connection, log, memento } = deps;
+
+  const explainFailure = (result: StartResult): StartResult => {
+    if (result.started) return result;
+    log.warn(result.message);
+    if (result.reason === 'needsKey') {
+      // Not awaited: the command must not hang on an unanswered notification.
+      void vscode.window.showWarningMessage(result.message, 'Set API Key', 'Use Local Server').then((choice) => {
+        if (choice === 'Set API Key') void vscode.commands.executeCommand('sparkEdit.setApiKey');
+        if (choice === 'Use Local Server') void vscode.commands.executeCommand('sparkEdit.useLocalServer');
+      });
+    } else if (result.reason !== 'empty') {
+      void vscode.window.showErrorMessage(`Spark Edit: ${result.message}`);
+    }
+    return result;
+  };
+
+  const run = async (regions: Region[], title: string, args: unknown): Promise<StartResult | undefined> => {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) return undefined;
+    const instruction = instructionFrom(args) ?? (await askInstruction(memento, { title }));
+    if (!instruction) return undefined;
+    return explainFailure(await runs.start(editor, regions, instruction));
+  };
+
+  const editInline = async (args?: unknown): Promise<StartResult | undefined> => {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) return undefined;
+    if (runs.isStreaming(editor.document)) return redirect(args);
+    const selected = selectionRegions(editor);
+    const doc = editor.document;
+    const regions = selected.length > 0 ? selected : [pickRegion(doc.getText(), doc.offsetAt(editor.selection.active), readSettings().settings.regionLines)];
+    return run(regions, 'Spark Edit: what should change here?', args);
+  };
+
+  const refactorSelection = async (args?: unknown): Promise<StartResult | undefined> => {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) return undefined;
+    const regions = selectionRegions(editor);
+    if (regions.length === 0) {
+      void vscode.window.showInformationMessage('Spark Edit: select the code to refactor first.');
+      return undefined;
+    }
+    return run(regions, `Spark Edit: refactor ${regions.length > 1 ? `${regions.length} selections` : 'the selection'}`, args);
+  };
+
+  const redirect = async (args?: unknown): Promise<StartResult | undefined> => {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) return undefined;
+    const previous = runs.lastInstruction(editor.document);
+    if (previous === undefined) return editInline(args);
+    const instruction = instructionFrom(args) ?? (await askInstruction(memento, { title: 'Spark Edit: redirect (keeps what was written so far)', prefill: previous }));
+    if (!instruction) return undefined;
+    const count = runs.redirect(editor.document, instruction);
+    return { started: count > 0, runIds: [] } as StartResult;
+  };
+
+  const setApiKey = async (args?: unknown): Promise<boolean> => {
+    const given = typeof args === 'string' ? args : undefined;
+    const value =
+      given ??
+      (await vscode.window.showInputBox({
+        title: 'Spark Edit: API key',
+        prompt: 'Stored in VS Code SecretStorage, never in settings or logs.',
+        password: true,
+        ignoreFocusOut: true,
+        validateInput: (v) => (v.trim().length < 8 ? 'That looks too short for an API key.' : undefined),
+      }));
+    if (!value) return false;
+    await keys.set(value);
+    log.addSecret(value.trim());
+    connection.reset();
+    log.info('API key stored in SecretStorage');
+    return true;
+  };
+
+  const active = (): vscode.TextDocument | undefined => vscode.window.activeTextEditor?.document;
+
+  return [
+    vscode.commands.registerCommand('sparkEdit.editInline', editInline),
+    vscode.commands.registerCommand('sparkEdit.refactorSelection', refactorSelection),
+    vscode.commands.registerCommand('sparkEdit.redirect', redirect),
+    vscode.commands.registerCommand('sparkEdit.cancel', () => {
+      const doc = active();
+      return doc ? runs.cancel(doc) : 0;
+    }),
+    vscode.commands.registerCommand('sparkEdit.accept', (runId?: unknown) => {
+      const doc = active();
+      if (typeof runId === 'string') return runs.decide('accept', { runId });
+      return doc ? runs.decide('accept', { document: doc }) : 0;
+    }),
+    vscode.commands.registerCommand('sparkEdit.reject', (runId?: unknown) => {
+      const doc = active();
+      if (typeof runId === 'string') return runs.decide('reject', { runId });
+      return doc ? runs.decide('reject', { document: doc }) : 0;
+    }),
+    vscode.commands.registerCommand('sparkEdit.acceptAll', () => runs.decide('accept', 'all')),
+    vscode.commands.registerCommand('sparkEdit.rejectAll', () => runs.decide('reject', 'all')),
+    vscode.commands.registerCommand('sparkEdit.setApiKey', setApiKey),
+    vscode.commands.registerCommand('sparkEdit.clearApiKey', async () => {
+      await keys.clear();
+      connection.reset();
+      log.info('API key removed');
+    }),
+    vscode.commands.registerCommand('sparkEdit.useLocalServer', async () => {
+      await vscode.workspace.getConfiguration(SECTION).update('endpoint', LOCAL_ENDPOINT, vscode.ConfigurationTarget.Global);
+      log.info('endpoint set to the bundled local server');
+    }),
+    vscode.commands.registerCommand('sparkEdit.showLog', () => log.show()),
+  ];
+}

@@ -1,0 +1,110 @@
+import { diffLines } from 'diff';
+import * as vscode from 'vscode';
+import type { RunSnapshot } from '../core/session/runController';
+
+export interface DocumentRuns {
+  readonly document: vscode.TextDocument;
+  readonly runs: readonly RunSnapshot[];
+}
+
+/**
+ * Marks what a run changed. While streaming: the region tinted up to where the
+ * model has written, and a caret at that point. In review: inserted lines
+ * tinted, removed lines summarised as ghost text (hover for the full text).
+ */
+export class Decorations implements vscode.Disposable {
+  private readonly streaming = vscode.window.createTextEditorDecorationType({
+    backgroundColor: new vscode.ThemeColor('diffEditor.insertedTextBackground'),
+    isWholeLine: true,
+    overviewRulerColor: new vscode.ThemeColor('editorOverviewRuler.addedForeground'),
+    overviewRulerLane: vscode.OverviewRulerLane.Left,
+  });
+  private readonly frontier = vscode.window.createTextEditorDecorationType({
+    after: { contentText: '▍', color: new vscode.ThemeColor('editorCursor.foreground') },
+  });
+  private readonly inserted = vscode.window.createTextEditorDecorationType({
+    backgroundColor: new vscode.ThemeColor('diffEditor.insertedLineBackground'),
+    isWholeLine: true,
+    overviewRulerColor: new vscode.ThemeColor('editorOverviewRuler.addedForeground'),
+    overviewRulerLane: vscode.OverviewRulerLane.Left,
+  });
+  private readonly removed = vscode.window.createTextEditorDecorationType({
+    before: {
+      color: new vscode.ThemeColor('editorGhostText.foreground'),
+      textDecoration: 'line-through; opacity: 0.8',
+      margin: '0 1em 0 0',
+    },
+    overviewRulerColor: new vscode.ThemeColor('editorOverviewRuler.deletedForeground'),
+    overviewRulerLane: vscode.OverviewRulerLane.Left,
+  });
+  /** Review diffs are computed once per run, keyed by document version. */
+  private readonly reviewCache = new Map<string, { version: number; inserted: vscode.Range[]; removed: vscode.DecorationOptions[] }>();
+
+  render(editors: readonly vscode.TextEditor[], byDocument: ReadonlyMap<vscode.TextDocument, readonly RunSnapshot[]>): void {
+    for (const editor of editors) {
+      const runs = byDocument.get(editor.document) ?? [];
+      const streaming: vscode.Range[] = [];
+      const frontier: vscode.Range[] = [];
+      const inserted: vscode.Range[] = [];
+      const removed: vscode.DecorationOptions[] = [];
+      for (const run of runs) {
+        const region = run.region;
+        if (!region) continue;
+        const doc = editor.document;
+        if (run.state.phase === 'review') {
+          const review = this.review(doc, run);
+          inserted.push(...review.inserted);
+          removed.push(...review.removed);
+        } else if (run.state.phase !== 'done' && run.state.phase !== 'error') {
+          const end = Math.min(region.end, region.start + run.frontier);
+          if (end > region.start) streaming.push(new vscode.Range(doc.positionAt(region.start), doc.positionAt(Math.max(region.start, end - 1))));
+          const at = doc.positionAt(end);
+          frontier.push(new vscode.Range(at, at));
+        }
+      }
+      editor.setDecorations(this.streaming, streaming);
+      editor.setDecorations(this.frontier, frontier);
+      editor.setDecorations(this.inserted, inserted);
+      editor.setDecorations(this.removed, removed);
+    }
+  }
+
+  forget(runId: string): void {
+    this.reviewCache.delete(runId);
+  }
+
+  private review(doc: vscode.TextDocument, run: RunSnapshot): { inserted: vscode.Range[]; removed: vscode.DecorationOptions[] } {
+    const cached = this.reviewCache.get(run.id);
+    if (cached && cached.version === doc.version) return cached;
+    const region = run.region!;
+    const current = doc.getText().slice(region.start, region.end);
+    const inserted: vscode.Range[] = [];
+    const removed: vscode.DecorationOptions[] = [];
+    let offset = region.start;
+    // Bounded: one line diff of one region, once per document version.
+    for (const part of diffLines(run.original, current)) {
+      if (part.added) {
+        const end = offset + part.value.length;
+        inserted.push(new vscode.Range(doc.positionAt(offset), doc.positionAt(Math.max(offset, end - 1))));
+        offset = end;
+      } else if (part.removed) {
+        const lines = part.value.replace(/\r?\n$/, '').split(/\r?\n/);
+        const at = doc.positionAt(offset);
+        const summary = lines.length === 1 ? lines[0]!.trim() : `${lines[0]!.trim()}  (+${lines.length - 1} more removed)`;
+        const hover = new vscode.MarkdownString();
+        hover.appendMarkdown('**Removed by Spark Edit**\n');
+        hover.appendCodeblock(part.value, doc.languageId);
+        removed.push({ range: new vscode.Range(at, at), hoverMessage: hover, renderOptions: { before: { contentText: `− ${summary.slice(0, 120)}` } } });
+      } else {
+        offset += part.value.length;
+      }
+    }
+    const entry = { version: doc.version, inserted, removed };
+    this.reviewCache.set(run.id, entry);
+    return entry;
+  }
+
+  dispose(): void {
+    for (const d of [this.streaming, this.frontier, this.inserted, this.removed]) d.dispose();
+  }
+}

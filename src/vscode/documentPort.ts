@@ -1,0 +1,61 @@
+import * as vscode from 'vscode';
+import type { ApplyOutcome, DocumentPort } from '../core/edit/documentSync';
+import type { TextEdit } from '../core/edit/textEdit';
+import type { RunDocument } from '../core/session/runController';
+
+/**
+ * A VS Code document as the core sees it. Edits go through `editor.edit`
+ * (version-checked by the editor, undo stops under our control) when the
+ * document is visible, else through a WorkspaceEdit; never to a version the
+ * edits were not computed for.
+ */
+export class VsCodeDocumentPort implements DocumentPort, RunDocument {
+  /** `editor.edit` / applyEdit calls issued (benchmarks read this). */
+  editCalls = 0;
+
+  constructor(readonly document: vscode.TextDocument) {}
+
+  get fileName(): string {
+    return vscode.workspace.asRelativePath(this.document.uri, false);
+  }
+
+  get languageId(): string {
+    return this.document.languageId;
+  }
+
+  get eol(): '\n' | '\r\n' {
+    return this.document.eol === vscode.EndOfLine.CRLF ? '\r\n' : '\n';
+  }
+
+  getText(): string {
+    return this.document.getText();
+  }
+
+  async apply(edits: readonly TextEdit[], expectedVersion: number, undoStops: { before: boolean; after: boolean }): Promise<ApplyOutcome> {
+    const doc = this.document;
+    if (doc.isClosed) return 'closed';
+    if (doc.version !== expectedVersion) return 'stale';
+    const ranges = edits.map((e) => ({ range: new vscode.Range(doc.positionAt(e.start), doc.positionAt(e.end)), text: e.text }));
+    const editor = vscode.window.visibleTextEditors.find((e) => e.document === doc);
+    this.editCalls++;
+    try {
+      if (editor) {
+        const applied = await editor.edit(
+          (builder) => {
+            for (const r of ranges) builder.replace(r.range, r.text);
+          },
+          { undoStopBefore: undoStops.before, undoStopAfter: undoStops.after },
+        );
+        return applied ? 'applied' : doc.isClosed ? 'closed' : 'stale';
+      }
+      if (ranges.length === 0) return 'applied';
+      const edit = new vscode.WorkspaceEdit();
+      for (const r of ranges) edit.replace(doc.uri, r.range, r.text);
+      const applied = await vscode.workspace.applyEdit(edit);
+      return applied ? 'applied' : doc.isClosed ? 'closed' : 'stale';
+    } catch {
+      // The editor went away between the check and the call: try again next frame.
+      return doc.isClosed ? 'closed' : 'stale';
+    }
+  }
+}

@@ -1,0 +1,66 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SETTING_KEYS, SettingsSchema } from '../../src/core/config/settings';
+
+const root = join(__dirname, '../..');
+interface Manifest {
+  main: string;
+  engines: { vscode: string };
+  activationEvents: string[];
+  contributes: {
+    commands: { command: string; title: string; category?: string }[];
+    keybindings: { command: string; key: string; when?: string }[];
+    menus: Record<string, { command: string; when?: string }[]>;
+    configuration: { properties: Record<string, { type: string; default: unknown; description?: string; markdownDescription?: string; enum?: string[] }> };
+    walkthroughs: { steps: { media: { markdown?: string } }[] }[];
+  };
+  devDependencies: Record<string, string>;
+}
+const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Manifest;
+const commandsSource = readFileSync(join(root, 'src/vscode/commands.ts'), 'utf8');
+const registered = [...commandsSource.matchAll(/registerCommand\('([^']+)'/g)].map((m) => m[1]!);
+
+describe('package.json manifest', () => {
+  it('declares exactly the commands the code registers, each with a title and category', () => {
+    const declared = manifest.contributes.commands.map((c) => c.command);
+    expect([...declared].sort()).toEqual([...registered].sort());
+    for (const c of manifest.contributes.commands) {
+      expect(c.title.length, c.command).toBeGreaterThan(0);
+      expect(c.category, c.command).toBe('Spark Edit');
+    }
+  });
+
+  it('gives every keybinding a when-clause and a declared command', () => {
+    const declared = new Set(manifest.contributes.commands.map((c) => c.command));
+    for (const k of manifest.contributes.keybindings) {
+      expect(declared.has(k.command), k.command).toBe(true);
+      expect(k.when, `${k.command} ${k.key}`).toBeTruthy();
+    }
+    for (const items of Object.values(manifest.contributes.menus)) for (const m of items) expect(declared.has(m.command), m.command).toBe(true);
+  });
+
+  it('mirrors the settings schema: same keys, same defaults, each with a type and description', () => {
+    const props = manifest.contributes.configuration.properties;
+    expect(Object.keys(props).sort()).toEqual(SETTING_KEYS.map((k) => `sparkEdit.${k}`).sort());
+    const defaults = SettingsSchema.parse({});
+    for (const key of SETTING_KEYS) {
+      const p = props[`sparkEdit.${key}`]!;
+      expect(p.default, key).toEqual(defaults[key]);
+      expect(p.type, key).toBeTruthy();
+      expect(p.description ?? p.markdownDescription, key).toBeTruthy();
+    }
+    expect(props['sparkEdit.onType']!.enum).toEqual(SettingsSchema.shape.onType.unwrap().options);
+  });
+
+  it('points at the bundle and a VS Code version its types allow', () => {
+    expect(manifest.main).toBe('./dist/extension.js');
+    const engine = manifest.engines.vscode.replace(/^\^/, '');
+    const types = manifest.devDependencies['@types/vscode']!.replace(/^[~^]/, '');
+    expect(types.localeCompare(engine, undefined, { numeric: true })).toBeLessThanOrEqual(0);
+  });
+
+  it('ships the walkthrough media it names', () => {
+    for (const w of manifest.contributes.walkthroughs) for (const s of w.steps) if (s.media.markdown) expect(() => readFileSync(join(root, s.media.markdown!))).not.toThrow();
+  });
+});
