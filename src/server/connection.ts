@@ -20,6 +20,8 @@ export interface ServerStats {
 
 export interface ConnectionContext {
   readonly options: ServerOptions;
+  /** Timing in force now (the control endpoint may change it between responses). */
+  timing(): Timing;
   readonly engine: Engine;
   readonly stats: ServerStats;
   /** The fault for the next response: a queued one from /__spark/control, else the default. */
@@ -175,7 +177,7 @@ export class ClientConnection {
     stats.activeGenerations++;
     const started = performance.now();
     try {
-      const outcome = await this.stream(engineRequest, writer, fault, timingFor(request, options.timing));
+      const outcome = await this.stream(engineRequest, writer, fault, timingFor(request, this.ctx.timing()));
       if (outcome === 'aborted') {
         stats.abortedGenerations++;
         this.ctx.log(`#${this.id} ${writer.responseId}: stopped after ${writer.outputTokens} tokens, the client closed the socket`);

@@ -8,7 +8,7 @@ import { builtinEngine } from './engines/builtinEngine';
 import { createBridgeEngine } from './engines/bridgeEngine';
 import type { Engine } from './engines/engine';
 import { errorFrame } from './eventWriter';
-import { parseFault, ServerOptionsSchema, type Fault, type ServerOptionsInput } from './options';
+import { parseFault, ServerOptionsSchema, TimingSchema, type Fault, type ServerOptionsInput, type Timing } from './options';
 
 export interface SparkServer {
   /** ws://host:port/v1/responses */
@@ -51,10 +51,12 @@ export async function startSparkServer(input: ServerOptionsInput = {}, log: (mes
     : builtinEngine;
   const stats: ServerStats = { connections: 0, responses: 0, activeGenerations: 0, abortedGenerations: 0, tokensSent: 0 };
   const queued: Fault[] = [];
+  let timing: Timing = options.timing;
   const context = {
     options,
     engine,
     stats,
+    timing: () => timing,
     nextFault: (): Fault => queued.shift() ?? options.fault,
     log,
   };
@@ -72,14 +74,23 @@ export async function startSparkServer(input: ServerOptionsInput = {}, log: (mes
     if (options.control && req.url === '/__spark/stats') return json(200, stats);
     if (options.control && req.url === '/__spark/control' && req.method === 'POST') {
       try {
-        const body = JSON.parse(await readBody(req, 64 * 1024)) as { faults?: unknown };
+        const body = JSON.parse(await readBody(req, 64 * 1024)) as { faults?: unknown; timing?: unknown; closeConnections?: unknown };
         const specs = Array.isArray(body.faults) ? body.faults.map(String) : [];
         const parsed = specs.map(parseFault);
         const bad = parsed.find((p) => !p.ok);
         if (bad && !bad.ok) return json(400, { error: bad.message });
-        queued.length = 0;
-        for (const p of parsed) if (p.ok) queued.push(p.fault);
-        return json(200, { queued: queued.length });
+        if (body.timing !== undefined) {
+          const t = TimingSchema.safeParse({ ...options.timing, ...(body.timing as object) });
+          if (!t.success) return json(400, { error: `bad timing: ${t.error.issues[0]?.message ?? ''}` });
+          timing = t.data;
+        }
+        if (body.faults !== undefined) {
+          queued.length = 0;
+          for (const p of parsed) if (p.ok) queued.push(p.fault);
+        }
+        // Simulates a server restart or network blip for every client.
+        if (body.closeConnections === true) for (const client of wss.clients) client.terminate();
+        return json(200, { queued: queued.length, timing });
       } catch (error) {
         return json(400, { error: error instanceof Error ? error.message : String(error) });
       }

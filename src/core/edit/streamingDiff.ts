@@ -6,20 +6,22 @@ export const DEFAULT_ANCHOR_WINDOW = 48;
 /**
  * Incremental diff between an original region and a model's growing rewrite of it.
  *
- * The buffer is always `resolved + shownTail + original[oldLine..]`:
+ * The buffer is always `resolved + shown + original[oldLine..]`:
  *  - `resolved`: complete output lines, final;
- *  - the *tail*: the output line still being written. While it is a prefix of
+ *  - the *tail*, the output line still being written. While it is a prefix of
  *    the next original line it is "tracking" and costs no edit (an unchanged
- *    line never flickers); once it diverges it is shown, character by character;
+ *    line never flickers). Once it diverges it is shown on a line of its own,
+ *    above the original line, character by character (`shown` = tail + '\n');
  *  - the original lines not yet consumed.
  *
  * When an output line completes it is anchored to an equal original line at
- * most `window` lines ahead; the original lines skipped over are deleted.
- * Lines with little content (`}`, blank) anchor only to the very next line, so
- * they cannot swallow a block. Every decision is local, so the cost of one
- * delta is O(delta + window) whatever the region size, and the total is O(n).
- * Heuristics only affect how minimal the edits are: `finish()` always leaves
- * the buffer exactly equal to the output.
+ * most `window` lines ahead, and the original lines skipped over are deleted;
+ * with no anchor, a *similar* next original line is taken as the line it
+ * rewrites and deleted. Lines with little content (`}`, blank) anchor only to
+ * the very next line, so they cannot swallow a block. Every decision is local,
+ * so one delta costs O(delta + window + line) whatever the region size, and
+ * the total is O(n). Heuristics only affect how minimal the edits are:
+ * `finish()` always leaves the buffer exactly equal to the output.
  */
 export class StreamingDiff {
   private readonly oldLines: string[];
@@ -28,7 +30,8 @@ export class StreamingDiff {
   private oldLine = 0;
   private resolvedLength = 0;
   private tail = '';
-  private shownLength = 0;
+  /** Whether the tail is in the buffer (followed by its own '\n'). */
+  private shown = false;
   private finished = false;
   /** Characters and lines examined: a machine-independent measure of work. */
   work = 0;
@@ -49,7 +52,7 @@ export class StreamingDiff {
 
   /** Region offset just past what the model has written so far. */
   get frontier(): number {
-    return this.resolvedLength + (this.shownLength > 0 ? this.shownLength : this.tail.length);
+    return this.resolvedLength + this.tail.length;
   }
 
   /** Feeds a chunk of output; returns the sequential edits that bring the buffer up to date. */
@@ -75,18 +78,14 @@ export class StreamingDiff {
     this.finished = true;
     const edits: TextEdit[] = [];
     const remainingOld = this.remainingOldLength();
-    if (this.shownLength > 0 || this.tail.length === 0) {
-      const at = this.resolvedLength + this.shownLength;
-      if (remainingOld > 0) edits.push({ start: at, end: at + remainingOld, text: '' });
-    } else {
-      // Tracking: the next original line starts with the tail; keep that part.
-      const at = this.resolvedLength + this.tail.length;
-      const end = this.resolvedLength + remainingOld;
-      if (end > at) edits.push({ start: at, end, text: '' });
-    }
+    const keepUntil = this.resolvedLength + this.tail.length;
+    // Shown: drop the tail's own newline and what is left of the original.
+    // Tracking: the next original line starts with the tail; keep that part.
+    const end = this.shown ? keepUntil + 1 + remainingOld : this.resolvedLength + remainingOld;
+    if (end > keepUntil) edits.push({ start: keepUntil, end, text: '' });
     this.resolvedLength += this.tail.length;
     this.tail = '';
-    this.shownLength = 0;
+    this.shown = false;
     this.oldLine = this.oldLines.length;
     return edits;
   }
@@ -96,22 +95,21 @@ export class StreamingDiff {
   }
 
   private appendToTail(text: string, edits: TextEdit[]): void {
-    if (this.shownLength === 0) {
+    if (!this.shown) {
       const next = this.oldLines[this.oldLine];
       this.work += text.length;
       if (next !== undefined && next.startsWith(text, this.tail.length)) {
         this.tail += text;
         return;
       }
-      // Diverged from the original line (or none is left): show the whole tail.
+      // Diverged from the original line (or none is left): show the tail on its own line.
       this.tail += text;
-      this.shownLength = this.tail.length;
-      edits.push({ start: this.resolvedLength, end: this.resolvedLength, text: this.tail });
+      this.shown = true;
+      edits.push({ start: this.resolvedLength, end: this.resolvedLength, text: this.tail + '\n' });
       return;
     }
-    const at = this.resolvedLength + this.shownLength;
+    const at = this.resolvedLength + this.tail.length;
     this.tail += text;
-    this.shownLength += text.length;
     edits.push({ start: at, end: at, text });
   }
 
@@ -121,17 +119,23 @@ export class StreamingDiff {
     const start = this.resolvedLength;
     if (anchor >= 0) {
       // Keep original line `anchor`; drop the shown tail and the original lines before it.
+      const shownLength = this.shown ? line.length : 0;
       const skipped = this.oldStarts[anchor]! - this.oldStarts[this.oldLine]!;
-      if (this.shownLength + skipped > 0) edits.push({ start, end: start + this.shownLength + skipped, text: '' });
+      if (shownLength + skipped > 0) edits.push({ start, end: start + shownLength + skipped, text: '' });
       this.oldLine = anchor + 1;
-    } else if (this.shownLength > 0) {
-      edits.push({ start: start + this.shownLength, end: start + this.shownLength, text: '\n' });
     } else {
-      edits.push({ start, end: start, text: line });
+      // A new line: already in the buffer when shown, else insert it.
+      if (!this.shown) edits.push({ start, end: start, text: line });
+      const next = this.oldLines[this.oldLine];
+      if (next !== undefined && this.isRewriteOf(line, next)) {
+        const at = start + line.length;
+        edits.push({ start: at, end: at + next.length, text: '' });
+        this.oldLine++;
+      }
     }
     this.resolvedLength += line.length;
     this.tail = '';
-    this.shownLength = 0;
+    this.shown = false;
   }
 
   private findAnchor(line: string): number {
@@ -141,6 +145,22 @@ export class StreamingDiff {
       if (this.oldLines[j] === line) return j;
     }
     return -1;
+  }
+
+  /** Whether `line` reads as an edited version of `old` (same ends, or same letters in another case). */
+  private isRewriteOf(line: string, old: string): boolean {
+    const a = line.trim();
+    const b = old.trim();
+    this.work += Math.min(a.length, b.length);
+    if (a.length === 0 || b.length === 0) return false;
+    if (a.toLowerCase() === b.toLowerCase()) return true;
+    const longest = Math.max(a.length, b.length);
+    const shortest = Math.min(a.length, b.length);
+    let prefix = 0;
+    while (prefix < shortest && a.charCodeAt(prefix) === b.charCodeAt(prefix)) prefix++;
+    let suffix = 0;
+    while (suffix < shortest - prefix && a.charCodeAt(a.length - 1 - suffix) === b.charCodeAt(b.length - 1 - suffix)) suffix++;
+    return (prefix + suffix) * 2 >= longest;
   }
 }
 

@@ -86,7 +86,7 @@ describe('RunController with an in-memory document', () => {
     run.dispatch({ type: 'redirect', instruction: 'reverse' });
     expect(sender.cancelled).toEqual([0]);
     const second = parseEditRequest(sender.requests[1]!);
-    expect(second).toEqual({ region: 'ONE\none\ntwo\n', instruction: 'reverse', history: ['uppercase'] });
+    expect(second).toEqual({ region: 'ONE\ntwo\n', instruction: 'reverse', history: ['uppercase'] });
     sender.delta('owt\neno\n');
     sender.complete();
     await clock.advance(50);

@@ -30,18 +30,29 @@ describe('StreamingDiff', () => {
     expect(buffers.at(-1)).toBe(original);
   });
 
-  it('shows a changed line as it streams, then drops the old one at the next anchor', () => {
+  it('shows a changed line on its own line as it streams, and drops the old one when it completes', () => {
     const original = 'const a = 1;\nconst b = 2;\nconst c = 3;\n';
     const output = 'const a = 1;\nconst b = 42;\nconst c = 3;\n';
-    const { buffers } = stream(original, ['const a = 1;\nconst b = ', '4', '2;\n', 'const c = 3;\n']);
+    const { buffers } = stream(original, ['const a = 1;\nconst b = ', '4', '2;', '\n', 'const c = 3;\n']);
     // While "const b = " tracks the original line, nothing changes.
     expect(buffers[0]).toBe(original);
-    // Once it diverges, the new text appears above the old line.
-    expect(buffers[1]).toBe('const a = 1;\nconst b = 4const b = 2;\nconst c = 3;\n');
+    // Once it diverges, the new line appears above the old one.
+    expect(buffers[1]).toBe('const a = 1;\nconst b = 4\nconst b = 2;\nconst c = 3;\n');
     expect(buffers[2]).toBe('const a = 1;\nconst b = 42;\nconst b = 2;\nconst c = 3;\n');
-    // The anchor "const c = 3;" removes the replaced line.
+    // Complete, it reads as a rewrite of the old line, which goes.
     expect(buffers[3]).toBe(output);
     expect(buffers.at(-1)).toBe(output);
+  });
+
+  it('replaces each rewritten line as it completes (an all-lines change never doubles the region)', () => {
+    const original = 'alpha one\nbeta two\ngamma three\n';
+    const output = original.toUpperCase();
+    const { buffers } = stream(original, ['ALPHA ONE\n', 'BETA TWO\n', 'GAM']);
+    expect(buffers[0]).toBe('ALPHA ONE\nbeta two\ngamma three\n');
+    expect(buffers[1]).toBe('ALPHA ONE\nBETA TWO\ngamma three\n');
+    expect(buffers[2]).toBe('ALPHA ONE\nBETA TWO\nGAM\ngamma three\n');
+    expect(buffers.at(-1)).toBe('ALPHA ONE\nBETA TWO\nGAM');
+    expect(stream(original, [output]).buffers.at(-1)).toBe(output);
   });
 
   it('deletes original lines the output skips, and trailing ones at finish', () => {
@@ -100,9 +111,9 @@ describe('StreamingDiff', () => {
         const buffer = buffers[k]!;
         expect(buffer.startsWith(completeLines), `case ${i} step ${k}`).toBe(true);
         const rest = buffer.slice(completeLines.length);
-        // Either the partial line is shown before whole original lines, or it is
-        // still tracking an original line (which then starts with it).
-        const shown = rest.startsWith(partial) && suffixes.has(rest.slice(partial.length));
+        // Either the partial line is shown on its own line before whole original
+        // lines, or it is still tracking an original line (which then starts with it).
+        const shown = partial.length > 0 && rest.startsWith(partial + '\n') && suffixes.has(rest.slice(partial.length + 1));
         const tracking = suffixes.has(rest) && rest.startsWith(partial);
         expect(shown || tracking, `case ${i} step ${k}: ${JSON.stringify(rest)}`).toBe(true);
       });

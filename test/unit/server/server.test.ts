@@ -216,7 +216,7 @@ describe('reference server: faults', () => {
     const server = await serve({ control: true });
     const http = server.url.replace('ws://', 'http://').replace('/v1/responses', '');
     const res = await fetch(`${http}/__spark/control`, { method: 'POST', body: JSON.stringify({ faults: ['failed:0', 'none'] }) });
-    expect(await res.json()).toEqual({ queued: 2 });
+    expect(await res.json()).toMatchObject({ queued: 2 });
     const bad = await fetch(`${http}/__spark/control`, { method: 'POST', body: JSON.stringify({ faults: ['nonsense'] }) });
     expect(bad.status).toBe(400);
     await fetch(`${http}/__spark/control`, { method: 'POST', body: JSON.stringify({ faults: ['failed:0'] }) });
@@ -320,5 +320,23 @@ describe('reference server: bridge to an OpenAI-compatible HTTP backend', () => 
     const deadline = Date.now() + 2_000;
     while (!aborted && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     expect(aborted).toBe(true);
+  });
+});
+
+describe('reference server: control endpoint', () => {
+  it('changes the timing of later responses and can drop every connection', async () => {
+    const server = await serve({ control: true });
+    const http = server.url.replace('ws://', 'http://').replace('/v1/responses', '');
+    const set = await fetch(`${http}/__spark/control`, { method: 'POST', body: JSON.stringify({ timing: { tokensPerSecond: 50, ttftMs: 0, tokenChars: 1 } }) });
+    expect(((await set.json()) as { timing: { tokensPerSecond: number } }).timing.tokensPerSecond).toBe(50);
+    const client = await connect(server);
+    const started = Date.now();
+    client.send(editRequest('abcde\n', 'echo'));
+    await client.untilTerminal();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(100); // 6 tokens at 50/s
+    await fetch(`${http}/__spark/control`, { method: 'POST', body: JSON.stringify({ closeConnections: true }) });
+    await client.until(() => client.closed !== undefined);
+    const badTiming = await fetch(`${http}/__spark/control`, { method: 'POST', body: JSON.stringify({ timing: { tokensPerSecond: -1 } }) });
+    expect(badTiming.status).toBe(400);
   });
 });

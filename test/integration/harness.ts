@@ -1,0 +1,94 @@
+import { appendFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Written by scripts/run-integration.mjs next to the compiled runner. */
+export interface HostConfig {
+  readonly serverUrl: string;
+  readonly controlUrl: string;
+  readonly workspace: string;
+  readonly resultsFile: string;
+  readonly artifacts: string;
+  /** Run only tests whose name contains this (SPARK_TEST_GREP). */
+  readonly grep?: string;
+  /** bench mode: run the benchmark instead of the tests */
+  readonly mode?: 'test' | 'bench';
+}
+
+export function hostConfig(): HostConfig {
+  return JSON.parse(readFileSync(join(__dirname, 'config.json'), 'utf8')) as HostConfig;
+}
+
+interface TestCase {
+  readonly name: string;
+  readonly fn: () => Promise<void>;
+  readonly timeoutMs: number;
+}
+
+const tests: TestCase[] = [];
+
+/** Registers a test; suites call this at load time. */
+export function test(name: string, fn: () => Promise<void>, timeoutMs = 30_000): void {
+  tests.push({ name, fn, timeoutMs });
+}
+
+/**
+ * Runs every registered test in order, one at a time, each with a timeout.
+ * Results go to the console and, line by line, to the results file that the
+ * outer driver prints, so nothing depends on console forwarding.
+ */
+export async function runAll(config: HostConfig, beforeEach: () => Promise<void>): Promise<{ passed: number; failed: number }> {
+  const out = (line: string): void => {
+    console.log(line);
+    appendFileSync(config.resultsFile, line + '\n');
+  };
+  let passed = 0;
+  let failed = 0;
+  const selected = config.grep ? tests.filter((t) => t.name.includes(config.grep!)) : tests;
+  out(`running ${selected.length} integration tests in VS Code`);
+  for (const t of selected) {
+    const started = Date.now();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await beforeEach();
+      await Promise.race([
+        t.fn(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`timed out after ${t.timeoutMs} ms`)), t.timeoutMs);
+        }),
+      ]);
+      passed++;
+      out(`  ✓ ${t.name} (${Date.now() - started} ms)`);
+    } catch (error) {
+      failed++;
+      const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      out(`  ✗ ${t.name} (${Date.now() - started} ms)\n${detail.split('\n').map((l) => `      ${l}`).join('\n')}`);
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
+  }
+  out(`RESULT ${passed} passed, ${failed} failed`);
+  return { passed, failed };
+}
+
+export class AssertionError extends Error {}
+
+export function assertEqual<T>(actual: T, expected: T, message = 'values differ'): void {
+  const a = JSON.stringify(actual);
+  const e = JSON.stringify(expected);
+  if (a !== e) throw new AssertionError(`${message}\n      expected: ${e}\n      actual:   ${a}`);
+}
+
+export function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new AssertionError(message);
+}
+
+export async function waitFor(predicate: () => boolean | Promise<boolean>, message: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await predicate()) return;
+    if (Date.now() > deadline) throw new AssertionError(`timed out waiting for: ${message}`);
+    await sleep(10);
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
