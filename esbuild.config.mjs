@@ -1,5 +1,6 @@
 // Bundles the extension, the reference server, the integration test runner
 // and the benchmarks. `vscode` is always external: the host provides it.
+import { existsSync } from 'node:fs';
 import * as esbuild from 'esbuild';
 
 const args = new Set(process.argv.slice(2));
@@ -29,10 +30,13 @@ const builds = [
   },
 ];
 if (withTests) {
-  builds.push(
-    { ...common, entryPoints: ['test/integration/index.ts'], outfile: 'dist/test/integration/index.js' },
-    { ...common, entryPoints: ['bench/index.ts'], outfile: 'dist/bench/index.js', external: [...common.external, 'playwright-core'] },
-  );
+  builds.push({ ...common, entryPoints: ['test/integration/index.ts'], outfile: 'dist/test/integration/index.js' });
+  if (existsSync('bench/index.ts')) {
+    builds.push(
+      { ...common, entryPoints: ['bench/index.ts'], outfile: 'dist/bench/index.js' },
+      { ...common, entryPoints: ['bench/host/index.ts'], outfile: 'dist/bench/host/index.js' },
+    );
+  }
 }
 
 if (watch) {

@@ -85,7 +85,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     if (previous === undefined) return editInline(args);
     const instruction = instructionFrom(args) ?? (await askInstruction(memento, { title: 'Spark Edit: redirect (keeps what was written so far)', prefill: previous }));
     if (!instruction) return undefined;
-    const count = runs.redirect(editor.document, instruction);
+    const count = await runs.redirect(editor.document, instruction);
     return { started: count > 0, runIds: [] } as StartResult;
   };
 

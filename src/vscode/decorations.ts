@@ -28,11 +28,12 @@ export class Decorations implements vscode.Disposable {
     overviewRulerColor: new vscode.ThemeColor('editorOverviewRuler.addedForeground'),
     overviewRulerLane: vscode.OverviewRulerLane.Left,
   });
+  // Removed text as ghost text at the end of the line where it stood, so the new code keeps its place.
   private readonly removed = vscode.window.createTextEditorDecorationType({
-    before: {
+    after: {
       color: new vscode.ThemeColor('editorGhostText.foreground'),
       textDecoration: 'line-through; opacity: 0.8',
-      margin: '0 1em 0 0',
+      margin: '0 0 0 3em',
     },
     overviewRulerColor: new vscode.ThemeColor('editorOverviewRuler.deletedForeground'),
     overviewRulerLane: vscode.OverviewRulerLane.Left,
@@ -89,12 +90,12 @@ export class Decorations implements vscode.Disposable {
         offset = end;
       } else if (part.removed) {
         const lines = part.value.replace(/\r?\n$/, '').split(/\r?\n/);
-        const at = doc.positionAt(offset);
+        const at = doc.lineAt(doc.positionAt(offset).line).range.end;
         const summary = lines.length === 1 ? lines[0]!.trim() : `${lines[0]!.trim()}  (+${lines.length - 1} more removed)`;
         const hover = new vscode.MarkdownString();
         hover.appendMarkdown('**Removed by Spark Edit**\n');
         hover.appendCodeblock(part.value, doc.languageId);
-        removed.push({ range: new vscode.Range(at, at), hoverMessage: hover, renderOptions: { before: { contentText: `− ${summary.slice(0, 120)}` } } });
+        removed.push({ range: new vscode.Range(at, at), hoverMessage: hover, renderOptions: { after: { contentText: `− ${summary.slice(0, 120)}` } } });
       } else {
         offset += part.value.length;
       }

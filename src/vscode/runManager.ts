@@ -65,6 +65,7 @@ export class RunManager implements vscode.Disposable {
     if (regions.length === 0) return { started: false, reason: 'empty', message: 'nothing to edit' };
     const connection = await this.connection.ensure();
     if (!connection.ok) return { started: false, reason: connection.reason, message: connection.message };
+    this.status.clearError();
     const settings = this.settings();
     const entry = this.entryFor(editor.document, settings);
     // Editing a range again accepts the earlier result under review there.
@@ -121,15 +122,19 @@ export class RunManager implements vscode.Disposable {
     return this.activeRuns(document).at(-1)?.snapshot.state.instruction;
   }
 
-  redirect(document: vscode.TextDocument, instruction: string): number {
+  /** Redirects the document's runs; resolves once each new request has read the region. */
+  async redirect(document: vscode.TextDocument, instruction: string): Promise<number> {
     const runs = this.activeRuns(document);
     for (const r of runs) r.dispatch({ type: 'redirect', instruction });
+    await Promise.all(runs.map((r) => r.settled()));
     return runs.length;
   }
 
-  cancel(document: vscode.TextDocument): number {
+  /** Stops the document's live runs; resolves once their last edit has landed or been refused. */
+  async cancel(document: vscode.TextDocument): Promise<number> {
     const live = this.activeRuns(document).filter((r) => LIVE.has(r.snapshot.state.phase));
     for (const r of live) r.dispatch({ type: 'cancel' });
+    await Promise.all(live.map((r) => r.settled()));
     return live.length;
   }
 

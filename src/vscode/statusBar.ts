@@ -8,7 +8,10 @@ const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('sparkEdit.status', vscode.StatusBarAlignment.Right, 100);
   private connection: ChannelState = 'idle';
-  private error: string | undefined;
+  /** The last run's failure (cleared when a run starts). */
+  private runError: string | undefined;
+  /** Why the endpoint cannot be reached (cleared when it can). */
+  private connectionError: string | undefined;
   private lastRun: string | undefined;
 
   constructor() {
@@ -29,18 +32,18 @@ export class StatusBar implements vscode.Disposable {
 
   setConnection(state: ChannelState, detail?: string): void {
     this.connection = state;
-    if (state === 'offline' && detail) this.error = `offline: ${detail}`;
-    if (state === 'ready') this.error = undefined;
+    if (state === 'offline' && detail) this.connectionError = `offline: ${detail}`;
+    if (state === 'ready') this.connectionError = undefined;
     this.render(undefined);
   }
 
   setError(message: string): void {
-    this.error = message;
+    this.runError = message;
     this.render(undefined);
   }
 
   clearError(): void {
-    this.error = undefined;
+    this.runError = undefined;
     this.render(undefined);
   }
 
@@ -59,9 +62,10 @@ export class StatusBar implements vscode.Disposable {
       this.lastRun = run.tokensPerSecond !== undefined ? `last run ${rate}${ttft}` : undefined;
       return;
     }
-    if (this.error) {
+    const error = this.runError ?? this.connectionError;
+    if (error) {
       item.text = '$(error) Spark: error';
-      item.tooltip = `${this.error}\nClick to open the Spark Edit log.`;
+      item.tooltip = `${error}\nClick to open the Spark Edit log.`;
       item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
       return;
     }

@@ -20,7 +20,7 @@ export async function control(body: { faults?: string[]; timing?: Record<string,
 }
 
 export const FAST = { ttftMs: 5, tokensPerSecond: 5_000, tokenChars: 4 };
-export const SLOW = { ttftMs: 5, tokensPerSecond: 150, tokenChars: 4 };
+export const SLOW = { ttftMs: 5, tokensPerSecond: 60, tokenChars: 4 };
 
 export async function setSetting(key: string, value: unknown): Promise<void> {
   await vscode.workspace.getConfiguration('sparkEdit').update(key, value, vscode.ConfigurationTarget.Workspace);
@@ -29,7 +29,7 @@ export async function setSetting(key: string, value: unknown): Promise<void> {
 let fileCounter = 0;
 
 /** Writes a fresh file into the workspace and shows it in an editor. */
-export async function openFile(content: string, extension = 'ts'): Promise<vscode.TextEditor> {
+export async function openFile(content: string, extension = 'txt'): Promise<vscode.TextEditor> {
   const path = join(config.workspace, 'scratch', `file${++fileCounter}.${extension}`);
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, content);

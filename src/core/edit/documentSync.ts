@@ -61,6 +61,7 @@ export class DocumentSync {
   private timer: unknown;
   private lastFlushAt = -Infinity;
   private closed = false;
+  private settleWaiters: (() => void)[] = [];
   /** Apply calls issued (a figure the benchmarks report). */
   appliedBatches = 0;
 
@@ -131,6 +132,22 @@ export class DocumentSync {
       run.finishing = { resolve };
       this.schedule(true);
     });
+  }
+
+  /**
+   * Resolves once no edit of this run is in flight. An edit already handed to
+   * the editor cannot be recalled, so whoever reads the region next (a
+   * redirect, a restore) waits for it to land or be refused.
+   */
+  settled(runId: string): Promise<void> {
+    if (!this.inFlight?.perRun.has(runId)) return Promise.resolve();
+    return new Promise<void>((resolve) => this.settleWaiters.push(resolve));
+  }
+
+  private wakeSettled(): void {
+    const waiters = this.settleWaiters;
+    this.settleWaiters = [];
+    for (const w of waiters) w();
   }
 
   /** Feeds every change event of the document here, in order. */
@@ -237,6 +254,7 @@ export class DocumentSync {
     if (outcome === 'closed') {
       this.inFlight = undefined;
       this.onDocumentClosed();
+      this.wakeSettled();
       return;
     }
     if (outcome === 'stale') {
@@ -247,6 +265,7 @@ export class DocumentSync {
         const run = this.runs.get(id);
         if (run?.accepting && run.generation === generations.get(id)) run.batch = prependBatch(edits, run.batch);
       }
+      this.wakeSettled();
       this.scheduleIfPending();
       return;
     }
@@ -256,6 +275,7 @@ export class DocumentSync {
 
   private complete(flight: InFlight): void {
     this.inFlight = undefined;
+    this.wakeSettled();
     for (const id of flight.perRun.keys()) {
       const run = this.runs.get(id);
       if (run) run.madeEdits = true;

@@ -15,7 +15,14 @@ export class OutputNormalizer {
   /** After a closing fence, the rest (an explanation, a newline) is not code. */
   private fenceClosed = false;
 
-  constructor(private readonly eol: '\n' | '\r\n') {}
+  /**
+   * @param keepFinalNewline whether the original region ended with a newline:
+   * the newline before a closing fence is then content, not fence.
+   */
+  constructor(
+    private readonly eol: '\n' | '\r\n',
+    private readonly keepFinalNewline = false,
+  ) {}
 
   push(chunk: string): string {
     return this.stripFence(this.normalizeEol(chunk));
@@ -33,6 +40,7 @@ export class OutputNormalizer {
       // A closing fence at the very end is dropped, together with the newline before it.
       const closing = this.inFence && /^\s*```\s*$/.test(this.heldLine);
       if (!closing) out += this.eol + this.heldLine;
+      else if (this.keepFinalNewline) out += this.eol;
       this.heldLine = '';
       this.holdingLine = false;
     }
@@ -88,6 +96,7 @@ export class OutputNormalizer {
       }
       const line = this.heldLine + text.slice(0, newline).replace(/\r$/, '');
       if (/^\s*```\s*$/.test(line)) {
+        if (this.keepFinalNewline) out += this.eol;
         this.fenceClosed = true;
         this.heldLine = '';
         this.holdingLine = false;

@@ -97,7 +97,10 @@ function endEarly(state: RunState, endReason: EndReason, message: string | undef
     return { state: { ...state, phase, endReason, message }, effects };
   }
   const effects: Effect[] = [...stopFirst];
-  if (endReason === 'failed') effects.push({ type: 'flushPartialOutput' });
+  if (endReason === 'failed') {
+    effects.push({ type: 'flushPartialOutput' });
+    message = `${message ?? 'the run failed'}; the text that arrived is kept, marked as partial`;
+  }
   if (message) effects.push({ type: 'report', level: endReason === 'failed' ? 'error' : 'info', message });
   const phase: Phase = endReason === 'failed' ? 'applying' : 'review';
   return { state: { ...state, phase, endReason, message }, effects };
@@ -120,7 +123,7 @@ export function reduceRun(state: RunState, event: RunEvent): Transition {
 
     case 'transportFailed':
       if (!isLive(state.phase)) return stay(state);
-      return endEarly(state, 'failed', `${event.failure.message}; the text that arrived is kept, marked as partial`, []);
+      return endEarly(state, 'failed', event.failure.message, []);
 
     case 'userEdit': {
       if (state.phase === 'redirecting') {
@@ -215,11 +218,11 @@ function onServerEvent(state: RunState, event: KnownServerEvent, at: number): Tr
       return { state: { ...state, phase: 'applying', endReason: 'completed', responseId: event.response.id }, effects: [{ type: 'finishOutput' }] };
     case 'response.incomplete': {
       const reason = event.response.incomplete_details?.reason ?? 'unknown reason';
-      return endEarly(state, 'failed', `the model stopped early (${reason}); the text that arrived is kept, marked as partial`, []);
+      return endEarly(state, 'failed', `the model stopped early (${reason})`, []);
     }
     case 'response.failed': {
       const detail = event.response.error?.message ?? 'no detail given';
-      return endEarly(state, 'failed', `the request failed: ${detail}; the text that arrived is kept, marked as partial`, []);
+      return endEarly(state, 'failed', `the request failed: ${detail}`, []);
     }
     case 'error': {
       if (event.error.code === 'previous_response_not_found' && state.continued) {

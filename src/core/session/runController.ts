@@ -189,6 +189,15 @@ export class RunController implements RunDocumentListener {
   }
 
   private send(mode: 'initial' | 'redirect' | 'fullContextRetry'): void {
+    // Claim the request slot now, so events of the old request are ignored
+    // while we wait for its last edit to settle.
+    const token = ++this.requestToken;
+    void this.sync.settled(this.options.id).then(() => {
+      if (token === this.requestToken && !this.ended) this.sendNow(mode, token);
+    });
+  }
+
+  private sendNow(mode: 'initial' | 'redirect' | 'fullContextRetry', token: number): void {
     const text = this.document.getText();
     const region = this.sync.region(this.options.id) ?? this.options.region;
     const regionText = text.slice(region.start, region.end);
@@ -206,10 +215,9 @@ export class RunController implements RunDocumentListener {
     this.lastPrompt = prompt;
     this.state = markContinued(this.state, previous !== undefined);
     this.diff = new StreamingDiff(regionText);
-    this.normalizer = new OutputNormalizer(this.document.eol);
+    this.normalizer = new OutputNormalizer(this.document.eol, /\r?\n$/.test(regionText));
     this.previewBuffer = '';
     this.sync.resume(this.options.id);
-    const token = ++this.requestToken;
     const listener: ResponseListener = {
       onSent: (at) => {
         if (token === this.requestToken) this.dispatch({ type: 'sent', at });
@@ -254,11 +262,18 @@ export class RunController implements RunDocumentListener {
   }
 
   private restoreOriginal(): void {
-    const current = this.currentRegionText();
     this.restorePending = true;
-    this.sync.resume(this.options.id);
-    this.sync.enqueue(this.options.id, [{ start: 0, end: current.length, text: this.original }]);
-    void this.sync.finish(this.options.id).then(() => this.sync.detach(this.options.id));
+    void this.sync.settled(this.options.id).then(() => {
+      const current = this.currentRegionText();
+      this.sync.resume(this.options.id);
+      this.sync.enqueue(this.options.id, [{ start: 0, end: current.length, text: this.original }]);
+      return this.sync.finish(this.options.id).then(() => this.sync.detach(this.options.id));
+    });
+  }
+
+  /** Resolves once no edit of this run is in flight (cancel waits for this). */
+  settled(): Promise<void> {
+    return this.sync.settled(this.options.id);
   }
 
   private end(): void {

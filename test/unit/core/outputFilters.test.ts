@@ -38,3 +38,13 @@ describe('OutputNormalizer', () => {
     expect(run('\n', [])).toBe('');
   });
 });
+
+describe('OutputNormalizer with a region that ends in a newline', () => {
+  it('keeps the newline before the closing fence as content', () => {
+    const n = new OutputNormalizer('\r\n', true);
+    const out = ['```\none\r\n', 'two\r\n```', '\n'].map((c) => n.push(c)).join('') + n.finish();
+    expect(out).toBe('one\r\ntwo\r\n');
+    const m = new OutputNormalizer('\n', true);
+    expect(m.push('```\nx\n```') + m.finish()).toBe('x\n');
+  });
+});

@@ -7,7 +7,7 @@ import { ScriptedSender } from '../support/fakeSender';
 import { MemoryDocument } from '../support/memoryDocument';
 
 
-function start(text: string, region: { start: number; end: number }, onType: 'cancel' | 'redirect' = 'cancel', eol: '\n' | '\r\n' = '\n') {
+async function start(text: string, region: { start: number; end: number }, onType: 'cancel' | 'redirect' = 'cancel', eol: '\n' | '\r\n' = '\n') {
   const doc = new MemoryDocument(text, eol, true);
   const clock = new FakeClock();
   const sync = new DocumentSync(doc, clock, 16, doc.version);
@@ -29,12 +29,13 @@ function start(text: string, region: { start: number; end: number }, onType: 'ca
     view,
     clock,
   );
+  await settle(); // the request goes out once nothing of the run is in flight
   return { doc, clock, sync, sender, run, endedRuns, reports };
 }
 
 describe('RunController with an in-memory document', () => {
   it('streams a rewrite into the region, then review; accept ends the run; one undo reverts it', async () => {
-    const { doc, clock, sender, run, endedRuns } = start('head\nalpha\nbeta\ntail\n', { start: 5, end: 16 });
+    const { doc, clock, sender, run, endedRuns } = await start('head\nalpha\nbeta\ntail\n', { start: 5, end: 16 });
     expect(parseEditRequest(sender.requests[0]!)).toMatchObject({ region: 'alpha\nbeta\n', instruction: 'uppercase' });
     for (const chunk of ['AL', 'PHA\nBE', 'TA\n']) {
       sender.delta(chunk);
@@ -51,7 +52,7 @@ describe('RunController with an in-memory document', () => {
   });
 
   it('a user keystroke mid-stream: no model edit lands after it; user text and partial output kept', async () => {
-    const { doc, clock, sender, run } = start('x\nalpha\nbeta\n', { start: 2, end: 13 });
+    const { doc, clock, sender, run } = await start('x\nalpha\nbeta\n', { start: 2, end: 13 });
     sender.delta('ALPHA\n');
     await clock.advance(16);
     const landed = doc.text;
@@ -68,7 +69,7 @@ describe('RunController with an in-memory document', () => {
   });
 
   it('reject restores the original exactly, keeping user edits outside the region', async () => {
-    const { doc, clock, sender, run } = start('a\nold line\nz\n', { start: 2, end: 11 });
+    const { doc, clock, sender, run } = await start('a\nold line\nz\n', { start: 2, end: 11 });
     sender.delta('new line\nmore\n');
     sender.complete();
     await clock.advance(50);
@@ -80,10 +81,11 @@ describe('RunController with an in-memory document', () => {
   });
 
   it('redirect restarts from the current buffer with both instructions', async () => {
-    const { doc, clock, sender, run } = start('one\ntwo\n', { start: 0, end: 8 });
+    const { doc, clock, sender, run } = await start('one\ntwo\n', { start: 0, end: 8 });
     sender.delta('ONE\n');
     await clock.advance(16);
     run.dispatch({ type: 'redirect', instruction: 'reverse' });
+    await settle();
     expect(sender.cancelled).toEqual([0]);
     const second = parseEditRequest(sender.requests[1]!);
     expect(second).toEqual({ region: 'ONE\ntwo\n', instruction: 'reverse', history: ['uppercase'] });
@@ -93,8 +95,39 @@ describe('RunController with an in-memory document', () => {
     expect(doc.text).toBe('owt\neno\n');
   });
 
+  it('a redirect waits for the edit in flight, so the new diff starts from the text as it really is', async () => {
+    const doc = new MemoryDocument('one\ntwo\n', '\n', false);
+    const clock = new FakeClock();
+    const sync = new DocumentSync(doc, clock, 16, doc.version);
+    doc.onChange((v, c) => sync.onDocumentChange(v, c));
+    const sender = new ScriptedSender();
+    const view: RunView = { update: () => undefined, report: () => undefined, clear: () => undefined, ended: () => undefined };
+    const run = new RunController(
+      { id: 'r', instruction: 'uppercase', region: { start: 0, end: 8 }, model: 'm', contextTokens: 32_000, onType: 'cancel', redirectPauseMs: 300, applyMode: 'stream' },
+      doc, sync, sender, view, clock,
+    );
+    await settle();
+    sender.delta('ONE\n');
+    await clock.advance(16); // the batch is now in flight, not yet applied
+    expect(doc.pending).toHaveLength(1);
+    run.dispatch({ type: 'redirect', instruction: 'reverse' });
+    await settle();
+    expect(sender.requests).toHaveLength(1); // waits for the edit in flight
+    doc.deliver();
+    await settle();
+    expect(sender.requests).toHaveLength(2);
+    expect(parseEditRequest(sender.requests[1]!).region).toBe('ONE\ntwo\n');
+    sender.delta('two\nONE\n');
+    sender.complete();
+    for (let i = 0; i < 5; i++) {
+      await clock.advance(20);
+      doc.deliverAll();
+    }
+    expect(doc.text).toBe('two\nONE\n');
+  });
+
   it('onType=redirect: typing in the region redirects after the pause, with the user edit in the region', async () => {
-    const { doc, clock, sender } = start('one\ntwo\n', { start: 0, end: 8 }, 'redirect');
+    const { doc, clock, sender } = await start('one\ntwo\n', { start: 0, end: 8 }, 'redirect');
     sender.delta('ONE\n');
     await clock.advance(16);
     doc.userEdit(doc.text.indexOf('two'), 0, 'my ');
@@ -106,7 +139,7 @@ describe('RunController with an in-memory document', () => {
   });
 
   it('a dropped connection keeps the partial text, marks it partial, and the document stays consistent', async () => {
-    const { doc, clock, sender, run, reports } = start('keep\nold\n', { start: 5, end: 9 });
+    const { doc, clock, sender, run, reports } = await start('keep\nold\n', { start: 5, end: 9 });
     sender.delta('NEW\nhalf');
     sender.fail({ kind: 'dropped', code: 1006, message: 'the connection dropped mid-response' });
     await clock.advance(50);
@@ -116,7 +149,7 @@ describe('RunController with an in-memory document', () => {
   });
 
   it('closing the document mid-stream stops the run with a clear message', async () => {
-    const { doc, clock, sender, run, reports } = start('abc\n', { start: 0, end: 4 });
+    const { doc, clock, sender, run, reports } = await start('abc\n', { start: 0, end: 4 });
     sender.delta('X');
     doc.close();
     await clock.advance(50);
@@ -126,7 +159,7 @@ describe('RunController with an in-memory document', () => {
   });
 
   it('normalizes the model\'s LF output to a CRLF document', async () => {
-    const { doc, clock, sender } = start('a\r\nb\r\n', { start: 0, end: 6 }, 'cancel', '\r\n');
+    const { doc, clock, sender } = await start('a\r\nb\r\n', { start: 0, end: 6 }, 'cancel', '\r\n');
     sender.delta('A\nB\n');
     sender.complete();
     await clock.advance(50);

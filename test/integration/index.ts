@@ -1,0 +1,13 @@
+import { hostConfig, runAll } from './harness';
+import { resetState, setSetting } from './helpers';
+import './suites/editing';
+import './suites/faults';
+import './suites/connection';
+
+/** Entry point the VS Code test host calls: `run()` settles when the suite is done. */
+export async function run(): Promise<void> {
+  const config = hostConfig();
+  await setSetting('endpoint', config.serverUrl);
+  const { failed } = await runAll(config, resetState);
+  if (failed > 0) throw new Error(`${failed} integration test(s) failed`);
+}

@@ -1,0 +1,201 @@
+import * as vscode from 'vscode';
+import { assert, assertEqual, test, waitFor } from '../harness';
+import { api, control, FAST, inReview, openFile, recordChanges, settled, SLOW } from '../helpers';
+
+const FUNCTION_FILE = [
+  "import { log } from './log';",
+  '',
+  'export function total(items) {',
+  '  let total = 0;',
+  '  for (const item of items) total += item.price;',
+  '  return total;',
+  '}',
+  '',
+  'const keep = total([]);',
+  '',
+].join('\n');
+
+test('inline edit with no selection rewrites the enclosing block', async () => {
+  const editor = await openFile(FUNCTION_FILE, 'ts');
+  editor.selection = new vscode.Selection(3, 4, 3, 4);
+  await vscode.commands.executeCommand('sparkEdit.editInline', { instruction: 'rename total to sum' });
+  await inReview();
+  assertEqual(
+    editor.document.getText(),
+    FUNCTION_FILE.replace('function total(items) {\n  let total = 0;\n  for (const item of items) total += item.price;\n  return total;', 'function sum(items) {\n  let sum = 0;\n  for (const item of items) sum += item.price;\n  return sum;'),
+    'only the enclosing function is rewritten',
+  );
+});
+
+test('selection refactor rewrites exactly the selection', async () => {
+  const editor = await openFile('keep\nalpha\nbeta\nkeep too\n');
+  editor.selection = new vscode.Selection(1, 0, 3, 0);
+  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+  await inReview();
+  assertEqual(editor.document.getText(), 'keep\nALPHA\nBETA\nkeep too\n');
+});
+
+test('multiple selections: one run each, all rewritten', async () => {
+  const editor = await openFile('one\nmid\ntwo\nend\n');
+  editor.selections = [new vscode.Selection(0, 0, 1, 0), new vscode.Selection(2, 0, 3, 0)];
+  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+  await inReview(2);
+  assertEqual(editor.document.getText(), 'ONE\nmid\nTWO\nend\n');
+  assertEqual((await api()).runs().length, 2, 'two runs under review');
+  await vscode.commands.executeCommand('sparkEdit.acceptAll');
+  assertEqual((await api()).runs().length, 0, 'Accept All ends both');
+});
+
+test('accept keeps the text and clears the review', async () => {
+  const editor = await openFile('a\nb\n');
+  editor.selection = new vscode.Selection(0, 0, 2, 0);
+  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'reverse lines' });
+  await inReview();
+  await vscode.commands.executeCommand('sparkEdit.accept');
+  await waitFor(async () => (await api()).runs().length === 0, 'the run to end');
+  assertEqual(editor.document.getText(), 'b\na\n');
+});
+
+test('reject restores the original exactly', async () => {
+  const original = 'function f(a, b) {\n\treturn a + b; // tabs and trailing space \n}\n';
+  const editor = await openFile(original);
+  editor.selection = new vscode.Selection(0, 0, 3, 0);
+  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'add jsdoc' });
+  await inReview();
+  assert(editor.document.getText() !== original, 'the run changed the text');
+  await vscode.commands.executeCommand('sparkEdit.reject');
+  await waitFor(() => editor.document.getText() === original, 'the original text back');
+  await waitFor(async () => (await api()).runs().length === 0, 'the run to end');
+});
+
+test('one undo reverts a whole run of many edits', async () => {
+  await control({ timing: { ttftMs: 5, tokensPerSecond: 120, tokenChars: 4 } });
+  const original = Array.from({ length: 12 }, (_, i) => `value number ${i}`).join('\n') + '\n';
+  const editor = await openFile(original);
+  const changes = recordChanges(editor.document);
+  editor.selection = new vscode.Selection(0, 0, 12, 0);
+  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+  await inReview();
+  changes.dispose();
+  assertEqual(editor.document.getText(), original.toUpperCase());
+  assert(changes.events.length >= 2, `several edits landed (${changes.events.length})`);
+  await vscode.commands.executeCommand('sparkEdit.accept');
+  await vscode.commands.executeCommand('undo');
+  assertEqual(editor.document.getText(), original, 'one undo restores the original');
+});
+
+test('interrupt by typing: the keystroke stays, no model edit lands after it, partial kept', async () => {
+  await control({ timing: SLOW });
+  const region = Array.from({ length: 40 }, (_, i) => `line ${String(i).padStart(2, '0')} of the region`).join('\n') + '\n';
+  const editor = await openFile(`header\n${region}footer\n`);
+  const doc = editor.document;
+  const changes = recordChanges(doc);
+  editor.selection = new vscode.Selection(1, 0, 41, 0);
+  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+  await waitFor(() => doc.getText().includes('LINE 01'), 'some output to land', 10_000);
+  editor.selection = new vscode.Selection(0, 0, 0, 0);
+  await vscode.commands.executeCommand('type', { text: 'Z' });
+  const versionAtKeystroke = doc.version;
+  const textAtKeystroke = doc.getText();
+  await new Promise((r) => setTimeout(r, 800));
+  changes.dispose();
+  const late = changes.events.filter((e) => e.version > versionAtKeystroke);
+  assertEqual(late, [], 'no edit after the keystroke');
+  assertEqual(doc.getText(), textAtKeystroke, 'the text is exactly what it was at the keystroke');
+  assert(doc.getText().startsWith('Zheader\nLINE 00 OF THE REGION\n'), 'the keystroke and the partial output are kept');
+  assert(doc.getText().endsWith('line 39 of the region\nfooter\n'), 'the rest of the original is untouched');
+  const runs = await settled();
+  assertEqual(runs.map((r) => [r.state.phase, r.state.endReason]), [['review', 'interrupted']]);
+});
+
+test('redirect restarts from the current text with the old and new instruction', async () => {
+  await control({ timing: SLOW });
+  const region = Array.from({ length: 30 }, (_, i) => `item ${i}`).join('\n') + '\n';
+  const editor = await openFile(`top\n${region}bottom\n`);
+  const doc = editor.document;
+  editor.selection = new vscode.Selection(1, 0, 31, 0);
+  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+  await waitFor(() => doc.getText().includes('ITEM 2'), 'some output', 10_000);
+  await control({ timing: { ttftMs: 400, tokensPerSecond: 5_000, tokenChars: 4 } });
+  await vscode.commands.executeCommand('sparkEdit.redirect', { instruction: 'reverse lines' });
+  const current = doc.getText();
+  const atRedirect = current.slice('top\n'.length, current.length - 'bottom\n'.length);
+  await inReview();
+  const expected = atRedirect.toUpperCase().slice(0, -1).split('\n').reverse().join('\n') + '\n';
+  assertEqual(doc.getText(), `top\n${expected}bottom\n`);
+  assertEqual((await api()).runs()[0]?.state.history, ['uppercase'], 'the first instruction is kept as history');
+});
+
+test('cancel stops the stream and keeps the partial text', async () => {
+  await control({ timing: SLOW });
+  const region = Array.from({ length: 30 }, (_, i) => `row ${i}`).join('\n') + '\n';
+  const editor = await openFile(region);
+  const doc = editor.document;
+  editor.selection = new vscode.Selection(0, 0, 30, 0);
+  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+  await waitFor(() => doc.getText().includes('ROW 1'), 'some output', 10_000);
+  await vscode.commands.executeCommand('sparkEdit.cancel');
+  const version = doc.version;
+  await new Promise((r) => setTimeout(r, 600));
+  assertEqual(doc.version, version, 'nothing lands after cancel');
+  assert(doc.getText().includes('ROW 1') && doc.getText().includes('row 29'), 'partial output and the original rest are both kept');
+  const runs = await settled();
+  assertEqual(runs.map((r) => r.state.endReason), ['cancelled']);
+});
+
+test('preview mode lands the whole result in one edit', async () => {
+  await vscode.workspace.getConfiguration('sparkEdit').update('applyMode', 'preview', vscode.ConfigurationTarget.Workspace);
+  try {
+    await control({ timing: { ttftMs: 5, tokensPerSecond: 2_000, tokenChars: 2 } });
+    const original = Array.from({ length: 20 }, (_, i) => `entry ${i}`).join('\n') + '\n';
+    const editor = await openFile(original);
+    const changes = recordChanges(editor.document);
+    editor.selection = new vscode.Selection(0, 0, 20, 0);
+    await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+    await inReview();
+    changes.dispose();
+    assertEqual(editor.document.getText(), original.toUpperCase());
+    assertEqual(changes.events.length, 1, 'one document version for the whole run');
+  } finally {
+    await vscode.workspace.getConfiguration('sparkEdit').update('applyMode', undefined, vscode.ConfigurationTarget.Workspace);
+  }
+});
+
+test('edits are coalesced per frame: far fewer edits than tokens', async () => {
+  await control({ timing: { ttftMs: 5, tokensPerSecond: 5_000, tokenChars: 2 } });
+  const original = Array.from({ length: 60 }, (_, i) => `const value${i} = compute(${i});`).join('\n') + '\n';
+  const editor = await openFile(original);
+  const changes = recordChanges(editor.document);
+  editor.selection = new vscode.Selection(0, 0, 60, 0);
+  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+  await inReview();
+  changes.dispose();
+  const tokens = Math.ceil(original.length / 2);
+  assert(changes.events.length * 5 < tokens, `${changes.events.length} edits for ${tokens} tokens`);
+  assertEqual(editor.document.getText(), original.toUpperCase());
+});
+
+test('onType=redirect: typing inside the region redirects with the edit as context', async () => {
+  await vscode.workspace.getConfiguration('sparkEdit').update('onType', 'redirect', vscode.ConfigurationTarget.Workspace);
+  try {
+    await control({ timing: SLOW });
+    const region = Array.from({ length: 30 }, (_, i) => `word ${i}`).join('\n') + '\n';
+    const editor = await openFile(region);
+    const doc = editor.document;
+    editor.selection = new vscode.Selection(0, 0, 30, 0);
+    await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+    await waitFor(() => doc.getText().includes('WORD 1'), 'some output', 10_000);
+    await control({ timing: FAST });
+    // Move the cursor with editor commands: they act on the text as it is now,
+    // as a user's cursor does (a position computed here could be one edit behind).
+    await vscode.commands.executeCommand('cursorBottom');
+    await vscode.commands.executeCommand('cursorLeft');
+    await vscode.commands.executeCommand('type', { text: ' mine' });
+    await inReview();
+    const text = doc.getText();
+    assert(text.includes('WORD 29 MINE\n'), `the user edit became part of the redirected run:\n${text}`);
+    assertEqual(text, text.toUpperCase(), 'the whole region was carried on');
+  } finally {
+    await vscode.workspace.getConfiguration('sparkEdit').update('onType', undefined, vscode.ConfigurationTarget.Workspace);
+  }
+});

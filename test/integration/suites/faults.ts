@@ -1,0 +1,169 @@
+import * as vscode from 'vscode';
+import { assert, assertEqual, test, waitFor } from '../harness';
+import { api, control, FAST, inReview, openFile, settled, SLOW } from '../helpers';
+
+const REGION = Array.from({ length: 20 }, (_, i) => `statement ${i};`).join('\n') + '\n';
+const FILE = `// before\n${REGION}// after\n`;
+
+/** Starts an uppercase run on REGION with `faults` queued; returns the editor once the run stopped. */
+async function runWithFault(faults: string[]): Promise<vscode.TextEditor> {
+  await control({ faults, timing: FAST });
+  const editor = await openFile(FILE);
+  editor.selection = new vscode.Selection(1, 0, 21, 0);
+  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+  await settled();
+  return editor;
+}
+
+/** The document is the original with a prefix of the rewrite applied: whole lines, nothing lost outside. */
+function assertConsistent(text: string): void {
+  assert(text.startsWith('// before\n') && text.endsWith('// after\n'), `text outside the region is intact:\n${text}`);
+  const lines = text.split('\n').slice(1, -2);
+  const upper = lines.filter((l) => l === l.toUpperCase() && /STATEMENT/.test(l)).length;
+  const lower = lines.filter((l) => /statement/.test(l)).length;
+  assert(upper + lower >= 20 || lines.length >= 20 - 1, `every statement is still there in one form:\n${text}`);
+  const firstLower = lines.findIndex((l) => /statement/.test(l));
+  if (firstLower >= 0) assert(lines.slice(firstLower).every((l) => !/STATEMENT/.test(l)), 'rewritten lines come before original ones');
+}
+
+async function assertNextRunWorks(): Promise<void> {
+  await vscode.commands.executeCommand('sparkEdit.rejectAll');
+  await control({ faults: [], timing: FAST });
+  const editor = await openFile('next\n');
+  editor.selection = new vscode.Selection(0, 0, 1, 0);
+  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+  await inReview();
+  assertEqual(editor.document.getText(), 'NEXT\n', 'the next run works without a reload');
+}
+
+async function lastRun(): Promise<{ endReason?: string; message?: string; phase: string }> {
+  const runs = (await api()).runs();
+  const r = runs.at(-1);
+  return { endReason: r?.state.endReason, message: r?.state.message, phase: r?.state.phase ?? 'none' };
+}
+
+test('server error mid-stream: partial text kept and marked, status says so, next run works', async () => {
+  const editor = await runWithFault(['error:30']);
+  assertConsistent(editor.document.getText());
+  const run = await lastRun();
+  assertEqual([run.phase, run.endReason], ['review', 'failed']);
+  assert(/server reported an error \[server_error\]/.test(run.message ?? ''), `plain message: ${run.message}`);
+  // The status bar follows runs at most every 50 ms.
+  await waitFor(async () => (await api()).statusText().includes('error'), 'the status bar to show the error', 2_000);
+  assert(/server_error/.test((await api()).statusTooltip()), `the tooltip says what happened: ${(await api()).statusTooltip()}`);
+  await assertNextRunWorks();
+});
+
+test('dropped connection mid-stream: partial kept, reconnects for the next run', async () => {
+  const editor = await runWithFault(['drop:30']);
+  assertConsistent(editor.document.getText());
+  const run = await lastRun();
+  assert(/dropped mid-response/.test(run.message ?? ''), `plain message: ${run.message}`);
+  await assertNextRunWorks();
+});
+
+test('response.failed and response.incomplete end the run with their reason', async () => {
+  await runWithFault(['failed:10']);
+  assert(/request failed: injected failure/.test((await lastRun()).message ?? ''), 'failed reason shown');
+  await vscode.commands.executeCommand('sparkEdit.rejectAll');
+  await runWithFault(['incomplete:10']);
+  assert(/max_output_tokens/.test((await lastRun()).message ?? ''), 'incomplete reason shown');
+  await assertNextRunWorks();
+});
+
+test('malformed JSON frame: clear protocol error, document consistent, next run works', async () => {
+  const editor = await runWithFault(['malformed:20']);
+  assertConsistent(editor.document.getText());
+  assert(/not valid JSON/.test((await lastRun()).message ?? ''), 'says the frame was not JSON');
+  await assertNextRunWorks();
+});
+
+test('a frame over the size limit ends the run with a clear message', async () => {
+  const editor = await runWithFault(['oversized:20:17000000']);
+  assertConsistent(editor.document.getText());
+  assert(/larger than the allowed maximum/.test((await lastRun()).message ?? ''), `message: ${(await lastRun()).message}`);
+  await assertNextRunWorks();
+}, 60_000);
+
+test('a stalled stream is ended by the stall timeout with a plain message', async () => {
+  await vscode.workspace.getConfiguration('sparkEdit').update('stallTimeoutMs', 1500, vscode.ConfigurationTarget.Workspace);
+  try {
+    const editor = await runWithFault(['stall:20:10000']);
+    assertConsistent(editor.document.getText());
+    assert(/sent nothing for 2 s|sent nothing for 1 s/.test((await lastRun()).message ?? ''), `message: ${(await lastRun()).message}`);
+  } finally {
+    await vscode.workspace.getConfiguration('sparkEdit').update('stallTimeoutMs', undefined, vscode.ConfigurationTarget.Workspace);
+  }
+  await assertNextRunWorks();
+});
+
+test('connection-limit close: retried on a fresh connection, unseen by the user', async () => {
+  const editor = await runWithFault(['connection_limit']);
+  assertEqual(editor.document.getText(), `// before\n${REGION.toUpperCase()}// after\n`);
+  assertEqual((await lastRun()).endReason, 'completed');
+});
+
+test('unknown event types are ignored', async () => {
+  const editor = await runWithFault(['unknown_event:5']);
+  assertEqual(editor.document.getText(), `// before\n${REGION.toUpperCase()}// after\n`);
+});
+
+test('previous_response_not_found on redirect falls back to full context', async () => {
+  const editor = await openFile('alpha\nbeta\n');
+  await control({ faults: [], timing: FAST });
+  editor.selection = new vscode.Selection(0, 0, 2, 0);
+  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+  await inReview();
+  // The next response (the redirect, which continues the last one) is refused.
+  await control({ faults: ['previous_not_found'] });
+  await vscode.commands.executeCommand('sparkEdit.redirect', { instruction: 'reverse lines' });
+  await inReview();
+  assertEqual(editor.document.getText(), 'BETA\nALPHA\n');
+});
+
+test('reconnect: the server drops every connection between runs and the next run still works', async () => {
+  await control({ closeConnections: true });
+  await new Promise((r) => setTimeout(r, 100));
+  await assertNextRunWorks();
+});
+
+test('editor reverted and closed mid-stream: the run stops, nothing more is written', async () => {
+  await control({ timing: SLOW });
+  const editor = await openFile(REGION);
+  const doc = editor.document;
+  editor.selection = new vscode.Selection(0, 0, 20, 0);
+  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+  await waitFor(() => doc.getText().includes('STATEMENT 0'), 'some output');
+  await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  // VS Code may keep the document model alive after its editor closes; either
+  // way the revert is the user's edit, so the run must stop and write nothing more.
+  const runs = await settled();
+  assert(runs.every((r) => r.state.phase !== 'streaming'), 'no run streams into the closed editor');
+  const version = doc.version;
+  await new Promise((r) => setTimeout(r, 500));
+  assertEqual(doc.version, version, 'nothing written after the close');
+  if (!doc.isClosed) assertEqual(doc.getText(), REGION, 'the reverted text stands');
+  const onDisk = await vscode.workspace.fs.readFile(doc.uri);
+  assertEqual(Buffer.from(onDisk).toString('utf8'), REGION, 'the file on disk is untouched');
+});
+
+test('two runs on the same document stream side by side', async () => {
+  await control({ timing: FAST });
+  const editor = await openFile('first block\n\nsecond block\n');
+  editor.selections = [new vscode.Selection(0, 0, 1, 0), new vscode.Selection(2, 0, 3, 0)];
+  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+  await inReview(2);
+  editor.selection = new vscode.Selection(0, 0, 0, 0);
+  await vscode.commands.executeCommand('sparkEdit.rejectAll');
+  await waitFor(() => editor.document.getText() === 'first block\n\nsecond block\n', 'both restored');
+});
+
+test('model output in a markdown fence and CRLF documents are handled', async () => {
+  await control({ timing: FAST });
+  const editor = await openFile('one\r\ntwo\r\n');
+  assertEqual(editor.document.eol, vscode.EndOfLine.CRLF);
+  editor.selection = new vscode.Selection(0, 0, 2, 0);
+  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'answer in a markdown fence' });
+  await inReview();
+  assertEqual(editor.document.getText(), 'one\r\ntwo\r\n', 'fences dropped, line endings kept');
+});
