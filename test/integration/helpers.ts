@@ -39,12 +39,6 @@ export async function openFile(content: string, extension = 'txt'): Promise<vsco
 
 const LIVE = new Set(['connecting', 'streaming', 'redirecting', 'applying']);
 
-export async function runsOf(doc: vscode.TextDocument): Promise<RunSnapshot[]> {
-  const a = await api();
-  void doc;
-  return a.runs();
-}
-
 /** Waits until no run is live, then returns the runs left (under review). */
 export async function settled(timeoutMs = 15_000): Promise<RunSnapshot[]> {
   const a = await api();
@@ -64,7 +58,12 @@ export function recordChanges(doc: vscode.TextDocument): { events: { version: nu
   const sub = vscode.workspace.onDidChangeTextDocument((e) => {
     if (e.document === doc && e.contentChanges.length) events.push({ version: e.document.version, text: e.contentChanges.map((c) => c.text).join('|'), at: Date.now() });
   });
-  return { events, dispose: () => sub.dispose() };
+  return {
+    events,
+    dispose: () => {
+      sub.dispose();
+    },
+  };
 }
 
 /** Types like a user: through the editor's own `type` command, at the cursor. */
