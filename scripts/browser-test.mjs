@@ -49,17 +49,18 @@ export async function goToLine(page, line) {
   await page.waitForTimeout(200);
 }
 
-export async function runBrowserTest(server) {
+/** With `extensionsDir`, the extension comes from an installed .vsix instead of the source tree. */
+export async function runBrowserTest(server, { extensionsDir } = {}) {
   const workspace = makeWorkspace(undefined, { 'sparkEdit.endpoint': server.url });
   const file = join(workspace, 'cart.js');
   const { writeFileSync } = await import('node:fs');
   writeFileSync(file, DEMO_SOURCE);
-  const host = await startCodeServer({ workspace });
+  const host = await startCodeServer({ workspace, extensionsDir });
   const browser = await launchBrowser();
   const artifacts = join(root, 'test-artifacts');
   try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
-    await page.goto(workbenchUrl(host, { workspace, extensionDir: root }));
+    await page.goto(workbenchUrl(host, { workspace, extensionDir: extensionsDir ? undefined : root }));
     await openInWorkbench(page, 'cart.js', 'function total');
     await goToLine(page, 3);
     await control(server, { faults: [], timing: { ttftMs: 40, tokensPerSecond: 40, tokenChars: 4 } });

@@ -4,7 +4,7 @@
 // "N passed, N failed"; exits non-zero on any failure, crash or hang.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureTestHost, launchBrowser, log, makeWorkspace, root, startCodeServer, startReferenceServer, stopAll, workbenchUrl } from './testHost.mjs';
+import { ensureTestHost, launchBrowser, log, makeWorkspace, packageAndInstall, root, startCodeServer, startReferenceServer, stopAll, workbenchUrl } from './testHost.mjs';
 import { runBrowserTest } from './browser-test.mjs';
 
 const HARD_TIMEOUT_MS = Number(process.env.SPARK_INTEGRATION_TIMEOUT_MS ?? 12 * 60_000);
@@ -79,13 +79,15 @@ async function main() {
   if (results.note) process.stdout.write(`${results.note}\n`);
   let { passed, failed } = results;
   if (!process.env.SPARK_TEST_GREP) {
+    const name = 'browser, packaged .vsix installed in code-server: Ctrl+I, type the instruction, Enter rewrites the file live';
     try {
-      await runBrowserTest(server);
+      const { extensionsDir } = packageAndInstall();
+      await runBrowserTest(server, { extensionsDir });
       passed++;
-      process.stdout.write('  ✓ browser: Ctrl+I, type the instruction, Enter: the file is rewritten live\n');
+      process.stdout.write(`  ✓ ${name}\n`);
     } catch (error) {
       failed++;
-      process.stdout.write(`  ✗ browser: Ctrl+I, type the instruction, Enter\n      ${String(error?.stack ?? error).split('\n').join('\n      ')}\n`);
+      process.stdout.write(`  ✗ ${name}\n      ${String(error?.stack ?? error).split('\n').join('\n      ')}\n`);
     }
   }
   process.stdout.write(`\nintegration: ${passed} passed, ${failed} failed\n`);

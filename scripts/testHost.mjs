@@ -152,9 +152,20 @@ export async function launchBrowser() {
 /** The workbench URL that loads `extensionDir` as a development extension (and optionally runs tests). */
 export function workbenchUrl(host, { workspace, extensionDir, testsPath }) {
   const remote = (p) => `vscode-remote://127.0.0.1:${host.port}${p}`;
-  const payload = [['extensionDevelopmentPath', remote(extensionDir)], ['skipWelcome', 'true']];
+  const payload = [['skipWelcome', 'true']];
+  if (extensionDir) payload.push(['extensionDevelopmentPath', remote(extensionDir)]);
   if (testsPath) payload.push(['extensionTestsPath', remote(testsPath)]);
   return `${host.base}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
+}
+
+/** Packages the extension and installs the .vsix into a fresh extensions folder of code-server. */
+export function packageAndInstall() {
+  execFileSync('npm', ['run', '--silent', 'package'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+  const vsix = join(root, 'dist/spark-edit.vsix');
+  const extensionsDir = mkdtempSync(join(tmpdir(), 'spark-installed-'));
+  const out = execFileSync(node24, [codeServerEntry, '--extensions-dir', extensionsDir, '--install-extension', vsix], { encoding: 'utf8' });
+  if (!/successfully installed/i.test(out)) throw new Error(`installing the .vsix failed: ${out}`);
+  return { vsix, extensionsDir };
 }
 
 export function readJson(path) {

@@ -27,6 +27,9 @@ export class MemoryDocument implements DocumentPort, RunDocument {
   /** Model edits that landed, with the version they produced. */
   readonly modelEditVersions: number[] = [];
   readonly userEditVersions: number[] = [];
+  /** Every change the user made (typing, paste, undo), exactly as applied, in order. */
+  readonly userChanges: DocumentChange[][] = [];
+
   applyCalls = 0;
   private readonly undoStack: UndoGroup[] = [];
   private listener: ((version: number, changes: readonly DocumentChange[]) => void) | undefined;
@@ -91,6 +94,7 @@ export class MemoryDocument implements DocumentPort, RunDocument {
   userEdit(offset: number, length: number, text: string): void {
     const group: UndoGroup = { inverse: [], open: false };
     this.undoStack.push(group);
+    this.userChanges.push([{ offset, length, text }]);
     this.change([{ offset, length, text }], group);
     this.userEditVersions.push(this.version);
   }
@@ -100,8 +104,11 @@ export class MemoryDocument implements DocumentPort, RunDocument {
     const group = this.undoStack.pop();
     if (!group) return false;
     // Inverses were recorded in application order against successive texts: undo in reverse.
-    for (let i = group.inverse.length - 1; i >= 0; i--) this.change([group.inverse[i]!], undefined);
-    this.userEditVersions.push(this.version);
+    for (let i = group.inverse.length - 1; i >= 0; i--) {
+      this.userChanges.push([group.inverse[i]!]);
+      this.change([group.inverse[i]!], undefined);
+      this.userEditVersions.push(this.version);
+    }
     return true;
   }
 
