@@ -2,9 +2,9 @@
 // VS Code 1.139) against the real reference server, then a browser-level test
 // that drives the workbench with real keys. Prints every test and a closing
 // "N passed, N failed"; exits non-zero on any failure, crash or hang.
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { ensureTestHost, launchBrowser, log, makeWorkspace, packageAndInstall, root, startCodeServer, startReferenceServer, stopAll, workbenchUrl } from './testHost.mjs';
+import { ensureTestHost, log, makeWorkspace, packageAndInstall, root, runInExtensionHost, startReferenceServer, stopAll } from './testHost.mjs';
 import { runBrowserTest } from './browser-test.mjs';
 
 const HARD_TIMEOUT_MS = Number(process.env.SPARK_INTEGRATION_TIMEOUT_MS ?? 12 * 60_000);
@@ -23,17 +23,6 @@ async function runExtensionTests(server) {
   const workspace = makeWorkspace(join(root, 'test/integration/fixtures/workspace'), { 'sparkEdit.endpoint': server.url, 'sparkEdit.flushIntervalMs': 16 });
   const resultsFile = join(artifacts, 'integration-results.txt');
   rmSync(resultsFile, { force: true });
-  writeFileSync(join(root, 'dist/test/integration/config.json'), JSON.stringify({
-    serverUrl: server.url,
-    controlUrl: server.controlUrl,
-    workspace,
-    resultsFile,
-    artifacts,
-    grep: process.env.SPARK_TEST_GREP,
-  }));
-  const host = await startCodeServer({ workspace });
-  log(`code-server on ${host.base}`);
-  const browser = await launchBrowser();
   let printed = 0;
   const printResults = () => {
     if (!existsSync(resultsFile)) return;
@@ -43,32 +32,17 @@ async function runExtensionTests(server) {
       printed = text.length;
     }
   };
-  const poll = setInterval(printResults, 250);
-  try {
-    const page = await browser.newPage();
-    const hostErrors = [];
-    page.on('console', (msg) => {
-      const text = msg.text();
-      if (msg.type() === 'error' && /spark|Extension Host|extension host/i.test(text) && !/Failed to load resource/.test(text)) hostErrors.push(text);
-      if (process.env.SPARK_VERBOSE) process.stdout.write(`[page ${msg.type()}] ${text}\n`);
-    });
-    page.on('pageerror', (e) => hostErrors.push(`page error: ${e.message}`));
-    const exitCode = new Promise((resolve) => page.exposeFunction('codeAutomationExit', (code) => resolve(code)));
-    await page.goto(workbenchUrl(host, { workspace, extensionDir: root, testsPath }));
-    const code = await exitCode;
-    clearInterval(poll);
-    printResults();
-    await page.screenshot({ path: join(artifacts, 'integration-final.png') }).catch(() => undefined);
-    for (const e of hostErrors.slice(0, 20)) process.stdout.write(`[extension host] ${e}\n`);
-    const text = existsSync(resultsFile) ? readFileSync(resultsFile, 'utf8') : '';
-    const m = /RESULT (\d+) passed, (\d+) failed/.exec(text);
-    if (!m) return { passed: 0, failed: 1, note: `the test runner did not report (exit code ${code}); is the extension host crashing?` };
-    return { passed: Number(m[1]), failed: Number(m[2]) + (code !== 0 && Number(m[2]) === 0 ? 1 : 0) };
-  } finally {
-    clearInterval(poll);
-    await browser.close().catch(() => undefined);
-    host.process.kill('SIGKILL');
-  }
+  const { code, hostErrors } = await runInExtensionHost({
+    testsPath,
+    config: { serverUrl: server.url, controlUrl: server.controlUrl, workspace, resultsFile, artifacts, grep: process.env.SPARK_TEST_GREP },
+    onTick: printResults,
+    screenshot: join(artifacts, 'integration-final.png'),
+  });
+  for (const e of hostErrors.slice(0, 20)) process.stdout.write(`[extension host] ${e}\n`);
+  const text = existsSync(resultsFile) ? readFileSync(resultsFile, 'utf8') : '';
+  const m = /RESULT (\d+) passed, (\d+) failed/.exec(text);
+  if (!m) return { passed: 0, failed: 1, note: `the test runner did not report (exit code ${code}); is the extension host crashing?` };
+  return { passed: Number(m[1]), failed: Number(m[2]) + (code !== 0 && Number(m[2]) === 0 ? 1 : 0) };
 }
 
 async function main() {

@@ -158,6 +158,40 @@ export function workbenchUrl(host, { workspace, extensionDir, testsPath }) {
   return `${host.base}/?folder=${encodeURIComponent(workspace)}&payload=${encodeURIComponent(JSON.stringify(payload))}`;
 }
 
+/**
+ * Runs `testsPath` (a module exporting `run()`) inside a real extension host
+ * with the extension loaded from the source tree; resolves with the exit code
+ * the workbench reports when `run()` settles. `config` is written as
+ * config.json beside `testsPath`. `onTick` is called while waiting (progress).
+ */
+export async function runInExtensionHost({ testsPath, config, onTick, screenshot }) {
+  writeFileSync(join(dirname(testsPath), 'config.json'), JSON.stringify(config));
+  const host = await startCodeServer({ workspace: config.workspace });
+  log(`code-server on ${host.base}`);
+  const browser = await launchBrowser();
+  const timer = onTick ? setInterval(onTick, 250) : undefined;
+  const hostErrors = [];
+  try {
+    const page = await browser.newPage();
+    page.on('console', (msg) => {
+      const text = msg.text();
+      if (msg.type() === 'error' && /spark|extension host/i.test(text) && !/Failed to load resource/.test(text)) hostErrors.push(text);
+      if (process.env.SPARK_VERBOSE) process.stdout.write(`[page ${msg.type()}] ${text}\n`);
+    });
+    page.on('pageerror', (e) => hostErrors.push(`page error: ${e.message}`));
+    const exitCode = new Promise((resolveCode) => page.exposeFunction('codeAutomationExit', (code) => resolveCode(code)));
+    await page.goto(workbenchUrl(host, { workspace: config.workspace, extensionDir: root, testsPath }));
+    const code = await exitCode;
+    if (screenshot) await page.screenshot({ path: screenshot }).catch(() => undefined);
+    return { code, hostErrors };
+  } finally {
+    if (timer) clearInterval(timer);
+    onTick?.();
+    await browser.close().catch(() => undefined);
+    host.process.kill('SIGKILL');
+  }
+}
+
 /** Packages the extension and installs the .vsix into a fresh extensions folder of code-server. */
 export function packageAndInstall() {
   execFileSync('npm', ['run', '--silent', 'package'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });

@@ -35,6 +35,8 @@ export class RunManager implements vscode.Disposable {
   private nextId = 1;
   private renderTimer: ReturnType<typeof setTimeout> | undefined;
   private contextState = '';
+  /** Lenses only change with run phases: refreshing them per frame makes the editor re-query for nothing. */
+  private lensState = '';
 
   constructor(
     private readonly connection: ConnectionManager,
@@ -175,8 +177,12 @@ export class RunManager implements vscode.Disposable {
       if (!byDocument.has(editor.document)) byDocument.set(editor.document, this.runsFor(editor.document));
     }
     this.decorations.render(vscode.window.visibleTextEditors, byDocument);
-    this.codeLens.refresh();
     const all = this.snapshots();
+    const lensState = all.map((s) => `${s.id}:${s.state.phase}`).join(',');
+    if (lensState !== this.lensState) {
+      this.lensState = lensState;
+      this.codeLens.refresh();
+    }
     this.status.showRun(all.find((s) => LIVE.has(s.state.phase)));
     this.updateContextKeys();
   }

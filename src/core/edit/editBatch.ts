@@ -24,6 +24,25 @@ export class EditBatch {
   add(edit: TextEdit): void {
     if (edit.start === edit.end && edit.text === '') return;
     const list = this.edits;
+    // Fast paths for what streaming produces: typing on at the end of the last
+    // insertion, or deleting the original text right after it. O(1), and no
+    // slicing of the growing text (which would flatten it every token).
+    const tail = list[list.length - 1];
+    if (tail !== undefined) {
+      // totalShift includes the tail's own delta, so this is where its text ends now.
+      const tailCurrentEnd = tail.end + this.totalShift;
+      if (edit.start === tailCurrentEnd && edit.end === edit.start) {
+        list[list.length - 1] = { start: tail.start, end: tail.end, text: tail.text + edit.text };
+        this.totalShift += edit.text.length;
+        return;
+      }
+      if (edit.start === tailCurrentEnd && edit.text === '') {
+        const removed = edit.end - edit.start;
+        list[list.length - 1] = { start: tail.start, end: tail.end + removed, text: tail.text };
+        this.totalShift -= removed;
+        return;
+      }
+    }
     // Walk back from the end while element k may touch [edit.start, edit.end].
     let shiftAfter = this.totalShift; // shift of everything before index `hi`
     let hi = list.length; // elements >= hi lie entirely after the edit

@@ -15,10 +15,11 @@ export interface Region {
 
 export function placeChange(region: Region, change: DocumentChange): ChangePlacement {
   const changeEnd = change.offset + change.length;
+  // Text inserted exactly at a boundary lies outside the region, even an empty
+  // one: a region never absorbs the user's text, so Reject can never remove it.
   const nonEmpty = region.end > region.start;
-  // Text inserted exactly at a boundary of a non-empty region lies outside it.
   if (changeEnd < region.start || (changeEnd === region.start && (change.length > 0 || nonEmpty))) return 'before';
-  if (change.offset > region.end || (change.offset === region.end && (change.length > 0 || nonEmpty))) return 'after';
+  if (change.offset >= region.end) return 'after';
   if (change.offset >= region.start && changeEnd <= region.end) return 'inside';
   return 'overlapping';
 }

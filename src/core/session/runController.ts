@@ -33,7 +33,8 @@ export interface RunSnapshot {
 }
 
 export interface RunView {
-  update(snapshot: RunSnapshot): void;
+  /** The run changed; read `snapshot` when rendering (this fires per event, so keep it cheap). */
+  update(): void;
   report(level: 'info' | 'warning' | 'error', message: string, snapshot: RunSnapshot): void;
   clear(snapshot: RunSnapshot): void;
   /** The run reached done or error and let go of the document. */
@@ -93,6 +94,10 @@ export class RunController implements RunDocumentListener {
     return this.options.id;
   }
 
+  get phase(): RunState['phase'] {
+    return this.state.phase;
+  }
+
   get snapshot(): RunSnapshot {
     const s = this.state;
     const streamedMs = s.firstDeltaAt !== undefined && s.lastDeltaAt !== undefined ? s.lastDeltaAt - s.firstDeltaAt : 0;
@@ -134,7 +139,7 @@ export class RunController implements RunDocumentListener {
       this.end();
       return;
     }
-    this.view.update(this.snapshot);
+    this.view.update();
   }
 
   private execute(effect: Effect): void {

@@ -11,7 +11,7 @@ describe('region tracking', () => {
     expect(placeChange(region, { offset: 20, length: 0, text: 'x' })).toBe('after');
     expect(placeChange(region, { offset: 25, length: 1, text: '' })).toBe('after');
     expect(placeChange(region, { offset: 8, length: 4, text: '' })).toBe('overlapping');
-    expect(placeChange({ start: 5, end: 5 }, { offset: 5, length: 0, text: 'x' })).toBe('inside');
+    expect(placeChange({ start: 5, end: 5 }, { offset: 5, length: 0, text: 'x' })).toBe('after');
   });
 
   it('shifts for edits before, grows for edits inside, ignores edits after', () => {

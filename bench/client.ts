@@ -1,0 +1,115 @@
+import { systemClock, type Clock } from '../src/core/clock';
+import { DocumentSync } from '../src/core/edit/documentSync';
+import { DEFAULT_MAX_FRAME_BYTES } from '../src/core/protocol/codec';
+import { RunController, type RunView } from '../src/core/session/runController';
+import { ResponseChannel } from '../src/core/transport/responseChannel';
+import type { Socket, SocketFactory } from '../src/core/transport/socket';
+import { createWsSocketFactory } from '../src/core/transport/wsTransport';
+import { MemoryDocument } from '../test/unit/support/memoryDocument';
+
+/** Records when sockets close, to time cancellation. */
+export interface SocketLog {
+  closedAt: number[];
+}
+
+function observed(factory: SocketFactory, log: SocketLog, clock: Clock): SocketFactory {
+  return {
+    connect: async () => {
+      const socket = await factory.connect();
+      const close = socket.close.bind(socket);
+      const wrapped: Socket = Object.assign(socket, {
+        close: (code?: number, reason?: string) => {
+          log.closedAt.push(clock.now());
+          close(code, reason);
+        },
+      });
+      return wrapped;
+    },
+  };
+}
+
+export function makeChannel(url: string, options: { spare: boolean; socketLog?: SocketLog }): ResponseChannel {
+  let factory = createWsSocketFactory({ url, headers: {}, handshakeTimeoutMs: 5_000, maxPayloadBytes: DEFAULT_MAX_FRAME_BYTES, heartbeatMs: 30_000 });
+  if (options.socketLog) factory = observed(factory, options.socketLog, systemClock);
+  return new ResponseChannel({
+    factory,
+    clock: systemClock,
+    maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+    stallTimeoutMs: 30_000,
+    maxConnectionAgeMs: 55 * 60_000,
+    connectAttempts: 1,
+    spare: options.spare,
+  });
+}
+
+export interface RunHandle {
+  readonly run: RunController;
+  readonly doc: MemoryDocument;
+  readonly startedAt: number;
+  /** When the run reached review or ended. */
+  readonly done: Promise<number>;
+  /** Times at which model edits landed in the document. */
+  readonly editTimes: number[];
+  /** Milliseconds spent inside the in-memory document applying edits (the editor's work, not the client's). */
+  readonly documentMs: () => number;
+}
+
+const quiet: RunView = { update: () => undefined, report: () => undefined, clear: () => undefined, ended: () => undefined };
+
+let nextRun = 0;
+
+/** One run of the real controller against an in-memory document whose edits land on the next microtask. */
+export function startRun(channel: ResponseChannel, text: string, instruction: string, flushIntervalMs = 16): RunHandle {
+  const doc = new MemoryDocument(text, '\n', true);
+  const sync = new DocumentSync(doc, systemClock, flushIntervalMs, doc.version);
+  const editTimes: number[] = [];
+  doc.onChange((version, changes) => {
+    sync.onDocumentChange(version, changes);
+  });
+  const originalDeliver = doc.deliver.bind(doc);
+  let documentMs = 0;
+  doc.deliver = () => {
+    const before = doc.modelEditVersions.length;
+    const started = performance.now();
+    const delivered = originalDeliver();
+    const now = performance.now();
+    documentMs += now - started;
+    if (doc.modelEditVersions.length > before) editTimes.push(now);
+    return delivered;
+  };
+  let resolveDone: (at: number) => void = () => undefined;
+  const done = new Promise<number>((resolve) => (resolveDone = resolve));
+  const view: RunView = {
+    ...quiet,
+    update: () => {
+      // The controller reports its first transition from inside its constructor.
+      if (run?.phase === 'review') resolveDone(performance.now());
+    },
+    ended: () => resolveDone(performance.now()),
+  };
+  const startedAt = performance.now();
+  let run: RunController | undefined = undefined;
+  run = new RunController(
+    { id: `bench-${nextRun++}`, instruction, region: { start: 0, end: text.length }, model: 'bench', contextTokens: 128_000, onType: 'cancel', redirectPauseMs: 500, applyMode: 'stream' },
+    doc,
+    sync,
+    channel,
+    view,
+    systemClock,
+  );
+  return { run: run, doc, startedAt, done, editTimes, documentMs: () => documentMs };
+}
+
+/** Code-like text of about `chars` characters. */
+export function codeText(chars: number, seed = 1): string {
+  const lines: string[] = [];
+  let size = 0;
+  let i = seed;
+  while (size < chars) {
+    const line = `  const value${i % 97} = compute(items[${i}], "label ${i % 13}"); // step ${i}`;
+    lines.push(line);
+    size += line.length + 1;
+    i++;
+  }
+  return lines.join('\n').slice(0, chars - 1) + '\n';
+}

@@ -1,0 +1,35 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+
+/** The reference server in its own process, so its pacing never shares our event loop. */
+export interface ServerProcess {
+  readonly url: string;
+  control(body: { faults?: string[]; timing?: Record<string, number>; closeConnections?: boolean }): Promise<void>;
+  stop(): void;
+}
+
+export function startServerProcess(args: string[] = []): Promise<ServerProcess> {
+  const script = join(__dirname, '..', 'server.js');
+  return new Promise((resolve, reject) => {
+    const child: ChildProcess = spawn(process.execPath, [script, '--port', '0', '--control', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 10_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (ws:\/\/\S+)/.exec(out);
+      if (!m) return;
+      clearTimeout(timer);
+      const url = m[1]!;
+      const controlUrl = url.replace('ws://', 'http://').replace('/v1/responses', '/__spark/control');
+      resolve({
+        url,
+        control: async (body) => {
+          const res = await fetch(controlUrl, { method: 'POST', body: JSON.stringify(body) });
+          if (!res.ok) throw new Error(`control: HTTP ${res.status}`);
+        },
+        stop: () => child.kill('SIGKILL'),
+      });
+    });
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+  });
+}

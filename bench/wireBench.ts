@@ -1,0 +1,220 @@
+import { decodeServerFrame } from '../src/core/protocol/codec';
+import { diffLines } from 'diff';
+import WebSocket from 'ws';
+import { buildEditRequest } from '../src/core/prompt/buildRequest';
+import { codeText, makeChannel, startRun, type SocketLog } from './client';
+import type { ServerProcess } from './serverProcess';
+import { round, summary } from './stats';
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Client cost per token and whether it keeps up, through a real socket at `rate` tok/s. */
+export async function pipelineBench(server: ServerProcess, rate = 20_000, tokens = 40_000): Promise<Record<string, unknown>> {
+  await server.control({ faults: [], timing: { ttftMs: 0, tokensPerSecond: rate, tokenChars: 4 } });
+  const channel = makeChannel(server.url, { spare: true });
+  await channel.warm();
+  const region = codeText(tokens * 4);
+  // Measure only the stream: CPU time of this process from first to last delta.
+  const handle = startRun(channel, region, 'uppercase');
+  const cpuStart = process.cpuUsage();
+  const wallStart = performance.now();
+  await handle.done;
+  const cpu = process.cpuUsage(cpuStart);
+  const wall = performance.now() - wallStart;
+  const s = handle.run.snapshot.state;
+  const streamMs = s.lastDeltaAt! - s.firstDeltaAt!;
+  const expectedMs = ((s.deltas - 1) / rate) * 1000;
+  const lastEdit = handle.editTimes.at(-1) ?? NaN;
+  const correct = handle.doc.text === region.toUpperCase();
+  channel.dispose();
+
+  const floor = await receiveFloor(server, region);
+  const naive = process.env.SPARK_BENCH_NO_BASELINE ? { skipped: true } : await naivePipeline(server, rate, 4_000);
+  return {
+    configuredTokensPerSecond: rate,
+    tokens: s.deltas,
+    correct,
+    ours: {
+      // Client overhead: all CPU of this process minus the in-memory document's
+      // own apply work (string splicing standing in for VS Code's buffer).
+      cpuUsPerToken: round((cpu.user + cpu.system - handle.documentMs() * 1000) / s.deltas, 2),
+      cpuUsPerTokenIncludingDocument: round((cpu.user + cpu.system) / s.deltas, 2),
+      deliveredTokensPerSecond: Math.round((s.deltas - 1) / (streamMs / 1000)),
+      deliveredVsConfigured: round((s.deltas - 1) / (streamMs / 1000) / rate, 3),
+      lagAtEndMs: round(streamMs - expectedMs, 1),
+      lastTokenToBufferMs: round(lastEdit - s.lastDeltaAt!, 1),
+      edits: handle.doc.modelEditVersions.length,
+      wallMs: round(wall, 0),
+    },
+    receiveFloor: floor,
+    baseline: naive,
+  };
+}
+
+/**
+ * The floor no client can go under in Node: a bare `ws` client that only
+ * receives the same stream and JSON.parses each frame. Our overhead above it
+ * is decode validation, the reducer, the diff and the batching.
+ */
+async function receiveFloor(server: ServerProcess, region: string): Promise<Record<string, number>> {
+  const { request } = buildEditRequest({ fileName: 'b.ts', languageId: 'typescript', before: '', region, after: '' }, 'uppercase', [], { model: 'bench', contextTokens: 128_000 });
+  const ws = new WebSocket(server.url, { perMessageDeflate: false });
+  await new Promise((r) => ws.once('open', r));
+  let deltas = 0;
+  const cpuStart = process.cpuUsage();
+  await new Promise<void>((resolve) => {
+    ws.on('message', (data: Buffer) => {
+      const event = JSON.parse(data.toString()) as { type: string };
+      if (event.type === 'response.output_text.delta') deltas++;
+      if (event.type === 'response.completed') resolve();
+    });
+    ws.send(JSON.stringify(request));
+  });
+  const cpu = process.cpuUsage(cpuStart);
+  ws.terminate();
+  return { tokens: deltas, cpuUsPerToken: round((cpu.user + cpu.system) / deltas, 2) };
+}
+
+/**
+ * Naive client: JSON.parse each frame, and re-diff the region from the top
+ * with jsdiff on every token (what a client without a streaming diff does).
+ * Measured on a shorter stream, since it cannot keep up.
+ */
+async function naivePipeline(server: ServerProcess, rate: number, tokens: number): Promise<Record<string, unknown>> {
+  const region = codeText(tokens * 4, 3);
+  const { request } = buildEditRequest({ fileName: 'b.ts', languageId: 'typescript', before: '', region, after: '' }, 'uppercase', [], { model: 'bench', contextTokens: 128_000 });
+  const ws = new WebSocket(server.url, { perMessageDeflate: false });
+  await new Promise((r) => ws.once('open', r));
+  let output = '';
+  let deltas = 0;
+  let firstAt = 0;
+  let busyUs = 0;
+  const done = new Promise<number>((resolve) => {
+    ws.on('message', (data: Buffer) => {
+      const started = performance.now();
+      const event = JSON.parse(data.toString()) as { type: string; delta?: string };
+      if (event.type === 'response.output_text.delta') {
+        if (!firstAt) firstAt = started;
+        output += event.delta!;
+        deltas++;
+        diffLines(region, output);
+      }
+      busyUs += (performance.now() - started) * 1000;
+      if (event.type === 'response.completed') resolve(performance.now());
+    });
+  });
+  ws.send(JSON.stringify(request));
+  const end = await done;
+  ws.terminate();
+  const expectedMs = ((deltas - 1) / rate) * 1000;
+  return { tokens: deltas, usPerToken: round(busyUs / deltas, 1), lagAtEndMs: round(end - firstAt - expectedMs, 1) };
+}
+
+/** Command -> request on the wire, and -> first delta applied: warm socket vs a cold connect per request. */
+export async function ttftBench(server: ServerProcess, requests = 50): Promise<Record<string, unknown>> {
+  await server.control({ faults: [], timing: { ttftMs: 0, tokensPerSecond: 100_000, tokenChars: 4 } });
+  const text = 'alpha\nbeta\ngamma\n';
+  const measure = async (channelFor: () => ReturnType<typeof makeChannel>, release: (c: ReturnType<typeof makeChannel>) => void) => {
+    const toWire: number[] = [];
+    const toFirstEdit: number[] = [];
+    for (let i = 0; i < requests; i++) {
+      const channel = channelFor();
+      const handle = startRun(channel, text, 'uppercase');
+      await handle.done;
+      const s = handle.run.snapshot.state;
+      toWire.push(s.sentAt! - handle.startedAt);
+      toFirstEdit.push(handle.editTimes[0]! - handle.startedAt);
+      release(channel);
+      await sleep(2);
+    }
+    return { commandToWireMs: summary(toWire), commandToFirstDeltaAppliedMs: summary(toFirstEdit) };
+  };
+  const warmChannel = makeChannel(server.url, { spare: true });
+  await warmChannel.warm();
+  const warm = await measure(() => warmChannel, () => undefined);
+  warmChannel.dispose();
+  const cold = await measure(() => makeChannel(server.url, { spare: false }), (c) => c.dispose());
+  return {
+    requests,
+    warm,
+    cold,
+    warmVsColdToWire: round(warm.commandToWireMs.p50 / cold.commandToWireMs.p50, 3),
+    warmVsColdFirstDelta: round(warm.commandToFirstDeltaAppliedMs.p50 / cold.commandToFirstDeltaAppliedMs.p50, 3),
+  };
+}
+
+/** Keystroke mid-stream -> edits after it (must be none), -> socket closed, -> next request on the wire. */
+export async function cancelBench(server: ServerProcess, trials = 30): Promise<Record<string, unknown>> {
+  await server.control({ faults: [], timing: { ttftMs: 0, tokensPerSecond: 2_000, tokenChars: 4 } });
+  const socketLog: SocketLog = { closedAt: [] };
+  const channel = makeChannel(server.url, { spare: true, socketLog });
+  await channel.warm();
+  const toClose: number[] = [];
+  const toNextOnWire: number[] = [];
+  let editsAfterKeystroke = 0;
+  const coldBefore = channel.stats.coldRequests;
+  for (let i = 0; i < trials; i++) {
+    await sleep(30); // let the spare reconnect
+    const handle = startRun(channel, codeText(8_000, i), 'uppercase');
+    while (handle.doc.modelEditVersions.length < 2) await sleep(1);
+    const closesBefore = socketLog.closedAt.length;
+    const keystrokeAt = performance.now();
+    handle.doc.userEdit(0, 0, 'x');
+    const versionAtKeystroke = handle.doc.version;
+    const next = startRun(channel, 'one\ntwo\n', 'uppercase');
+    await next.done;
+    await sleep(20);
+    editsAfterKeystroke += handle.doc.modelEditVersions.filter((v) => v > versionAtKeystroke).length;
+    toClose.push((socketLog.closedAt[closesBefore] ?? NaN) - keystrokeAt);
+    toNextOnWire.push(next.run.snapshot.state.sentAt! - keystrokeAt);
+  }
+  const handshakes = channel.stats.coldRequests - coldBefore;
+  channel.dispose();
+  return {
+    trials,
+    modelEditsAfterKeystroke: editsAfterKeystroke,
+    keystrokeToSocketClosedMs: summary(toClose),
+    keystrokeToNextRequestOnWireMs: summary(toNextOnWire),
+    nextRequestHandshakes: handshakes,
+    baseline: 'a client without a spare socket pays a full handshake here: see ttft.cold.commandToWireMs',
+  };
+}
+
+/** Heap after 1,000 consecutive runs on one socket vs after 10. */
+export async function memoryBench(server: ServerProcess, runs = 1_000): Promise<Record<string, unknown>> {
+  await server.control({ faults: [], timing: { ttftMs: 0, tokensPerSecond: 100_000, tokenChars: 8 } });
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) return { skipped: 'run with node --expose-gc (npm run bench does)' };
+  const channel = makeChannel(server.url, { spare: true });
+  await channel.warm();
+  const heap = (): number => {
+    gc();
+    gc();
+    return process.memoryUsage().heapUsed;
+  };
+  const text = codeText(2_000);
+  let afterTen = 0;
+  for (let i = 1; i <= runs; i++) {
+    const handle = startRun(channel, text, 'uppercase');
+    await handle.done;
+    handle.run.dispatch({ type: 'accept' });
+    if (i === 10) {
+      await sleep(50);
+      afterTen = heap();
+    }
+  }
+  await sleep(50);
+  const afterAll = heap();
+  channel.dispose();
+  return { runs, heapAfter10MB: round(afterTen / 1e6, 2), heapAfterAllMB: round(afterAll / 1e6, 2), growth: round(afterAll / afterTen - 1, 4) };
+}
+
+/** For the decode-only part of the pipeline: cost of decoding one delta frame with zod. */
+export function decodeCostUs(): number {
+  const frame = JSON.stringify({ type: 'response.output_text.delta', sequence_number: 1, item_id: 'msg_1', output_index: 0, content_index: 0, delta: 'abcd' });
+  for (let i = 0; i < 10_000; i++) decodeServerFrame(frame);
+  const n = 100_000;
+  const started = performance.now();
+  for (let i = 0; i < n; i++) decodeServerFrame(frame);
+  return round(((performance.now() - started) * 1000) / n, 3);
+}
