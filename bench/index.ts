@@ -94,7 +94,11 @@ async function main(): Promise<void> {
   result.targets = targets;
   result.durationSeconds = Math.round((Date.now() - started) / 1000);
 
-  process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+  const json = JSON.stringify(result, null, 2);
+  process.stdout.write(json + '\n');
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  mkdirSync(join(__dirname, '../../test-artifacts'), { recursive: true });
+  writeFileSync(join(__dirname, '../../test-artifacts/bench.json'), json);
   const rows = Object.entries(targets).map(([name, t]) => `${t.met ? 'met   ' : 'MISSED'}  ${name.padEnd(40)} ${String(t.measured).padStart(10)}   target ${t.target}`);
   process.stderr.write(`\n${rows.join('\n')}\n\n${Object.values(targets).filter((t) => t.met).length}/${rows.length} targets met in ${result.durationSeconds as number} s\n`);
 }
