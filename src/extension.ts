@@ -18,6 +18,8 @@ export interface SparkEditApi {
   statusTooltip(): string;
   editCalls(document: vscode.TextDocument): number;
   localServerUrl(): Promise<string | undefined>;
+  /** Where this extension's log files live (tests check no secret reaches them). */
+  logFolder(): vscode.Uri;
 }
 
 export function activate(context: vscode.ExtensionContext): SparkEditApi {
@@ -70,6 +72,7 @@ export function activate(context: vscode.ExtensionContext): SparkEditApi {
     statusTooltip: () => status.tooltip,
     editCalls: (doc) => manager.editCalls(doc),
     localServerUrl: () => connection.localServerUrl(),
+    logFolder: () => context.logUri,
   };
 }
 

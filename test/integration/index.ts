@@ -3,6 +3,7 @@ import { resetState, setSetting } from './helpers';
 import './suites/editing';
 import './suites/faults';
 import './suites/connection';
+import './suites/robustness';
 
 /** Entry point the VS Code test host calls: `run()` settles when the suite is done. */
 export async function run(): Promise<void> {

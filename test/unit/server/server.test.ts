@@ -340,3 +340,13 @@ describe('reference server: control endpoint', () => {
     expect(badTiming.status).toBe(400);
   });
 });
+
+describe('reference server: limits', () => {
+  it('refuses a client frame over its maxPayload by closing with 1009', async () => {
+    const server = await serve({ maxPayloadBytes: 10_000 });
+    const client = await connect(server);
+    client.send(editRequest('x'.repeat(20_000) + '\n', 'uppercase'));
+    await client.until(() => client.closed !== undefined);
+    expect(client.closed!.code).toBe(1009);
+  });
+});

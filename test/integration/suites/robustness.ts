@@ -1,0 +1,134 @@
+import { writeFileSync } from 'node:fs';
+import * as vscode from 'vscode';
+import { assert, assertEqual, test, waitFor } from '../harness';
+import { api, control, FAST, inReview, openFile, recordChanges, settled, SLOW } from '../helpers';
+
+const lines = (n: number, word: string): string => Array.from({ length: n }, (_, i) => `${word} ${i}`).join('\n') + '\n';
+
+test('undo during a stream stops the run and keeps the document consistent', async () => {
+  await control({ timing: SLOW });
+  const region = lines(30, 'entry');
+  const editor = await openFile(region);
+  const doc = editor.document;
+  editor.selection = new vscode.Selection(0, 0, 30, 0);
+  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+  await waitFor(() => doc.getText().includes('ENTRY 2'), 'some output');
+  const changes = recordChanges(doc);
+  await vscode.commands.executeCommand('undo');
+  const versionAtUndo = doc.version;
+  await new Promise((r) => setTimeout(r, 600));
+  changes.dispose();
+  assertEqual(changes.events.filter((e) => e.version > versionAtUndo).length, 0, 'no model edit after the undo');
+  const runs = await settled();
+  assert(runs.every((r) => r.state.phase !== 'streaming'), 'the run stopped');
+  // Undo again until the original is back: nothing of it was lost.
+  for (let i = 0; i < 10 && doc.getText() !== region; i++) await vscode.commands.executeCommand('undo');
+  assertEqual(doc.getText(), region, 'undo reaches the original text');
+});
+
+test('switching editors mid-stream: the run finishes into the hidden document', async () => {
+  await control({ timing: { ttftMs: 5, tokensPerSecond: 400, tokenChars: 4 } });
+  const region = lines(40, 'item');
+  const editor = await openFile(region);
+  const doc = editor.document;
+  editor.selection = new vscode.Selection(0, 0, 40, 0);
+  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+  await waitFor(() => doc.getText().includes('ITEM 1'), 'some output');
+  await openFile('another file\n');
+  await inReview();
+  assertEqual(doc.getText(), region.toUpperCase(), 'the whole rewrite landed, via WorkspaceEdit while hidden');
+});
+
+test('the file changes on disk mid-stream: the run stops, the disk text wins, nothing is lost', async () => {
+  await control({ timing: SLOW });
+  const region = lines(30, 'disk');
+  const editor = await openFile(region);
+  const doc = editor.document;
+  await vscode.commands.executeCommand('workbench.action.files.save');
+  editor.selection = new vscode.Selection(0, 0, 30, 0);
+  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+  await waitFor(() => doc.getText().includes('DISK 1'), 'some output');
+  // Another program rewrites the file; the editor reloads it when the user reverts.
+  writeFileSync(doc.uri.fsPath, 'changed on disk\n');
+  await vscode.commands.executeCommand('workbench.action.files.revert');
+  await waitFor(() => doc.getText() === 'changed on disk\n', 'the editor to show the disk text', 10_000);
+  const runs = await settled();
+  assert(runs.every((r) => r.state.phase !== 'streaming'), 'the run stopped');
+  await new Promise((r) => setTimeout(r, 400));
+  assertEqual(doc.getText(), 'changed on disk\n', 'no model edit landed on the new text');
+});
+
+test('a 5 MB file with a small region: correct result, and the extension host stays responsive', async () => {
+  await control({ timing: { ttftMs: 5, tokensPerSecond: 5_000, tokenChars: 4 } });
+  const big = 'const filler = "' + 'x'.repeat(90) + '";\n';
+  const head = big.repeat(27_000); // ~2.9 MB
+  const tail = big.repeat(23_000); // ~2.5 MB
+  const region = lines(40, 'target');
+  const editor = await openFile(head + region + tail);
+  const doc = editor.document;
+  assert(doc.getText().length > 5_000_000, `the file is over 5 MB (${doc.getText().length})`);
+  const startLine = 27_000;
+  editor.selection = new vscode.Selection(startLine, 0, startLine + 40, 0);
+  // A 10 ms timer's lateness measures how long the extension host was blocked.
+  let worstDrift = 0;
+  let last = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    worstDrift = Math.max(worstDrift, now - last - 10);
+    last = now;
+  }, 10);
+  try {
+    await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+    await inReview();
+  } finally {
+    clearInterval(timer);
+  }
+  const text = doc.getText();
+  assertEqual(text.slice(head.length, head.length + region.length), region.toUpperCase(), 'the region is rewritten');
+  assert(text.startsWith(head) && text.endsWith(tail), 'the rest of the 5 MB is untouched');
+  console.log(`5 MB file: worst timer drift in the extension host ${Math.round(worstDrift)} ms`);
+  assert(worstDrift < 1_000, `the extension host never froze for a second (worst drift ${Math.round(worstDrift)} ms)`);
+}, 90_000);
+
+test('an empty model output deletes the region; Reject brings it back', async () => {
+  await control({ timing: FAST });
+  const editor = await openFile('keep\ndrop me\nkeep too\n');
+  editor.selection = new vscode.Selection(1, 0, 2, 0);
+  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'delete everything' });
+  await inReview();
+  assertEqual(editor.document.getText(), 'keep\nkeep too\n');
+  await vscode.commands.executeCommand('sparkEdit.reject');
+  await waitFor(() => editor.document.getText() === 'keep\ndrop me\nkeep too\n', 'the original back');
+});
+
+test('an output 100x the region streams in whole', async () => {
+  await control({ timing: { ttftMs: 5, tokensPerSecond: 20_000, tokenChars: 8 } });
+  const editor = await openFile('head\nrepeat me\ntail\n');
+  editor.selection = new vscode.Selection(1, 0, 2, 0);
+  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'repeat 100 times' });
+  await inReview();
+  assertEqual(editor.document.getText(), `head\n${'repeat me\n'.repeat(100)}tail\n`);
+});
+
+test('the API key never reaches the log files, settings or status', async () => {
+  const secret = 'sk-spark-never-log-this-0123456789';
+  await vscode.commands.executeCommand('sparkEdit.setApiKey', secret);
+  try {
+    const editor = await openFile('secret test\n');
+    editor.selection = new vscode.Selection(0, 0, 1, 0);
+    await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+    await inReview();
+    const a = await api();
+    const files = await vscode.workspace.fs.readDirectory(a.logFolder());
+    assert(files.length > 0, 'the extension writes a log');
+    for (const [name] of files) {
+      const content = Buffer.from(await vscode.workspace.fs.readFile(vscode.Uri.joinPath(a.logFolder(), name))).toString('utf8');
+      assert(content.length > 0 && !content.includes(secret), `${name} does not contain the key`);
+    }
+    assert(!JSON.stringify(vscode.workspace.getConfiguration('sparkEdit')).includes(secret), 'settings do not contain the key');
+    assert(!a.statusTooltip().includes(secret) && !a.statusText().includes(secret), 'the status bar does not show it');
+  } finally {
+    await vscode.commands.executeCommand('sparkEdit.acceptAll');
+    await vscode.commands.executeCommand('sparkEdit.clearApiKey');
+  }
+});
