@@ -52,11 +52,10 @@ if [ ! -x "$node24/bin/node" ]; then
 fi
 "$node24/bin/node" --version >/dev/null || fail "Node 24 at $node24 does not run"
 
-# 3. code-server, with Node 24 first on PATH. Its install scripts are skipped on
-#    purpose: they only check the Node version and prepare optional pieces;
-#    with --auth none code-server serves the workbench and runs extensions
-#    without them (checked on this machine), and skipping them makes the
-#    install the same whether or not it runs inside `npm test`.
+# 3. code-server, with Node 24 first on PATH so its native modules build for it.
+#    Its postinstall installs VS Code's own dependencies and reads the Node
+#    version from npm_config_user_agent: clean_npm makes that the Node 24 npm
+#    runs on, not the Node 20 of an enclosing `npm test`.
 cs_dir="$cache/code-server"
 cs_marker="$cs_dir/.installed-$code_server_version"
 if [ ! -f "$cs_marker" ]; then
@@ -64,9 +63,10 @@ if [ ! -f "$cs_marker" ]; then
   mkdir -p "$cs_dir"
   [ -f "$cs_dir/package.json" ] || echo '{"private":true}' > "$cs_dir/package.json"
   clean_npm PATH="$node24/bin:$PATH" npm_config_nodedir="$node24" \
-    npm install --prefix "$cs_dir" --ignore-scripts --no-audit --no-fund --loglevel=error "code-server@$code_server_version" \
+    npm install --prefix "$cs_dir" --no-audit --no-fund --loglevel=error "code-server@$code_server_version" \
     || fail "could not install code-server@$code_server_version"
   [ -f "$cs_dir/node_modules/code-server/out/node/entry.js" ] || fail "code-server installed without out/node/entry.js"
+  [ -d "$cs_dir/node_modules/code-server/lib/vscode/node_modules" ] || fail "code-server's postinstall did not install VS Code's dependencies"
   touch "$cs_marker"
 fi
 

@@ -1,0 +1,38 @@
+// Renders test-artifacts/bench.json (written by `npm run bench`) as the
+// Markdown table in README.md's Performance section.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { root } from './testHost.mjs';
+
+const b = JSON.parse(readFileSync(join(root, 'test-artifacts/bench.json'), 'utf8'));
+const rows = [];
+const row = (figure, ours, baseline, target, met) => rows.push(`| ${figure} | ${ours} | ${baseline} | ${target} | ${met === undefined ? '' : met ? 'met' : '**missed**'} |`);
+const t = b.targets;
+
+for (const d of b.diff) {
+  row(`diff, ${d.regionChars.toLocaleString('en-US')} chars (${d.deltas.toLocaleString('en-US')} deltas)`, `${d.ours.totalMs} ms total, ${d.ours.perDeltaUs} µs/delta`, `${d.baseline.totalMs} ms, ${d.baseline.perDeltaUs} µs/delta${d.baseline.sampledFlushes < d.baseline.flushes ? ` (${d.baseline.sampledFlushes} of ${d.baseline.flushes} flushes timed)` : ''}`, d.regionChars === 100_000 ? '≥ 20x' : '', d.regionChars === 100_000 ? t['diff.speedupAt100k'].met : undefined);
+}
+row('diff, per-delta µs at 100k ÷ at 1k', t['diff.perDeltaFlatness'].measured, '', '≤ 2', t['diff.perDeltaFlatness'].met);
+const p = b.pipeline;
+row(`pipeline, client CPU per token at ${p.configuredTokensPerSecond.toLocaleString('en-US')} tok/s (${p.tokens.toLocaleString('en-US')} tokens)`, `${p.ours.cpuUsPerToken} µs (${p.ours.cpuUsPerTokenIncludingDocument} µs with the in-memory document)`, `receive + JSON.parse floor ${p.receiveFloor.cpuUsPerToken} µs; naive re-diff client ${p.baseline.usPerToken} µs`, '≤ 20 µs', t['pipeline.cpuUsPerToken'].met);
+row('pipeline, lag at end of stream', `${p.ours.lagAtEndMs} ms`, `${p.baseline.lagAtEndMs} ms (naive, ${p.baseline.tokens} tokens)`, '≤ 20 ms', t['pipeline.lagAtEndMs'].met);
+row('server, delivered ÷ configured rate', `${p.ours.deliveredTokensPerSecond.toLocaleString('en-US')} tok/s (${p.ours.deliveredVsConfigured})`, '', 'within 5%', t['server.deliveredVsConfigured'].met);
+const tt = b.ttft;
+row('ttft, command → request on the wire (p50 / p95)', `${tt.warm.commandToWireMs.p50} / ${tt.warm.commandToWireMs.p95} ms warm`, `${tt.cold.commandToWireMs.p50} / ${tt.cold.commandToWireMs.p95} ms cold connect`, 'p95 ≤ 5 ms', t['ttft.warmToWireP95Ms'].met);
+row('ttft, command → first delta applied (p50 / p95)', `${tt.warm.commandToFirstDeltaAppliedMs.p50} / ${tt.warm.commandToFirstDeltaAppliedMs.p95} ms warm`, `${tt.cold.commandToFirstDeltaAppliedMs.p50} / ${tt.cold.commandToFirstDeltaAppliedMs.p95} ms cold (warm ÷ cold ${tt.warmVsColdFirstDelta}; to the wire ${tt.warmVsColdToWire})`, 'warm ≥ 50% below cold', t['ttft.warmVsCold'].met);
+const c = b.cancel;
+row(`cancel, model edits after the keystroke (${c.trials} trials)`, c.modelEditsAfterKeystroke, '', '0', t['cancel.editsAfterKeystroke'].met);
+row('cancel, keystroke → socket closed (p50 / p95)', `${c.keystrokeToSocketClosedMs.p50} / ${c.keystrokeToSocketClosedMs.p95} ms`, '', 'p95 ≤ 5 ms', t['cancel.socketClosedP95Ms'].met);
+row('cancel, keystroke → next request on the wire (p50 / p95)', `${c.keystrokeToNextRequestOnWireMs.p50} / ${c.keystrokeToNextRequestOnWireMs.p95} ms, ${c.nextRequestHandshakes} handshakes`, 'a new handshake per cancel (see ttft cold)', '0 handshakes', t['cancel.nextRequestHandshakes'].met);
+const m = b.memory;
+row(`memory, heap after ${m.runs.toLocaleString('en-US')} runs vs after 10`, `${m.heapAfterAllMB} MB vs ${m.heapAfter10MB} MB (${(m.growth * 100).toFixed(1)}%)`, '', '≤ 5%', t['memory.growth'].met);
+const a = b.apply;
+if (a && a.at1000) {
+  for (const rate of [1000, 5000]) {
+    const r = a[`at${rate}`];
+    row(`apply in VS Code, ${a.tokens.toLocaleString('en-US')}-token rewrite at ${rate.toLocaleString('en-US')} tok/s: last token → final text`, `${r.ours.lastTokenToFinalTextMs} ms, ${r.ours.editCalls} edits`, `${r.baseline.lastTokenToFinalTextMs.toLocaleString('en-US')} ms, ${r.baseline.tokensApplied.toLocaleString('en-US')}+ awaited edits${r.baseline.extrapolated ? ' (extrapolated from the measured round trip)' : ''}`, `≤ 16 ms + one round trip (${a.editRoundTripMedianMs} ms idle)`, t[`apply.at${rate}.lastTokenToFinalTextMs`].met);
+    row(`apply at ${rate.toLocaleString('en-US')} tok/s: speed-up over one awaited edit per token`, `${t[`apply.at${rate}.vsPerTokenBaseline`].measured}x`, '', '≥ 10x', t[`apply.at${rate}.vsPerTokenBaseline`].met);
+  }
+}
+const met = Object.values(t).filter((x) => x.met).length;
+process.stdout.write(`| figure | ours | naive baseline (same run) | target | |\n|---|---|---|---|---|\n${rows.join('\n')}\n\n${met} of ${Object.keys(t).length} targets met; node ${b.machine.node}, ${b.machine.cpus} cores; ${b.durationSeconds} s.\n`);
