@@ -36,6 +36,7 @@ async function runExtensionTests(server) {
     testsPath,
     config: { serverUrl: server.url, controlUrl: server.controlUrl, workspace, resultsFile, artifacts, grep: process.env.SPARK_TEST_GREP },
     onTick: printResults,
+    started: () => existsSync(resultsFile),
     screenshot: join(artifacts, 'integration-final.png'),
   });
   for (const e of hostErrors.slice(0, 20)) process.stdout.write(`[extension host] ${e}\n`);

@@ -164,7 +164,7 @@ export function workbenchUrl(host, { workspace, extensionDir, testsPath }) {
  * the workbench reports when `run()` settles. `config` is written as
  * config.json beside `testsPath`. `onTick` is called while waiting (progress).
  */
-export async function runInExtensionHost({ testsPath, config, onTick, screenshot }) {
+export async function runInExtensionHost({ testsPath, config, onTick, screenshot, started, startupTimeoutMs = 180_000 }) {
   writeFileSync(join(dirname(testsPath), 'config.json'), JSON.stringify(config));
   const host = await startCodeServer({ workspace: config.workspace });
   log(`code-server on ${host.base}`);
@@ -181,7 +181,18 @@ export async function runInExtensionHost({ testsPath, config, onTick, screenshot
     page.on('pageerror', (e) => hostErrors.push(`page error: ${e.message}`));
     const exitCode = new Promise((resolveCode) => page.exposeFunction('codeAutomationExit', (code) => resolveCode(code)));
     await page.goto(workbenchUrl(host, { workspace: config.workspace, extensionDir: root, testsPath }));
-    const code = await exitCode;
+    // A workbench that never starts the runner (a broken install, a crashing
+    // extension host) fails here with a clear message instead of hanging.
+    let watchdog;
+    const stalled = new Promise((_, reject) => {
+      const began = Date.now();
+      watchdog = setInterval(() => {
+        if (started && !started() && Date.now() - began > startupTimeoutMs) {
+          reject(new Error(`the extension host did not start the tests within ${startupTimeoutMs / 1000} s (code-server output: ${host.output().slice(-1500)})`));
+        }
+      }, 1000);
+    });
+    const code = await Promise.race([exitCode, stalled]).finally(() => clearInterval(watchdog));
     if (screenshot) await page.screenshot({ path: screenshot }).catch(() => undefined);
     return { code, hostErrors };
   } finally {
