@@ -62,8 +62,6 @@ export class DocumentSync {
   private lastFlushAt = -Infinity;
   private closed = false;
   private settleWaiters: (() => void)[] = [];
-  /** Apply calls issued (a figure the benchmarks report). */
-  appliedBatches = 0;
 
   constructor(
     private readonly port: DocumentPort,
@@ -71,14 +69,6 @@ export class DocumentSync {
     private readonly intervalMs: number,
     private version: number,
   ) {}
-
-  get documentVersion(): number {
-    return this.version;
-  }
-
-  get isIdle(): boolean {
-    return this.inFlight === undefined && [...this.runs.values()].every((r) => r.batch.isEmpty);
-  }
 
   /** Registers a run's region; refuses one that overlaps a region still being edited. */
   attach(runId: string, region: Region, listener: RunDocumentListener): void {
@@ -244,7 +234,6 @@ export class DocumentSync {
     };
     this.inFlight = flight;
     this.lastFlushAt = this.clock.now();
-    this.appliedBatches++;
     let outcome: ApplyOutcome;
     try {
       outcome = await this.port.apply(documentEdits, flight.version, { before, after });

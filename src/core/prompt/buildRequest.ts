@@ -91,6 +91,19 @@ function instructionLines(instruction: string, history: readonly string[]): stri
 
 const message = (text: string): InputMessage => ({ type: 'message', role: 'user', content: [{ type: 'input_text', text }] });
 
+/** One user message under the system instructions; `store: false`, so only the latest response can be continued. */
+function responseCreate(text: string, options: RequestOptions, previousResponseId?: string): ResponseCreate {
+  return {
+    type: 'response.create',
+    model: options.model,
+    instructions: SYSTEM_INSTRUCTIONS,
+    input: [message(text)],
+    ...(previousResponseId !== undefined ? { previous_response_id: previousResponseId } : {}),
+    store: false,
+    ...(options.metadata ? { metadata: { ...options.metadata } } : {}),
+  };
+}
+
 /** A full-context request: the first of a run, or a redirect whose previous response is gone. */
 export function buildEditRequest(context: EditContext, instruction: string, history: readonly string[], options: RequestOptions): BuiltPrompt {
   const lines = instructionLines(instruction, history);
@@ -99,14 +112,7 @@ export function buildEditRequest(context: EditContext, instruction: string, hist
   const budgetChars = Math.max(0, (options.contextTokens - reserve - fixedTokens) * 4);
   const fitted = fitContext(context.before, context.after, budgetChars);
   const text = userText(context, fitted, lines);
-  const request: ResponseCreate = {
-    type: 'response.create',
-    model: options.model,
-    instructions: SYSTEM_INSTRUCTIONS,
-    input: [message(text)],
-    store: false,
-    ...(options.metadata ? { metadata: { ...options.metadata } } : {}),
-  };
+  const request = responseCreate(text, options);
   return { request, estimatedTokens: estimateTokens(SYSTEM_INSTRUCTIONS) + estimateTokens(text), trimmedChars: fitted.trimmed };
 }
 
@@ -117,15 +123,7 @@ export function buildEditRequest(context: EditContext, instruction: string, hist
  */
 export function buildContinuationRequest(region: string, instruction: string, history: readonly string[], previousResponseId: string, options: RequestOptions): BuiltPrompt {
   const text = [`The region now reads:`, regionBlock(region), instructionLines(instruction, history)].join('\n');
-  const request: ResponseCreate = {
-    type: 'response.create',
-    model: options.model,
-    instructions: SYSTEM_INSTRUCTIONS,
-    input: [message(text)],
-    previous_response_id: previousResponseId,
-    store: false,
-    ...(options.metadata ? { metadata: { ...options.metadata } } : {}),
-  };
+  const request = responseCreate(text, options, previousResponseId);
   return { request, estimatedTokens: estimateTokens(SYSTEM_INSTRUCTIONS) + estimateTokens(text), trimmedChars: 0 };
 }
 

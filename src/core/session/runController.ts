@@ -3,7 +3,7 @@ import type { DocumentSync, RunDocumentListener } from '../edit/documentSync';
 import { OutputNormalizer } from '../edit/outputFilters';
 import type { ChangePlacement, Region } from '../edit/regionTracker';
 import { StreamingDiff } from '../edit/streamingDiff';
-import { buildContinuationRequest, buildEditRequest, type BuiltPrompt } from '../prompt/buildRequest';
+import { buildContinuationRequest, buildEditRequest } from '../prompt/buildRequest';
 import type { ResponseCreate } from '../protocol/clientEvents';
 import type { ResponseHandle, ResponseListener } from '../transport/responseChannel';
 import { initialRunState, markContinued, reduceRun, type Effect, type OnTypePolicy, type RunEvent, type RunState, type Transition } from './reducer';
@@ -72,7 +72,6 @@ export class RunController implements RunDocumentListener {
   private redirectTimer: unknown;
   private lastCompletedResponseId: string | undefined;
   private ended = false;
-  private lastPrompt: BuiltPrompt | undefined;
   private restorePending = false;
 
   constructor(
@@ -110,11 +109,6 @@ export class RunController implements RunDocumentListener {
       tokensPerSecond: streamedMs > 0 ? ((s.deltas - 1) * 1000) / streamedMs : undefined,
       timeToFirstTokenMs: s.sentAt !== undefined && s.firstDeltaAt !== undefined ? s.firstDeltaAt - s.sentAt : undefined,
     };
-  }
-
-  /** The prompt last sent (for logs and tests). */
-  get prompt(): BuiltPrompt | undefined {
-    return this.lastPrompt;
   }
 
   dispatch(event: RunEvent): void {
@@ -217,7 +211,6 @@ export class RunController implements RunDocumentListener {
             this.state.history,
             promptOptions,
           );
-    this.lastPrompt = prompt;
     this.state = markContinued(this.state, previous !== undefined);
     this.diff = new StreamingDiff(regionText);
     this.normalizer = new OutputNormalizer(this.document.eol, /\r?\n$/.test(regionText));
