@@ -48,8 +48,11 @@ test('the file changes on disk mid-stream: the run stops, the disk text wins, no
   editor.selection = new vscode.Selection(0, 0, 30, 0);
   await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
   await waitFor(() => doc.getText().includes('DISK 1'), 'some output');
-  // Another program rewrites the file; the editor reloads it when the user reverts.
+  // Another program rewrites the file; once VS Code's watcher has seen it, the
+  // user reverts the editor to the disk version.
   writeFileSync(doc.uri.fsPath, 'changed on disk\n');
+  await new Promise((r) => setTimeout(r, 1_500));
+  await vscode.window.showTextDocument(doc);
   await vscode.commands.executeCommand('workbench.action.files.revert');
   await waitFor(() => doc.getText() === 'changed on disk\n', 'the editor to show the disk text', 10_000);
   const runs = await settled();
