@@ -41,6 +41,14 @@ export async function openInWorkbench(page, fileName, expectText) {
   }
 }
 
+/** Presses the inline-edit key and waits for *our* input (an earlier Quick Open input may linger in the DOM). */
+export async function askSparkEdit(page, instruction) {
+  await page.keyboard.press('Control+I');
+  await page.locator('.quick-input-widget', { hasText: 'Spark Edit' }).waitFor({ state: 'visible', timeout: 15_000 });
+  await page.keyboard.type(instruction);
+  await page.keyboard.press('Enter');
+}
+
 export async function goToLine(page, line) {
   await page.keyboard.press('Control+G');
   await page.locator('.quick-input-widget input').waitFor({ timeout: 10_000 });
@@ -64,10 +72,7 @@ export async function runBrowserTest(server, { extensionsDir } = {}) {
     await openInWorkbench(page, 'cart.js', 'function total');
     await goToLine(page, 3);
     await control(server, { faults: [], timing: { ttftMs: 40, tokensPerSecond: 40, tokenChars: 4 } });
-    await page.keyboard.press('Control+I');
-    await page.locator('.quick-input-widget input').waitFor({ timeout: 10_000 });
-    await page.keyboard.type('rename total to sum');
-    await page.keyboard.press('Enter');
+    await askSparkEdit(page, 'rename total to sum');
     await page.locator('.monaco-editor .view-lines', { hasText: 'function sum' }).first().waitFor({ timeout: 20_000 });
     await page.screenshot({ path: join(artifacts, 'browser-mid-stream.png') });
     await page.locator('.monaco-editor .codelens-decoration', { hasText: 'Accept' }).first().waitFor({ timeout: 30_000 });

@@ -5,7 +5,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ensureTestHost, launchBrowser, log, makeWorkspace, root, startCodeServer, startReferenceServer, stopAll, workbenchUrl } from './testHost.mjs';
-import { goToLine, openInWorkbench } from './browser-test.mjs';
+import { askSparkEdit, goToLine, openInWorkbench } from './browser-test.mjs';
 
 const check = process.argv.includes('--check');
 
@@ -27,10 +27,7 @@ async function screenshotCheck(host, workspace, server) {
     await goToLine(page, 11);
     // Slow the stream down so the screenshot catches it mid-flight.
     await fetch(server.controlUrl, { method: 'POST', body: JSON.stringify({ timing: { ttftMs: 60, tokensPerSecond: 8, tokenChars: 4 } }) });
-    await page.keyboard.press('Control+I');
-    await page.locator('.quick-input-widget input').waitFor({ timeout: 10_000 });
-    await page.keyboard.type('rename total to sum');
-    await page.keyboard.press('Enter');
+    await askSparkEdit(page, 'rename total to sum');
     await page.locator('.monaco-editor .view-lines', { hasText: 'let sum = 0' }).first().waitFor({ timeout: 60_000 });
     const shot = join(root, 'media/demo-mid-stream.png');
     await page.screenshot({ path: shot });
