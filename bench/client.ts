@@ -97,7 +97,7 @@ export function startRun(channel: ResponseChannel, text: string, instruction: st
     view,
     systemClock,
   );
-  return { run: run, doc, startedAt, done, editTimes, documentMs: () => documentMs };
+  return { run, doc, startedAt, done, editTimes, documentMs: () => documentMs };
 }
 
 /** Code-like text of about `chars` characters. */

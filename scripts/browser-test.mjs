@@ -1,7 +1,7 @@
 // A test a person could have done: open the workbench, press the real
 // keybinding, type the instruction into the real input box, watch the file
 // being rewritten, accept, save, and read the file from disk.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { launchBrowser, log, makeWorkspace, root, startCodeServer, workbenchUrl } from './testHost.mjs';
 
@@ -61,7 +61,6 @@ export async function goToLine(page, line) {
 export async function runBrowserTest(server, { extensionsDir } = {}) {
   const workspace = makeWorkspace(undefined, { 'sparkEdit.endpoint': server.url });
   const file = join(workspace, 'cart.js');
-  const { writeFileSync } = await import('node:fs');
   writeFileSync(file, DEMO_SOURCE);
   const host = await startCodeServer({ workspace, extensionsDir });
   const browser = await launchBrowser();

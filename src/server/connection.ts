@@ -1,5 +1,6 @@
 import type { WebSocket } from 'ws';
 import { decodeClientFrame, describeDecodeError } from '../core/protocol/codec';
+import { messageBytes } from '../core/transport/wsTransport';
 import type { ResponseCreate } from '../core/protocol/clientEvents';
 import { parseEditRequest } from '../core/prompt/buildRequest';
 import { estimateTokens } from '../core/prompt/tokens';
@@ -83,7 +84,7 @@ export class ClientConnection {
     this.id = ++ClientConnection.counter;
     ctx.stats.connections++;
     socket.on('message', (data, isBinary) => {
-      const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+      const bytes = messageBytes(data);
       this.onMessage(isBinary ? bytes : bytes.toString('utf8'));
     });
     socket.on('close', () => {

@@ -148,10 +148,7 @@ export class RunController implements RunDocumentListener {
         this.finishOutput();
         return;
       case 'flushPartialOutput':
-        this.sync.finish(this.options.id).then(
-          () => this.dispatch({ type: 'outputApplied' }),
-          () => this.dispatch({ type: 'outputApplied' }),
-        );
+        this.landThenReview();
         return;
       case 'discardPending':
         this.sync.discard(this.options.id);
@@ -182,9 +179,15 @@ export class RunController implements RunDocumentListener {
     }
   }
 
-  private currentRegionText(): string {
-    const region = this.sync.region(this.options.id) ?? this.options.region;
-    return this.document.getText().slice(region.start, region.end);
+  /** The run's region as it is now (rebased over every edit since the start). */
+  private currentRegion(): Region {
+    return this.sync.region(this.options.id) ?? this.options.region;
+  }
+
+  /** Lands what is pending (closing the undo group), then the run is ready for review. */
+  private landThenReview(): void {
+    // DocumentSync.finish never rejects: it resolves once nothing of the run is pending.
+    void this.sync.finish(this.options.id).then(() => this.dispatch({ type: 'outputApplied' }));
   }
 
   private send(mode: 'initial' | 'redirect' | 'fullContextRetry'): void {
@@ -198,7 +201,7 @@ export class RunController implements RunDocumentListener {
 
   private sendNow(mode: 'initial' | 'redirect' | 'fullContextRetry', token: number): void {
     const text = this.document.getText();
-    const region = this.sync.region(this.options.id) ?? this.options.region;
+    const region = this.currentRegion();
     const regionText = text.slice(region.start, region.end);
     const promptOptions = { model: this.options.model, contextTokens: this.options.contextTokens, metadata: this.options.metadata };
     const previous = mode === 'redirect' ? this.lastCompletedResponseId : undefined;
@@ -253,18 +256,15 @@ export class RunController implements RunDocumentListener {
     this.previewBuffer = '';
     const edits = [...diff.push(rest), ...diff.finish()];
     if (edits.length > 0) this.sync.enqueue(this.options.id, edits);
-    this.sync.finish(this.options.id).then(
-      () => this.dispatch({ type: 'outputApplied' }),
-      () => this.dispatch({ type: 'outputApplied' }),
-    );
+    this.landThenReview();
   }
 
   private restoreOriginal(): void {
     this.restorePending = true;
     void this.sync.settled(this.options.id).then(() => {
-      const current = this.currentRegionText();
+      const region = this.currentRegion();
       this.sync.resume(this.options.id);
-      this.sync.enqueue(this.options.id, [{ start: 0, end: current.length, text: this.original }]);
+      this.sync.enqueue(this.options.id, [{ start: 0, end: region.end - region.start, text: this.original }]);
       return this.sync.finish(this.options.id).then(() => this.sync.detach(this.options.id));
     });
   }

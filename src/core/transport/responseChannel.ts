@@ -258,9 +258,7 @@ export class ResponseChannel {
       job.retriedAfterLimit = true;
       this.stats.rotations++;
       this.dropSocket(socket);
-      this.current = undefined;
-      this.currentSocket = undefined;
-      this.clearStall();
+      this.clearCurrent();
       this.queue.unshift(job);
       void this.pump();
       return;
@@ -295,9 +293,7 @@ export class ResponseChannel {
     if (this.current !== job) return;
     job.done = true;
     const socket = this.currentSocket;
-    this.current = undefined;
-    this.currentSocket = undefined;
-    this.clearStall();
+    this.clearCurrent();
     // No cancel message exists in this protocol: closing the socket is the cancel.
     if (socket) this.dropSocket(socket, 4000, 'cancelled');
     if (this.spare?.socket) this.stats.sparePromotions++;
@@ -341,6 +337,13 @@ export class ResponseChannel {
     this.stallTimer = this.options.clock.setTimeout(check, ms);
   }
 
+  /** Forgets the response in progress (its socket and stall timer go with it). */
+  private clearCurrent(): void {
+    this.current = undefined;
+    this.currentSocket = undefined;
+    this.clearStall();
+  }
+
   private clearStall(): void {
     if (this.stallTimer !== undefined) this.options.clock.clearTimeout(this.stallTimer);
     this.stallTimer = undefined;
@@ -348,22 +351,14 @@ export class ResponseChannel {
 
   private complete(job: Job): void {
     job.done = true;
-    if (this.current === job) {
-      this.current = undefined;
-      this.currentSocket = undefined;
-      this.clearStall();
-    }
+    if (this.current === job) this.clearCurrent();
     void this.pump();
   }
 
   private finish(job: Job, failure: TransportFailure): void {
     if (job.done) return;
     job.done = true;
-    if (this.current === job) {
-      this.current = undefined;
-      this.currentSocket = undefined;
-      this.clearStall();
-    }
+    if (this.current === job) this.clearCurrent();
     job.listener.onFailure(failure);
     void this.pump();
   }

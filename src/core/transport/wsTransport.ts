@@ -11,6 +11,11 @@ export interface WsOptions {
   readonly now?: () => number;
 }
 
+/** A `ws` message (Buffer, ArrayBuffer or fragments) as one Buffer. */
+export function messageBytes(data: WebSocket.RawData): Buffer {
+  return Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+}
+
 /** The only place that speaks `ws`: everything else sees a `Socket`. */
 export function createWsSocketFactory(options: WsOptions): SocketFactory {
   const now = options.now ?? (() => performance.now());
@@ -59,7 +64,7 @@ export function createWsSocketFactory(options: WsOptions): SocketFactory {
         });
         ws.on('message', (data: WebSocket.RawData, isBinary: boolean) => {
           alive = true;
-          const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+          const bytes = messageBytes(data);
           socket.onMessage(isBinary ? bytes : bytes.toString('utf8'));
         });
         ws.on('unexpected-response', (_req, res) => {
