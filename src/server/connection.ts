@@ -1,13 +1,13 @@
 import type { WebSocket } from 'ws';
-import { decodeClientFrame, describeDecodeError } from '../core/protocol/codec';
+import { decodeClientFrame, describeDecodeError, type DecodeError } from '../core/protocol/codec';
+import { inputTexts, type ResponseCreate, type ResponseSteer } from '../core/protocol/clientEvents';
 import { messageBytes } from '../core/transport/wsTransport';
-import type { ResponseCreate } from '../core/protocol/clientEvents';
-import { parseEditRequest } from '../core/prompt/buildRequest';
 import { estimateTokens } from '../core/prompt/tokens';
 import type { Engine, EngineRequest } from './engines/engine';
-import { errorFrame, ResponseEventWriter } from './eventWriter';
-import { parseFault, type Fault, type ServerOptions, type Timing } from './options';
+import { errorFrame, newId, ResponseEventWriter, steerFailedFrame, type OpenItem } from './eventWriter';
+import { OutputShapeSchema, parseFault, type Fault, type OutputShape, type ServerOptions, type Timing } from './options';
 import { Pacer, tokenize } from './pacer';
+import { engineRequestFor } from './request';
 
 export interface ServerStats {
   connections: number;
@@ -17,12 +17,19 @@ export interface ServerStats {
   /** Generations stopped because their socket closed. */
   abortedGenerations: number;
   tokensSent: number;
+  /** `response.steer` events accepted, and responses that ended `steered`. */
+  steersAccepted: number;
+  steered: number;
 }
 
 export interface ConnectionContext {
   readonly options: ServerOptions;
   /** Timing in force now (the control endpoint may change it between responses). */
   timing(): Timing;
+  /** Output shape in force now (flag or control endpoint; metadata `spark_shape` overrides per request). */
+  shape(): OutputShape;
+  /** Whether `response.steer` is accepted now. */
+  steering(): boolean;
   readonly engine: Engine;
   readonly stats: ServerStats;
   /** The fault for the next response: a queued one from /__spark/control, else the default. */
@@ -30,23 +37,19 @@ export interface ConnectionContext {
   log(message: string): void;
 }
 
-const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
+/** Resolves after `ms`, or at once when `signal` aborts or `wake` is called. */
+function sleep(ms: number, signal: AbortSignal, onWake: (wake: () => void) => void): Promise<void> {
+  return new Promise((resolve) => {
     if (signal.aborted) return resolve();
-    const timer = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => {
+    const done = (): void => {
       clearTimeout(timer);
+      signal.removeEventListener('abort', done);
       resolve();
-    }, { once: true });
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    onWake(done);
   });
-
-function messagesOf(request: ResponseCreate): { role: string; text: string }[] {
-  return request.input.map((m) => ({ role: m.role, text: typeof m.content === 'string' ? m.content : m.content.map((p) => p.text).join('\n') }));
-}
-
-function languageOf(messages: readonly { text: string }[]): string {
-  const m = /^File: .*\(([\w.+-]+)\)$/m.exec(messages[messages.length - 1]?.text ?? '');
-  return m?.[1] ?? 'plaintext';
 }
 
 function timingFor(request: ResponseCreate, base: Timing): Timing {
@@ -64,14 +67,38 @@ function timingFor(request: ResponseCreate, base: Timing): Timing {
   };
 }
 
+/** Official `invalid_request_error` codes for a frame the server cannot take. */
+function errorCodeFor(e: DecodeError & { missing?: boolean }): string {
+  if (e.kind === 'malformed_json') return 'invalid_json';
+  if (e.kind === 'oversized') return 'payload_too_large';
+  return e.missing ? 'missing_required_parameter' : 'invalid_value';
+}
+
+/** A response generating on this connection; a steer lands in `steers` and wakes it. */
+interface ActiveResponse {
+  readonly writer: ResponseEventWriter;
+  readonly steers: { readonly id: string; readonly input: ResponseSteer['input'] }[];
+  wake: () => void;
+}
+
+/** One segment of the output: an item and the text it streams. */
+interface Segment {
+  readonly open: (writer: ResponseEventWriter) => OpenItem;
+  readonly text: string;
+}
+
 /**
- * One client connection: responses run one at a time, in order; with
- * store:false only the latest response can be continued; closing the socket
- * aborts whatever is generating at once.
+ * One client connection. Requests with the same `stream_id` (or none) run in
+ * order on their lane; lanes run side by side. With store:false only the
+ * latest response can be continued. `response.steer` ends the active
+ * response at a token boundary as `incomplete` (`steered`) and starts its
+ * successor with the queued input. Closing the socket aborts everything.
  */
 export class ClientConnection {
-  private readonly queue: ResponseCreate[] = [];
-  private running = false;
+  private readonly lanes = new Map<string, { queue: ResponseCreate[]; running: boolean }>();
+  private readonly active = new Map<string, ActiveResponse>();
+  /** Ids of responses that ended on this connection (a steer to one of them is refused as completed). */
+  private readonly ended: string[] = [];
   private lastResponseId: string | undefined;
   private readonly abort = new AbortController();
   private readonly id: number;
@@ -90,7 +117,7 @@ export class ClientConnection {
     socket.on('close', () => {
       ctx.stats.connections--;
       this.abort.abort();
-      this.queue.length = 0;
+      this.lanes.clear();
       ctx.log(`#${this.id} closed`);
     });
     socket.on('error', (error) => ctx.log(`#${this.id} socket error: ${error.message}`));
@@ -105,25 +132,59 @@ export class ClientConnection {
     const decoded = decodeClientFrame(typeof data === 'string' ? data : new Uint8Array(data), this.ctx.options.maxPayloadBytes);
     if (!decoded.ok) {
       const e = decoded.error;
-      const code = e.kind === 'malformed_json' ? 'invalid_json' : e.kind === 'oversized' ? 'payload_too_large' : 'invalid_request';
+      if (e.kind === 'schema' && e.eventType === 'response.steer') {
+        this.send(steerFailedFrame('invalid_input', describeDecodeError(e), { previous_response_id: '', input: '' }, 0));
+        return;
+      }
       const param = 'param' in e && typeof e.param === 'string' && e.param ? e.param : null;
-      this.send(errorFrame(400, 'invalid_request_error', code, describeDecodeError(e), param));
+      this.send(errorFrame(400, 'invalid_request_error', errorCodeFor(e), describeDecodeError(e), param));
       this.ctx.log(`#${this.id} rejected a request: ${describeDecodeError(e)}`);
       return;
     }
-    this.queue.push(decoded.value);
-    void this.drain();
+    const message = decoded.value;
+    if (message.type === 'response.steer') {
+      this.steer(message);
+      return;
+    }
+    const key = message.stream_id ?? '';
+    const lane = this.lanes.get(key) ?? { queue: [], running: false };
+    this.lanes.set(key, lane);
+    lane.queue.push(message);
+    void this.drain(lane);
   }
 
-  private async drain(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
+  private steer(message: ResponseSteer): void {
+    const target = this.active.get(message.previous_response_id);
+    const fail = (code: 'steering_not_supported' | 'response_already_completed' | 'response_not_found', text: string): void => {
+      this.send(steerFailedFrame(code, text, { previous_response_id: message.previous_response_id, input: inputTexts(message.input).map((m) => m.text).join('\n') }, 0));
+      this.ctx.log(`#${this.id} refused a steer: ${code}`);
+    };
+    if (!target) {
+      if (this.ended.includes(message.previous_response_id)) fail('response_already_completed', `Response '${message.previous_response_id}' has already completed.`);
+      else fail('response_not_found', `Response '${message.previous_response_id}' is not active on this connection.`);
+      return;
+    }
+    if (!this.ctx.steering()) {
+      fail('steering_not_supported', 'This server does not accept steering input.');
+      return;
+    }
+    const steerId = newId('steer');
+    target.steers.push({ id: steerId, input: message.input });
+    this.ctx.stats.steersAccepted++;
+    target.writer.steerAccepted(steerId);
+    this.ctx.log(`#${this.id} ${target.writer.responseId}: steer accepted`);
+    target.wake();
+  }
+
+  private async drain(lane: { queue: ResponseCreate[]; running: boolean }): Promise<void> {
+    if (lane.running) return;
+    lane.running = true;
     try {
-      for (let request = this.queue.shift(); request && !this.abort.signal.aborted; request = this.queue.shift()) {
+      for (let request = lane.queue.shift(); request && !this.abort.signal.aborted; request = lane.queue.shift()) {
         await this.respond(request).catch((error: unknown) => this.ctx.log(`#${this.id} response crashed: ${String(error)}`));
       }
     } finally {
-      this.running = false;
+      lane.running = false;
     }
   }
 
@@ -137,69 +198,115 @@ export class ClientConnection {
     return this.ctx.nextFault();
   }
 
+  private shapeFor(request: ResponseCreate): OutputShape {
+    const parsed = OutputShapeSchema.safeParse(request.metadata?.spark_shape);
+    return parsed.success ? parsed.data : this.ctx.shape();
+  }
+
+  private writerFor(request: ResponseCreate, previousResponseId: string | null): ResponseEventWriter {
+    return new ResponseEventWriter((frame) => this.send(frame), {
+      model: request.model,
+      instructions: request.instructions ?? null,
+      metadata: request.metadata ?? null,
+      previousResponseId,
+      streamId: request.stream_id ?? undefined,
+    });
+  }
+
   private async respond(request: ResponseCreate): Promise<void> {
     const fault = this.faultFor(request);
-    const { stats, options, engine } = this.ctx;
     if (fault.kind === 'connection_limit') {
       this.send(errorFrame(429, 'invalid_request_error', 'websocket_connection_limit_reached', 'This connection reached its limit; open a new one.'));
       this.socket.close(1008, 'connection limit reached');
       return;
     }
-    if (request.previous_response_id !== undefined && (fault.kind === 'previous_not_found' || request.previous_response_id !== this.lastResponseId)) {
-      this.send(errorFrame(400, 'invalid_request_error', 'previous_response_not_found', `Previous response with id '${request.previous_response_id}' not found.`, 'previous_response_id'));
+    const previous = request.previous_response_id ?? undefined;
+    if (previous !== undefined && (fault.kind === 'previous_not_found' || previous !== this.lastResponseId)) {
+      this.send(errorFrame(400, 'invalid_request_error', 'previous_response_not_found', `Previous response with id '${previous}' not found.`, 'previous_response_id'));
       return;
     }
-    const messages = messagesOf(request);
-    const inputTokens = estimateTokens((request.instructions ?? '') + messages.map((m) => m.text).join('\n'));
-    const writer = new ResponseEventWriter((frame) => this.send(frame), request.model);
-    stats.responses++;
+    const inputTokens = estimateTokens((request.instructions ?? '') + inputTexts(request.input).map((m) => m.text).join('\n'));
+    let writer = this.writerFor(request, previous ?? null);
+    this.ctx.stats.responses++;
     writer.created();
     this.lastResponseId = writer.responseId;
     if (request.generate === false) {
-      writer.completeEmpty(inputTokens);
+      writer.complete(inputTokens);
+      this.retire(writer.responseId);
       return;
     }
-    const parsed = parseEditRequest(request);
-    const engineRequest: EngineRequest = {
-      region: parsed.region ?? messages[messages.length - 1]?.text ?? '',
-      instruction: parsed.instruction ?? '',
-      history: parsed.history,
-      languageId: languageOf(messages),
-      instructions: request.instructions,
-      messages,
-      model: request.model,
-    };
-    if (engine.paced && (parsed.region === undefined || parsed.instruction === undefined)) {
-      writer.failed('invalid_prompt', 'the built-in engine needs a region framed by <rewrite>…</rewrite> and an "Instruction:" line');
-      return;
-    }
-    if (options.verbose) this.ctx.log(`#${this.id} ${writer.responseId}: "${engineRequest.instruction}" on ${engineRequest.region.length} chars`);
-    writer.openItem();
-    stats.activeGenerations++;
-    const started = performance.now();
+    let engineRequest = engineRequestFor(request);
+    this.ctx.stats.activeGenerations++;
     try {
-      const outcome = await this.stream(engineRequest, writer, fault, timingFor(request, this.ctx.timing()));
-      if (outcome === 'aborted') {
-        stats.abortedGenerations++;
-        this.ctx.log(`#${this.id} ${writer.responseId}: stopped after ${writer.outputTokens} tokens, the client closed the socket`);
-      } else if (outcome === 'done') {
-        writer.complete(inputTokens);
-        if (options.verbose) {
-          const seconds = (performance.now() - started) / 1000;
-          this.ctx.log(`#${this.id} ${writer.responseId}: ${writer.outputTokens} tokens in ${seconds.toFixed(2)} s (${Math.round(writer.outputTokens / seconds)} tok/s)`);
+      for (;;) {
+        const active: ActiveResponse = { writer, steers: [], wake: () => undefined };
+        this.active.set(writer.responseId, active);
+        const started = performance.now();
+        const outcome = await this.stream(engineRequest, active, fault, timingFor(request, this.ctx.timing()), this.shapeFor(request));
+        this.active.delete(writer.responseId);
+        this.retire(writer.responseId);
+        if (outcome === 'aborted') {
+          this.ctx.stats.abortedGenerations++;
+          this.ctx.log(`#${this.id} ${writer.responseId}: stopped after ${writer.outputTokens} tokens, the client closed the socket`);
+          return;
         }
+        if (outcome === 'done') {
+          writer.complete(inputTokens);
+          if (this.ctx.options.verbose) {
+            const seconds = (performance.now() - started) / 1000;
+            this.ctx.log(`#${this.id} ${writer.responseId}: ${writer.outputTokens} tokens in ${seconds.toFixed(2)} s`);
+          }
+        }
+        if (outcome !== 'steered') return;
+        // Steered: end at this token boundary, then the successor continues with the queued input.
+        writer.incomplete('steered', inputTokens);
+        this.ctx.stats.steered++;
+        const steer = active.steers[active.steers.length - 1]!;
+        const steerRequest: ResponseCreate = { ...request, input: steer.input, previous_response_id: writer.responseId };
+        engineRequest = engineRequestFor(steerRequest, engineRequest);
+        writer = this.writerFor(request, writer.responseId);
+        this.ctx.stats.responses++;
+        writer.created();
+        this.lastResponseId = writer.responseId;
+        this.ctx.log(`#${this.id} ${writer.responseId}: successor of a steer, "${engineRequest.instruction}"`);
       }
     } catch (error) {
-      if (this.abort.signal.aborted) stats.abortedGenerations++;
+      if (this.abort.signal.aborted) this.ctx.stats.abortedGenerations++;
       else writer.failed('server_error', error instanceof Error ? error.message : String(error));
     } finally {
-      stats.activeGenerations--;
+      this.ctx.stats.activeGenerations--;
     }
   }
 
-  /** Streams the engine's output as deltas; 'ended' when a fault already ended the response. */
-  private async stream(request: EngineRequest, writer: ResponseEventWriter, fault: Fault, timing: Timing): Promise<'done' | 'aborted' | 'ended'> {
+  private retire(responseId: string): void {
+    this.ended.push(responseId);
+    if (this.ended.length > 32) this.ended.shift();
+  }
+
+  /** The items of one answer, in the order a model of that shape streams them. */
+  private async segments(request: EngineRequest, shape: OutputShape, signal: AbortSignal): Promise<Segment[]> {
+    if (shape === 'refusal') return [{ open: (w) => w.openMessage(undefined, 'refusal'), text: "I'm sorry, but I can't help with that request." }];
+    let text = '';
+    for await (const piece of this.ctx.engine.generate(request, signal)) text += piece;
+    if (shape === 'plain') return [{ open: (w) => w.openMessage(undefined), text }];
+    const lines = request.region.split('\n').length;
+    return [
+      { open: (w) => w.openReasoning(), text: `Reading the ${lines}-line region and the instruction.` },
+      { open: (w) => w.openMessage('commentary'), text: `I'll apply "${request.instruction}" to the region and answer with the rewritten code only.` },
+      { open: (w) => w.openMessage('final_answer'), text },
+    ];
+  }
+
+  /**
+   * Streams one answer; 'ended' when a fault already ended the response,
+   * 'steered' when a steer arrived (the caller ends it and starts the successor).
+   */
+  private async stream(request: EngineRequest, active: ActiveResponse, fault: Fault, timing: Timing, shape: OutputShape): Promise<'done' | 'aborted' | 'ended' | 'steered'> {
     const signal = this.abort.signal;
+    const writer = active.writer;
+    const onWake = (wake: () => void): void => {
+      active.wake = wake;
+    };
     let sent = 0;
     /** Applies a fault due before token `sent`; true when the response is over. */
     const injectFault = async (): Promise<boolean> => {
@@ -211,56 +318,75 @@ export class ClientConnection {
         case 'error':
           writer.error(500, 'server_error', 'server_error', 'The server had an error while processing your request.');
           return true;
+        case 'error_flat':
+          writer.flatError('server_error', 'The server had an error while processing your request (flat error event).');
+          return true;
         case 'failed':
           writer.failed('server_error', 'injected failure');
           return true;
         case 'incomplete':
-          writer.incomplete('max_output_tokens');
+          writer.incomplete('max_output_tokens', 0);
           return true;
         case 'malformed':
           this.send('{"type":"response.output_text.delta","delta":');
           return false;
         case 'oversized':
-          this.send(JSON.stringify({ type: 'response.output_text.delta', item_id: writer.itemId, output_index: 0, content_index: 0, sequence_number: 0, delta: 'x'.repeat(fault.bytes) }));
+          this.send(JSON.stringify({ type: 'response.output_text.delta', item_id: 'msg_oversized', output_index: 0, content_index: 0, sequence_number: 0, delta: 'x'.repeat(fault.bytes), logprobs: [] }));
           return false;
         case 'unknown_event':
           this.send(JSON.stringify({ type: 'response.spark_test.unknown', sequence_number: 0, note: 'clients must ignore this' }));
           return false;
         case 'stall':
-          await sleep(fault.ms, signal);
+          await sleep(fault.ms, signal, onWake);
           return false;
       }
     };
 
     if (!this.ctx.engine.paced) {
+      const item = writer.openMessage(undefined);
       for await (const piece of this.ctx.engine.generate(request, signal)) {
         if (signal.aborted) return 'aborted';
         if (await injectFault()) return 'ended';
-        writer.delta(piece);
+        writer.delta(item, piece);
         sent++;
         this.ctx.stats.tokensSent++;
       }
       return signal.aborted ? 'aborted' : 'done';
     }
 
-    let text = '';
-    for await (const piece of this.ctx.engine.generate(request, signal)) text += piece;
-    const tokens = tokenize(text, timing.tokenChars);
+    const segments = await this.segments(request, shape, signal);
+    const plan = segments.map((s) => ({ open: s.open, tokens: tokenize(s.text, timing.tokenChars) }));
+    const total = plan.reduce((n, s) => n + s.tokens.length, 0);
     const pacer = new Pacer(performance.now(), timing.ttftMs, timing.tokensPerSecond);
+    let segment = 0;
+    let inSegment = 0;
+    let item: OpenItem | undefined;
     for (;;) {
       if (signal.aborted) return 'aborted';
-      if (sent >= tokens.length) return (await injectFault()) ? 'ended' : 'done';
-      const due = pacer.dueCount(sent, tokens.length - sent, performance.now());
+      if (active.steers.length > 0) return 'steered';
+      if (sent >= total) {
+        if (item) writer.closeItem(item, 'completed');
+        return (await injectFault()) ? 'ended' : 'done';
+      }
+      const due = pacer.dueCount(sent, total - sent, performance.now());
       for (let k = 0; k < due; k++) {
         if (await injectFault()) return 'ended';
         if (signal.aborted) return 'aborted';
-        writer.delta(tokens[sent]!);
+        if (active.steers.length > 0) return 'steered';
+        while (inSegment >= plan[segment]!.tokens.length) {
+          if (item) writer.closeItem(item, 'completed');
+          item = undefined;
+          segment++;
+          inSegment = 0;
+        }
+        item ??= plan[segment]!.open(writer);
+        writer.delta(item, plan[segment]!.tokens[inSegment++]!);
         sent++;
         this.ctx.stats.tokensSent++;
       }
-      if (sent < tokens.length) {
+      if (sent < total) {
         const wait = Math.max(0, pacer.dueAt(sent) - performance.now()) + (timing.jitterMs > 0 ? Math.random() * timing.jitterMs : 0);
-        await sleep(wait, signal);
+        await sleep(wait, signal, onWake);
       }
     }
   }

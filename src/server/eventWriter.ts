@@ -1,35 +1,92 @@
 import { randomBytes } from 'node:crypto';
-import { encodeServerEvent } from '../core/protocol/codec';
-import type { KnownServerEvent } from '../core/protocol/serverEvents';
+// Types only (erased from the bundle): every frame the server writes is checked against the official SDK's types at compile time.
+import type {
+  Response,
+  ResponseOutputItem,
+  ResponseOutputMessage,
+  ResponseReasoningItem,
+  ResponsesServerEvent,
+  ResponseSteerErrorCode,
+} from 'openai/resources/responses/responses';
 
 export const newId = (prefix: string): string => `${prefix}_${randomBytes(12).toString('hex')}`;
 
+/** Request fields a response echoes. */
+export interface ResponseEcho {
+  readonly model: string;
+  readonly instructions: string | null;
+  readonly metadata: Record<string, string> | null;
+  readonly previousResponseId: string | null;
+  readonly streamId: string | undefined;
+}
+
+type Phase = 'commentary' | 'final_answer' | undefined;
+
+/** An output item being written: a message (text or refusal) or a reasoning summary. */
+export interface OpenItem {
+  readonly id: string;
+  readonly index: number;
+  readonly kind: 'text' | 'refusal' | 'reasoning';
+  readonly phase: Phase;
+  text: string;
+}
+
 /**
  * Writes one response's events in protocol order with a running
- * sequence_number; the ids tie every part event to its item.
+ * `sequence_number`, the lane's `stream_id` on every event, and complete
+ * `Response` objects (the SDK's required fields, output so far, usage).
  */
 export class ResponseEventWriter {
   readonly responseId = newId('resp');
-  readonly itemId = newId('msg');
   private sequence = 0;
-  private text = '';
+  private readonly createdAt = Math.floor(Date.now() / 1000);
+  private readonly output: ResponseOutputItem[] = [];
+  private readonly open = new Map<string, OpenItem>();
   outputTokens = 0;
 
   constructor(
     private readonly send: (frame: string) => void,
-    private readonly model: string,
+    private readonly echo: ResponseEcho,
   ) {}
 
-  private emit(event: KnownServerEvent): void {
-    this.send(encodeServerEvent(event));
+  private emit(event: ResponsesServerEvent): void {
+    const laned = this.echo.streamId !== undefined ? { ...event, stream_id: this.echo.streamId } : event;
+    this.send(JSON.stringify(laned));
   }
 
   private next(): number {
     return this.sequence++;
   }
 
-  private response(status: 'in_progress' | 'completed' | 'failed' | 'incomplete', extra: Record<string, unknown> = {}) {
-    return { id: this.responseId, object: 'response' as const, status, model: this.model, ...extra };
+  /** The response object as it stands. */
+  response(status: 'in_progress' | 'completed' | 'failed' | 'incomplete', extra: Partial<Response> = {}): Response {
+    const finalText = this.output
+      .filter((i): i is ResponseOutputMessage => i.type === 'message' && i.phase !== 'commentary')
+      .flatMap((m) => m.content)
+      .map((c) => (c.type === 'output_text' ? c.text : ''))
+      .join('');
+    return {
+      id: this.responseId,
+      object: 'response',
+      created_at: this.createdAt,
+      status,
+      model: this.echo.model,
+      output: [...this.output],
+      output_text: finalText,
+      error: null,
+      incomplete_details: null,
+      instructions: this.echo.instructions,
+      metadata: this.echo.metadata,
+      previous_response_id: this.echo.previousResponseId,
+      parallel_tool_calls: false,
+      temperature: null,
+      top_p: null,
+      tool_choice: 'auto',
+      tools: [],
+      access_programs: null,
+      usage: undefined,
+      ...extra,
+    };
   }
 
   created(): void {
@@ -37,53 +94,121 @@ export class ResponseEventWriter {
     this.emit({ type: 'response.in_progress', sequence_number: this.next(), response: this.response('in_progress') });
   }
 
-  openItem(): void {
-    this.emit({ type: 'response.output_item.added', sequence_number: this.next(), output_index: 0, item: { id: this.itemId, type: 'message', status: 'in_progress', role: 'assistant', content: [] } });
-    this.emit({ type: 'response.content_part.added', sequence_number: this.next(), item_id: this.itemId, output_index: 0, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } });
+  /** Opens a message whose content is output text (`phase` as a Codex model labels it) or a refusal. */
+  openMessage(phase: Phase, content: 'text' | 'refusal' = 'text'): OpenItem {
+    const item: OpenItem = { id: newId('msg'), index: this.output.length + this.open.size, kind: content, phase, text: '' };
+    this.open.set(item.id, item);
+    const added: ResponseOutputMessage = { id: item.id, type: 'message', role: 'assistant', status: 'in_progress', content: [], ...(phase ? { phase } : {}) };
+    this.emit({ type: 'response.output_item.added', sequence_number: this.next(), output_index: item.index, item: added });
+    const part = content === 'text' ? { type: 'output_text' as const, text: '', annotations: [] } : { type: 'refusal' as const, refusal: '' };
+    this.emit({ type: 'response.content_part.added', sequence_number: this.next(), item_id: item.id, output_index: item.index, content_index: 0, part });
+    return item;
   }
 
-  delta(text: string): void {
-    this.text += text;
+  openReasoning(): OpenItem {
+    const item: OpenItem = { id: newId('rs'), index: this.output.length + this.open.size, kind: 'reasoning', phase: undefined, text: '' };
+    this.open.set(item.id, item);
+    const added: ResponseReasoningItem = { id: item.id, type: 'reasoning', summary: [], status: 'in_progress' };
+    this.emit({ type: 'response.output_item.added', sequence_number: this.next(), output_index: item.index, item: added });
+    this.emit({ type: 'response.reasoning_summary_part.added', sequence_number: this.next(), item_id: item.id, output_index: item.index, summary_index: 0, part: { type: 'summary_text', text: '' } });
+    return item;
+  }
+
+  /** One delta of an open item (a token of code, commentary, reasoning summary or refusal). */
+  delta(item: OpenItem, text: string): void {
+    item.text += text;
     this.outputTokens++;
-    this.emit({ type: 'response.output_text.delta', sequence_number: this.next(), item_id: this.itemId, output_index: 0, content_index: 0, delta: text });
+    const ref = { sequence_number: this.next(), item_id: item.id, output_index: item.index };
+    if (item.kind === 'text') this.emit({ type: 'response.output_text.delta', ...ref, content_index: 0, delta: text, logprobs: [] });
+    else if (item.kind === 'refusal') this.emit({ type: 'response.refusal.delta', ...ref, content_index: 0, delta: text });
+    else this.emit({ type: 'response.reasoning_summary_text.delta', ...ref, summary_index: 0, delta: text });
   }
 
-  /** Closes the item and ends with response.completed. */
+  closeItem(item: OpenItem, status: 'completed' | 'incomplete'): void {
+    if (!this.open.delete(item.id)) return;
+    const ref = { item_id: item.id, output_index: item.index };
+    let done: ResponseOutputItem;
+    if (item.kind === 'reasoning') {
+      const summary = { type: 'summary_text' as const, text: item.text };
+      this.emit({ type: 'response.reasoning_summary_text.done', sequence_number: this.next(), ...ref, summary_index: 0, text: item.text });
+      this.emit({ type: 'response.reasoning_summary_part.done', sequence_number: this.next(), ...ref, summary_index: 0, part: summary });
+      done = { id: item.id, type: 'reasoning', summary: [summary], status };
+    } else {
+      const part = item.kind === 'text' ? { type: 'output_text' as const, text: item.text, annotations: [] } : { type: 'refusal' as const, refusal: item.text };
+      if (item.kind === 'text') this.emit({ type: 'response.output_text.done', sequence_number: this.next(), ...ref, content_index: 0, text: item.text, logprobs: [] });
+      else this.emit({ type: 'response.refusal.done', sequence_number: this.next(), ...ref, content_index: 0, refusal: item.text });
+      this.emit({ type: 'response.content_part.done', sequence_number: this.next(), ...ref, content_index: 0, part });
+      done = { id: item.id, type: 'message', role: 'assistant', status, content: [part], ...(item.phase ? { phase: item.phase } : {}) };
+    }
+    this.output.push(done);
+    this.emit({ type: 'response.output_item.done', sequence_number: this.next(), output_index: item.index, item: done });
+  }
+
+  private closeAll(status: 'completed' | 'incomplete'): void {
+    for (const item of [...this.open.values()]) this.closeItem(item, status);
+  }
+
+  private usage(inputTokens: number): Response['usage'] {
+    return {
+      input_tokens: inputTokens,
+      input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 },
+      output_tokens: this.outputTokens,
+      output_tokens_details: { reasoning_tokens: 0 },
+      total_tokens: inputTokens + this.outputTokens,
+    };
+  }
+
+  /** Closes open items and ends with response.completed. */
   complete(inputTokens: number): void {
-    this.closeItem('completed');
-    this.emit({
-      type: 'response.completed',
-      sequence_number: this.next(),
-      response: this.response('completed', { usage: { input_tokens: inputTokens, output_tokens: this.outputTokens, total_tokens: inputTokens + this.outputTokens } }),
-    });
+    this.closeAll('completed');
+    this.emit({ type: 'response.completed', sequence_number: this.next(), response: this.response('completed', { usage: this.usage(inputTokens), completed_at: Math.floor(Date.now() / 1000) }) });
   }
 
-  /** Ends without output (generate: false). */
-  completeEmpty(inputTokens: number): void {
-    this.emit({ type: 'response.completed', sequence_number: this.next(), response: this.response('completed', { output: [], usage: { input_tokens: inputTokens, output_tokens: 0, total_tokens: inputTokens } }) });
-  }
-
-  failed(code: string, message: string): void {
+  failed(code: 'server_error' | 'rate_limit_exceeded' | 'invalid_prompt', message: string): void {
     this.emit({ type: 'response.failed', sequence_number: this.next(), response: this.response('failed', { error: { code, message } }) });
   }
 
-  incomplete(reason: string): void {
-    this.closeItem('incomplete');
-    this.emit({ type: 'response.incomplete', sequence_number: this.next(), response: this.response('incomplete', { incomplete_details: { reason } }) });
+  /** Ends early; `steered` when a steer cut it at a token boundary. */
+  incomplete(reason: 'max_output_tokens' | 'content_filter' | 'steered', inputTokens: number): void {
+    this.closeAll('incomplete');
+    this.emit({ type: 'response.incomplete', sequence_number: this.next(), response: this.response('incomplete', { incomplete_details: { reason }, usage: this.usage(inputTokens) }) });
   }
 
+  /** The nested error shape (`ResponseWsError`). */
   error(status: number, type: string, code: string, message: string, param: string | null = null): void {
     this.emit({ type: 'error', status, sequence_number: this.next(), error: { type, code, message, param } });
   }
 
-  private closeItem(status: string): void {
-    this.emit({ type: 'response.output_text.done', sequence_number: this.next(), item_id: this.itemId, output_index: 0, content_index: 0, text: this.text });
-    this.emit({ type: 'response.content_part.done', sequence_number: this.next(), item_id: this.itemId, output_index: 0, content_index: 0, part: { type: 'output_text', text: this.text, annotations: [] } });
-    this.emit({ type: 'response.output_item.done', sequence_number: this.next(), output_index: 0, item: { id: this.itemId, type: 'message', status, role: 'assistant' } });
+  /** The flat streaming error shape (`ResponseWsStreamingError`). */
+  flatError(code: string, message: string): void {
+    this.emit({ type: 'error', sequence_number: this.next(), code, message, param: null });
+  }
+
+  steerAccepted(steerId: string): void {
+    this.emit({ type: 'response.steer.accepted', sequence_number: this.next(), steer: { id: steerId, previous_response_id: this.responseId } });
   }
 }
 
 /** An `error` event outside any response (bad request, auth, limits). */
 export function errorFrame(status: number, type: string, code: string, message: string, param: string | null = null): string {
-  return encodeServerEvent({ type: 'error', status, error: { type, code, message, param } });
+  const event: ResponsesServerEvent = { type: 'error', status, error: { type, code, message, param } };
+  return JSON.stringify(event);
+}
+
+/** `response.steer.failed`, returning the input uncommitted. */
+export function steerFailedFrame(
+  code: ResponseSteerErrorCode,
+  message: string,
+  steer: { previous_response_id: string; input: Extract<ResponsesServerEvent, { type: 'response.steer.failed' }>['steer']['input']; id?: string },
+  sequence: number,
+  streamId?: string,
+): string {
+  const event: ResponsesServerEvent = {
+    type: 'response.steer.failed',
+    sequence_number: sequence,
+    error: { type: 'invalid_request_error', code, message },
+    steer,
+    ...(streamId !== undefined ? { stream_id: streamId } : {}),
+  };
+  return JSON.stringify(event);
 }

@@ -5,6 +5,8 @@ export const FaultSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('none') }),
   z.object({ kind: z.literal('drop'), after: z.number().int().nonnegative() }),
   z.object({ kind: z.literal('error'), after: z.number().int().nonnegative() }),
+  /** The flat streaming error shape (`{"type":"error","code","message","param"}`). */
+  z.object({ kind: z.literal('error_flat'), after: z.number().int().nonnegative() }),
   z.object({ kind: z.literal('failed'), after: z.number().int().nonnegative() }),
   z.object({ kind: z.literal('incomplete'), after: z.number().int().nonnegative() }),
   z.object({ kind: z.literal('malformed'), after: z.number().int().nonnegative() }),
@@ -26,12 +28,20 @@ export function parseFault(spec: string): { ok: true; fault: Fault } | { ok: fal
   const [kind = '', a, b] = spec.trim().split(':');
   const n = (v: string | undefined, fallback: number): number => (v === undefined || v === '' ? fallback : Number(v));
   const raw: Record<string, unknown> = { kind };
-  if (['drop', 'error', 'failed', 'incomplete', 'malformed', 'unknown_event'].includes(kind)) raw.after = n(a, 0);
+  if (['drop', 'error', 'error_flat', 'failed', 'incomplete', 'malformed', 'unknown_event'].includes(kind)) raw.after = n(a, 0);
   if (kind === 'oversized') Object.assign(raw, { after: n(a, 0), bytes: n(b, DEFAULT_OVERSIZED_BYTES) });
   if (kind === 'stall') Object.assign(raw, { after: n(a, 0), ms: n(b, 10_000) });
   const parsed = FaultSchema.safeParse(raw);
-  return parsed.success ? { ok: true, fault: parsed.data } : { ok: false, message: `unknown fault "${spec}" (try drop:N, error:N, failed:N, incomplete:N, malformed:N, oversized:N[:BYTES], unknown_event:N, stall:N[:MS], connection_limit, previous_not_found)` };
+  return parsed.success ? { ok: true, fault: parsed.data } : { ok: false, message: `unknown fault "${spec}" (try drop:N, error:N, error_flat:N, failed:N, incomplete:N, malformed:N, oversized:N[:BYTES], unknown_event:N, stall:N[:MS], connection_limit, previous_not_found)` };
 }
+
+/**
+ * What the output looks like: `plain` (one message), `codex` (a reasoning
+ * item, a commentary message, then the final-answer message, as gpt-5.x-codex
+ * models stream), or `refusal` (a message whose content is a refusal).
+ */
+export const OutputShapeSchema = z.enum(['plain', 'codex', 'refusal']);
+export type OutputShape = z.infer<typeof OutputShapeSchema>;
 
 export const TimingSchema = z.object({
   ttftMs: z.number().min(0).max(60_000).default(80),
@@ -49,6 +59,9 @@ export const ServerOptionsSchema = z.object({
   apiKey: z.string().min(1).optional(),
   timing: TimingSchema.default(TimingSchema.parse({})),
   fault: FaultSchema.default({ kind: 'none' }),
+  shape: OutputShapeSchema.default('plain'),
+  /** Accept `response.steer`; when false it is refused with `steering_not_supported`. */
+  steering: z.boolean().default(true),
   /** OpenAI-compatible HTTP base URL (llama.cpp, Ollama, vLLM, Cerebras): bridge instead of the built-in engine. */
   backend: z.url().optional(),
   backendModel: z.string().optional(),

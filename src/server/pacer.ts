@@ -28,9 +28,34 @@ export class Pacer {
   }
 }
 
-/** Cuts text into tokens of `size` characters (a model-like granularity that the tests can predict). */
+const graphemes = new Intl.Segmenter('en', { granularity: 'grapheme' });
+/** Below U+0300 every UTF-16 unit is a character of its own (no surrogates, combining marks or joiners). */
+function isSimple(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x300) return false;
+  return true;
+}
+
+/**
+ * Cuts text into tokens of `size` characters (a model-like granularity that
+ * the tests can predict), never inside a grapheme cluster: a surrogate pair,
+ * an emoji sequence or a flag is never split across deltas.
+ */
 export function tokenize(text: string, size: number): string[] {
   const tokens: string[] = [];
-  for (let i = 0; i < text.length; i += size) tokens.push(text.slice(i, i + size));
+  if (isSimple(text)) {
+    for (let i = 0; i < text.length; i += size) tokens.push(text.slice(i, i + size));
+    return tokens;
+  }
+  let token = '';
+  let count = 0;
+  for (const { segment } of graphemes.segment(text)) {
+    token += segment;
+    if (++count === size) {
+      tokens.push(token);
+      token = '';
+      count = 0;
+    }
+  }
+  if (token) tokens.push(token);
   return tokens;
 }

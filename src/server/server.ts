@@ -8,7 +8,7 @@ import { builtinEngine } from './engines/builtinEngine';
 import { createBridgeEngine } from './engines/bridgeEngine';
 import type { Engine } from './engines/engine';
 import { errorFrame } from './eventWriter';
-import { parseFault, ServerOptionsSchema, TimingSchema, type Fault, type ServerOptionsInput, type Timing } from './options';
+import { OutputShapeSchema, parseFault, ServerOptionsSchema, TimingSchema, type Fault, type OutputShape, type ServerOptionsInput, type Timing } from './options';
 
 export interface SparkServer {
   /** ws://host:port/v1/responses */
@@ -49,14 +49,18 @@ export async function startSparkServer(input: ServerOptionsInput = {}, log: (mes
   const engine: Engine = options.backend
     ? createBridgeEngine({ baseUrl: options.backend, model: options.backendModel, apiKey: options.backendApiKey })
     : builtinEngine;
-  const stats: ServerStats = { connections: 0, responses: 0, activeGenerations: 0, abortedGenerations: 0, tokensSent: 0 };
+  const stats: ServerStats = { connections: 0, responses: 0, activeGenerations: 0, abortedGenerations: 0, tokensSent: 0, steersAccepted: 0, steered: 0 };
   const queued: Fault[] = [];
   let timing: Timing = options.timing;
+  let shape: OutputShape = options.shape;
+  let steering = options.steering;
   const context = {
     options,
     engine,
     stats,
     timing: () => timing,
+    shape: () => shape,
+    steering: () => steering,
     nextFault: (): Fault => queued.shift() ?? options.fault,
     log,
   };
@@ -74,7 +78,7 @@ export async function startSparkServer(input: ServerOptionsInput = {}, log: (mes
     if (options.control && req.url === '/__spark/stats') return json(200, stats);
     if (options.control && req.url === '/__spark/control' && req.method === 'POST') {
       try {
-        const body = JSON.parse(await readBody(req, 64 * 1024)) as { faults?: unknown; timing?: unknown; closeConnections?: unknown };
+        const body = JSON.parse(await readBody(req, 64 * 1024)) as { faults?: unknown; timing?: unknown; shape?: unknown; steering?: unknown; closeConnections?: unknown };
         const specs = Array.isArray(body.faults) ? body.faults.map(String) : [];
         const parsed = specs.map(parseFault);
         const bad = parsed.find((p) => !p.ok);
@@ -84,13 +88,19 @@ export async function startSparkServer(input: ServerOptionsInput = {}, log: (mes
           if (!t.success) return json(400, { error: `bad timing: ${t.error.issues[0]?.message ?? ''}` });
           timing = t.data;
         }
+        if (body.shape !== undefined) {
+          const parsedShape = OutputShapeSchema.safeParse(body.shape);
+          if (!parsedShape.success) return json(400, { error: `bad shape: ${JSON.stringify(body.shape)} (plain, codex or refusal)` });
+          shape = parsedShape.data;
+        }
+        if (body.steering !== undefined) steering = body.steering === true;
         if (body.faults !== undefined) {
           queued.length = 0;
           for (const p of parsed) if (p.ok) queued.push(p.fault);
         }
         // Simulates a server restart or network blip for every client.
         if (body.closeConnections === true) for (const client of wss.clients) client.terminate();
-        return json(200, { queued: queued.length, timing });
+        return json(200, { queued: queued.length, timing, shape, steering });
       } catch (error) {
         return json(400, { error: error instanceof Error ? error.message : String(error) });
       }

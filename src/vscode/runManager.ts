@@ -127,8 +127,8 @@ export class RunManager implements vscode.Disposable {
   /** Redirects the document's runs; resolves once each new request has read the region. */
   async redirect(document: vscode.TextDocument, instruction: string): Promise<number> {
     const runs = this.activeRuns(document);
-    for (const r of runs) r.dispatch({ type: 'redirect', instruction });
-    await Promise.all(runs.map((r) => r.settled()));
+    for (const r of runs) r.redirect(instruction);
+    await Promise.all(runs.map((r) => r.whenIdle()));
     return runs.length;
   }
 
@@ -136,7 +136,7 @@ export class RunManager implements vscode.Disposable {
   async cancel(document: vscode.TextDocument): Promise<number> {
     const live = this.activeRuns(document).filter((r) => LIVE.has(r.snapshot.state.phase));
     for (const r of live) r.dispatch({ type: 'cancel' });
-    await Promise.all(live.map((r) => r.settled()));
+    await Promise.all(live.map((r) => r.whenIdle()));
     return live.length;
   }
 

@@ -26,7 +26,8 @@ interface RunEntry {
   readonly listener: RunDocumentListener;
   batch: EditBatch;
   madeEdits: boolean;
-  finishing: { resolve: () => void } | undefined;
+  /** Someone waits for the run's pending edits to land; `closeUndoGroup` when the run's stream is over. */
+  finishing: { resolve: () => void; closeUndoGroup: boolean } | undefined;
   accepting: boolean;
   /** Bumped by every discard, so edits from before it can never come back. */
   generation: number;
@@ -61,7 +62,7 @@ export class DocumentSync {
   private timer: unknown;
   private lastFlushAt = -Infinity;
   private closed = false;
-  private settleWaiters: (() => void)[] = [];
+  private idleWaiters: (() => void)[] = [];
 
   constructor(
     private readonly port: DocumentPort,
@@ -114,12 +115,25 @@ export class DocumentSync {
     if (run && !this.closed) run.accepting = true;
   }
 
-  /** Flushes the run's last edits now (closing its undo group); resolves once nothing of it is pending. */
+  /**
+   * Flushes the run's last edits now, closing its undo group; resolves once
+   * nothing of it is pending. The run writes no more until `resume`.
+   */
   finish(runId: string): Promise<void> {
+    return this.flushNow(runId, true);
+  }
+
+  /** Flushes the run's pending edits now, within its undo group; resolves once they landed (or were refused). */
+  land(runId: string): Promise<void> {
+    return this.flushNow(runId, false);
+  }
+
+  private flushNow(runId: string, closeUndoGroup: boolean): Promise<void> {
     const run = this.runs.get(runId);
     if (!run || !run.accepting || this.closed) return Promise.resolve();
+    run.finishing?.resolve();
     return new Promise<void>((resolve) => {
-      run.finishing = { resolve };
+      run.finishing = { resolve, closeUndoGroup };
       this.schedule(true);
     });
   }
@@ -129,14 +143,14 @@ export class DocumentSync {
    * the editor cannot be recalled, so whoever reads the region next (a
    * redirect, a restore) waits for it to land or be refused.
    */
-  settled(runId: string): Promise<void> {
+  whenIdle(runId: string): Promise<void> {
     if (!this.inFlight?.perRun.has(runId)) return Promise.resolve();
-    return new Promise<void>((resolve) => this.settleWaiters.push(resolve));
+    return new Promise<void>((resolve) => this.idleWaiters.push(resolve));
   }
 
-  private wakeSettled(): void {
-    const waiters = this.settleWaiters;
-    this.settleWaiters = [];
+  private wakeIdleWaiters(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
     for (const w of waiters) w();
   }
 
@@ -210,7 +224,7 @@ export class DocumentSync {
     let after = false;
     for (const [id, run] of this.runs) {
       if (!run.accepting) continue;
-      if (run.finishing) after = true;
+      if (run.finishing?.closeUndoGroup) after = true;
       if (run.batch.isEmpty) continue;
       const edits = run.batch.take();
       perRun.set(id, edits);
@@ -219,7 +233,11 @@ export class DocumentSync {
       if (!run.madeEdits) before = true;
       for (const e of edits) documentEdits.push({ start: run.region.start + e.start, end: run.region.start + e.end, text: e.text });
     }
-    if (documentEdits.length === 0 && !after) return;
+    if (documentEdits.length === 0 && !after) {
+      // Nothing to land: whoever waits for the batch to land is done waiting.
+      for (const run of this.runs.values()) this.resolveFinishing(run);
+      return;
+    }
     documentEdits.sort((a, b) => a.start - b.start);
     const flight: InFlight = {
       version: this.version,
@@ -229,7 +247,7 @@ export class DocumentSync {
       regionStarts,
       closesUndoGroup: after,
       replied: false,
-      // An empty batch only closes the undo group: no change event will echo it.
+      // An empty batch only closes the undo group (or lands nothing): no change event will echo it.
       echoed: documentEdits.length === 0,
     };
     this.inFlight = flight;
@@ -243,7 +261,7 @@ export class DocumentSync {
     if (outcome === 'closed') {
       this.inFlight = undefined;
       this.onDocumentClosed();
-      this.wakeSettled();
+      this.wakeIdleWaiters();
       return;
     }
     if (outcome === 'stale') {
@@ -254,7 +272,7 @@ export class DocumentSync {
         const run = this.runs.get(id);
         if (run?.accepting && run.generation === generations.get(id)) run.batch = prependBatch(edits, run.batch);
       }
-      this.wakeSettled();
+      this.wakeIdleWaiters();
       this.scheduleIfPending();
       return;
     }
@@ -264,21 +282,32 @@ export class DocumentSync {
 
   private complete(flight: InFlight): void {
     this.inFlight = undefined;
-    this.wakeSettled();
+    this.wakeIdleWaiters();
     for (const id of flight.perRun.keys()) {
       const run = this.runs.get(id);
       if (run) run.madeEdits = true;
     }
-    if (flight.closesUndoGroup) {
-      for (const run of this.runs.values()) {
-        if (run.accepting && run.finishing && run.batch.isEmpty) {
-          run.finishing.resolve();
-          run.finishing = undefined;
-          run.accepting = false;
-        }
-      }
+    for (const run of this.runs.values()) {
+      // A close of the undo group waits for the batch that carries it; a plain land for any completed flush.
+      if (run.finishing?.closeUndoGroup && !flight.closesUndoGroup) continue;
+      this.resolveFinishing(run);
     }
     this.scheduleIfPending();
+  }
+
+  private resolveFinishing(run: RunEntry): void {
+    if (!run.accepting || !run.finishing || !run.batch.isEmpty) return;
+    const { resolve, closeUndoGroup } = run.finishing;
+    run.finishing = undefined;
+    if (closeUndoGroup) run.accepting = false;
+    resolve();
+  }
+
+  /** Stops every timer and waiter; the sync is unusable afterwards. Idempotent. */
+  dispose(): void {
+    this.onDocumentClosed();
+    this.runs.clear();
+    this.wakeIdleWaiters();
   }
 
   private scheduleIfPending(): void {

@@ -1,10 +1,61 @@
+const isHighSurrogate = (code: number): boolean => code >= 0xd800 && code <= 0xdbff;
+const isLowSurrogate = (code: number): boolean => code >= 0xdc00 && code <= 0xdfff;
+
 /**
- * Streaming clean-ups between the model's raw text and the diff: line endings
- * follow the document, and a markdown fence the model wraps its answer in is
- * dropped. Both hold back only what they cannot decide yet (a trailing '\r',
- * the first line, a possible closing fence), so tokens still flow at once.
+ * Joins surrogate pairs cut across deltas: a trailing high surrogate waits for
+ * its pair, so no delta boundary can put half a character (U+FFFD once the
+ * editor stores it) into the buffer. Halves that never find their pair are
+ * dropped and counted.
+ */
+export class SurrogateJoiner {
+  private held = '';
+  /** Unpaired halves dropped so far. */
+  dropped = 0;
+
+  push(chunk: string): string {
+    let text = this.held + chunk;
+    this.held = '';
+    if (text.length > 0 && isHighSurrogate(text.charCodeAt(text.length - 1))) {
+      this.held = text.slice(-1);
+      text = text.slice(0, -1);
+    }
+    return this.dropLoneHalves(text);
+  }
+
+  finish(): string {
+    if (this.held) this.dropped++;
+    this.held = '';
+    return '';
+  }
+
+  private dropLoneHalves(text: string): string {
+    // Fast path: the common chunk has no surrogate at all.
+    if (!/[\ud800-\udfff]/.test(text)) return text;
+    let out = '';
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (isHighSurrogate(c) && i + 1 < text.length && isLowSurrogate(text.charCodeAt(i + 1))) {
+        out += text[i]! + text[i + 1]!;
+        i++;
+      } else if (isHighSurrogate(c) || isLowSurrogate(c)) {
+        this.dropped++;
+      } else {
+        out += text[i]!;
+      }
+    }
+    return out;
+  }
+}
+
+/**
+ * Streaming clean-ups between the model's raw text and the diff: whole
+ * characters only, line endings follow the document, and a markdown fence the
+ * model wraps its answer in is dropped. Each holds back only what it cannot
+ * decide yet (half a surrogate pair, a trailing '\r', the first line, a
+ * possible closing fence), so tokens still flow at once.
  */
 export class OutputNormalizer {
+  private readonly characters = new SurrogateJoiner();
   private pendingCr = false;
   private atStart = true;
   private firstLine = '';
@@ -24,11 +75,17 @@ export class OutputNormalizer {
     private readonly keepFinalNewline = false,
   ) {}
 
+  /** Halves of surrogate pairs dropped because their other half never came. */
+  get droppedHalfCharacters(): number {
+    return this.characters.dropped;
+  }
+
   push(chunk: string): string {
-    return this.stripFence(this.normalizeEol(chunk));
+    return this.stripFence(this.normalizeEol(this.characters.push(chunk)));
   }
 
   finish(): string {
+    this.characters.finish();
     let out = this.pendingCr ? this.stripFence('\r') : '';
     this.pendingCr = false;
     if (this.atStart) {

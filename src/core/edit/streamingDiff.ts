@@ -55,6 +55,16 @@ export class StreamingDiff {
     return this.resolvedLength + this.tail.length;
   }
 
+  /**
+   * The model's unfinished line as it stands in the buffer (region offset and
+   * text with its own newline), when it is shown on a line of its own. A
+   * redirect removes it first, so it is never presented to the model as the
+   * user's code and never survives beside its finished rewrite.
+   */
+  get unfinishedLine(): { readonly start: number; readonly text: string } | undefined {
+    return this.shown ? { start: this.resolvedLength, text: this.tail + '\n' } : undefined;
+  }
+
   /** Feeds a chunk of output; returns the sequential edits that bring the buffer up to date. */
   push(chunk: string): TextEdit[] {
     if (this.finished) throw new Error('StreamingDiff.push after finish');

@@ -1,4 +1,4 @@
-import type { InputMessage, ResponseCreate } from '../protocol/clientEvents';
+import { inputTexts, type OutgoingMessage, type OutgoingResponseCreate, type OutgoingResponseSteer, type ReasoningEffort, type ResponseCreate } from '../protocol/clientEvents';
 import { estimateTokens } from './tokens';
 
 /** Tags that frame the region; the reference server's built-in engine reads them too. */
@@ -31,10 +31,12 @@ export interface RequestOptions {
   /** Tokens kept free for the answer. */
   readonly reserveForOutput?: number;
   readonly metadata?: Readonly<Record<string, string>>;
+  /** Sent as `reasoning.effort` when set (endpoints that do not reason ignore or refuse it). */
+  readonly reasoningEffort?: ReasoningEffort;
 }
 
 export interface BuiltPrompt {
-  readonly request: ResponseCreate;
+  readonly request: OutgoingResponseCreate;
   /** Estimated tokens of the prompt, and how many characters of far context were dropped to fit. */
   readonly estimatedTokens: number;
   readonly trimmedChars: number;
@@ -89,10 +91,10 @@ function instructionLines(instruction: string, history: readonly string[]): stri
   return lines.join('\n');
 }
 
-const message = (text: string): InputMessage => ({ type: 'message', role: 'user', content: [{ type: 'input_text', text }] });
+const message = (text: string): OutgoingMessage => ({ type: 'message', role: 'user', content: [{ type: 'input_text', text }] });
 
 /** One user message under the system instructions; `store: false`, so only the latest response can be continued. */
-function responseCreate(text: string, options: RequestOptions, previousResponseId?: string): ResponseCreate {
+function responseCreate(text: string, options: RequestOptions, previousResponseId?: string): OutgoingResponseCreate {
   return {
     type: 'response.create',
     model: options.model,
@@ -100,6 +102,7 @@ function responseCreate(text: string, options: RequestOptions, previousResponseI
     input: [message(text)],
     ...(previousResponseId !== undefined ? { previous_response_id: previousResponseId } : {}),
     store: false,
+    ...(options.reasoningEffort ? { reasoning: { effort: options.reasoningEffort } } : {}),
     ...(options.metadata ? { metadata: { ...options.metadata } } : {}),
   };
 }
@@ -127,10 +130,25 @@ export function buildContinuationRequest(region: string, instruction: string, hi
   return { request, estimatedTokens: estimateTokens(SYSTEM_INSTRUCTIONS) + estimateTokens(text), trimmedChars: 0 };
 }
 
-/** Reads the region and the latest instruction back out of a request (the reference server uses this). */
-export function parseEditRequest(request: ResponseCreate): { region: string | undefined; instruction: string | undefined; history: string[] } {
-  const last = request.input[request.input.length - 1];
-  const text = !last ? '' : typeof last.content === 'string' ? last.content : last.content.map((p) => p.text).join('\n');
+/** What a steer says: the region as it reads now (the model's unfinished line removed) and the new instruction, rewritten whole. */
+export function buildSteer(region: string, instruction: string, history: readonly string[], responseId: string): OutgoingResponseSteer {
+  const text = [
+    'Stop the current answer. Start the rewrite over with the new instruction.',
+    'Answer with the whole rewritten region alone, as before; do not continue the earlier answer.',
+    'The region now reads:',
+    regionBlock(region),
+    instructionLines(instruction, history),
+  ].join('\n');
+  return { type: 'response.steer', previous_response_id: responseId, input: [message(text)] };
+}
+
+/** Reads the region and the latest instruction back out of a request's last message (the reference server uses this). */
+export function parseEditRequest(request: Pick<ResponseCreate, 'input'>): { region: string | undefined; instruction: string | undefined; history: string[] } {
+  const text = inputTexts(request.input).at(-1)?.text ?? '';
+  return parseEditText(text);
+}
+
+export function parseEditText(text: string): { region: string | undefined; instruction: string | undefined; history: string[] } {
   const open = text.indexOf(`${REGION_OPEN}\n`);
   const close = text.lastIndexOf(REGION_CLOSE);
   const region = open >= 0 && close >= open ? text.slice(open + REGION_OPEN.length + 1, close) : undefined;

@@ -1,35 +1,86 @@
 import { z } from 'zod';
 
-/** One message of conversation input, Responses API shape. */
-export const InputTextPartSchema = z.object({ type: z.literal('input_text'), text: z.string() });
-export const OutputTextPartSchema = z.object({ type: z.literal('output_text'), text: z.string() });
+/*
+ * Client events of the Responses WebSocket mode: `response.create` and
+ * `response.steer`. The schemas are what the reference server accepts (as
+ * lenient as the SDK: string or item-list input, `null` optionals, unknown
+ * fields ignored); the `Outgoing*` types are what Spark Edit sends, checked
+ * against the SDK's `ResponsesClientEvent` in test/unit/core/sdkTypes.test.ts.
+ */
+
+const TextPartSchema = z.object({ type: z.string(), text: z.string().nullish() });
 
 export const InputMessageSchema = z.object({
-  type: z.literal('message').optional(),
-  role: z.enum(['user', 'assistant', 'system', 'developer']),
-  content: z.union([z.string(), z.array(z.union([InputTextPartSchema, OutputTextPartSchema]))]),
+  type: z.string().nullish(),
+  role: z.string().nullish(),
+  content: z.union([z.string(), z.array(TextPartSchema)]).nullish(),
 });
 export type InputMessage = z.infer<typeof InputMessageSchema>;
 
-/**
- * `response.create`, the only client message of the WebSocket mode.
- * `metadata` is free-form on the wire; the reference server reads test
- * switches (fault injection, timing) from it.
- */
+/** Input as the SDK allows it: a plain string, or a list of input items. */
+export const InputSchema = z.union([z.string(), z.array(InputMessageSchema)]);
+
 export const ResponseCreateSchema = z.object({
   type: z.literal('response.create'),
   model: z.string().min(1),
-  instructions: z.string().optional(),
-  input: z.array(InputMessageSchema),
-  previous_response_id: z.string().min(1).optional(),
-  store: z.boolean().optional(),
-  stream: z.boolean().optional(),
-  generate: z.boolean().optional(),
-  max_output_tokens: z.number().int().positive().optional(),
-  temperature: z.number().min(0).max(2).optional(),
-  metadata: z.record(z.string(), z.string()).optional(),
+  instructions: z.string().nullish(),
+  input: InputSchema.nullish(),
+  previous_response_id: z.string().min(1).nullish(),
+  store: z.boolean().nullish(),
+  generate: z.boolean().nullish(),
+  max_output_tokens: z.number().int().positive().nullish(),
+  temperature: z.number().min(0).max(2).nullish(),
+  reasoning: z.object({ effort: z.string().nullish() }).nullish(),
+  /** The WebSocket lane: requests of one lane run in order, lanes run side by side. */
+  stream_id: z.string().min(1).nullish(),
+  /** Free-form on the wire; the reference server reads test switches (timing, faults, shape) from it. */
+  metadata: z.record(z.string(), z.string()).nullish(),
 });
 export type ResponseCreate = z.infer<typeof ResponseCreateSchema>;
 
-export const ClientMessageSchema = ResponseCreateSchema;
-export type ClientMessage = ResponseCreate;
+export const ResponseSteerSchema = z.object({
+  type: z.literal('response.steer'),
+  previous_response_id: z.string().min(1),
+  input: InputSchema,
+});
+export type ResponseSteer = z.infer<typeof ResponseSteerSchema>;
+
+export const ClientMessageSchema = z.discriminatedUnion('type', [ResponseCreateSchema, ResponseSteerSchema]);
+export type ClientMessage = z.infer<typeof ClientMessageSchema>;
+
+/** One user message, the only input Spark Edit sends. */
+export interface OutgoingMessage {
+  readonly type: 'message';
+  readonly role: 'user';
+  readonly content: { readonly type: 'input_text'; readonly text: string }[];
+}
+
+export type ReasoningEffort = 'none' | 'minimal' | 'low' | 'medium' | 'high';
+
+/** The `response.create` Spark Edit sends (a subset of the SDK's type; the type test holds it to that). */
+export interface OutgoingResponseCreate {
+  readonly type: 'response.create';
+  readonly model: string;
+  readonly instructions: string;
+  readonly input: OutgoingMessage[];
+  readonly previous_response_id?: string;
+  readonly store: false;
+  readonly reasoning?: { readonly effort: ReasoningEffort };
+  readonly metadata?: Readonly<Record<string, string>>;
+}
+
+export interface OutgoingResponseSteer {
+  readonly type: 'response.steer';
+  readonly previous_response_id: string;
+  readonly input: OutgoingMessage[];
+}
+
+/** The text of a request's input, flattened (string input as is; items' text parts joined). */
+export function inputTexts(input: z.infer<typeof InputSchema> | null | undefined): { role: string; text: string }[] {
+  if (input === null || input === undefined) return [];
+  if (typeof input === 'string') return [{ role: 'user', text: input }];
+  return input.map((m) => ({
+    role: m.role ?? 'user',
+    text: typeof m.content === 'string' ? m.content : (m.content ?? []).map((p) => p.text ?? '').join('\n'),
+  }));
+}

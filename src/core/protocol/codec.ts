@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { err, ok, type Result } from '../result';
-import { ClientMessageSchema, type ClientMessage } from './clientEvents';
+import { ClientMessageSchema, type ClientMessage, type OutgoingResponseCreate, type OutgoingResponseSteer } from './clientEvents';
 import { KNOWN_SERVER_EVENT_TYPES, KnownServerEventSchema, type KnownServerEvent } from './serverEvents';
 
 /** 16 MiB: far above any delta, low enough that a runaway frame cannot exhaust the host. */
@@ -72,7 +72,7 @@ export function decodeServerFrame(frame: string | Uint8Array, maxBytes = DEFAULT
 }
 
 /** Server side: turns one client frame into a typed message. Never throws. */
-export function decodeClientFrame(frame: string | Uint8Array, maxBytes = DEFAULT_MAX_FRAME_BYTES): Result<ClientMessage, DecodeError & { param?: string }> {
+export function decodeClientFrame(frame: string | Uint8Array, maxBytes = DEFAULT_MAX_FRAME_BYTES): Result<ClientMessage, DecodeError & { param?: string; missing?: boolean }> {
   const bytes = frameLength(frame);
   if (bytes > maxBytes) return err({ kind: 'oversized', bytes, limit: maxBytes });
   const json = parseJson(frame);
@@ -80,10 +80,10 @@ export function decodeClientFrame(frame: string | Uint8Array, maxBytes = DEFAULT
   const parsed = ClientMessageSchema.safeParse(json.value);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
-    return err({ kind: 'schema', eventType: typeOf(json.value), detail: summarize(parsed.error), param: first?.path.join('.') });
+    const missing = first?.code === 'invalid_type' && first.input === undefined;
+    return err({ kind: 'schema', eventType: typeOf(json.value), detail: summarize(parsed.error), param: first?.path.join('.'), missing });
   }
   return ok(parsed.data);
 }
 
-export const encodeClientMessage = (message: ClientMessage): string => JSON.stringify(message);
-export const encodeServerEvent = (event: KnownServerEvent): string => JSON.stringify(event);
+export const encodeClientMessage = (message: OutgoingResponseCreate | OutgoingResponseSteer): string => JSON.stringify(message);

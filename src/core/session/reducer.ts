@@ -1,13 +1,29 @@
-import type { KnownServerEvent } from '../protocol/serverEvents';
+import { errorDetails, incompleteReason, type KnownServerEvent } from '../protocol/serverEvents';
 import type { ChangePlacement } from '../edit/regionTracker';
 import type { TransportFailure } from '../transport/responseChannel';
 
 export type OnTypePolicy = 'cancel' | 'redirect';
 
-export type Phase = 'connecting' | 'streaming' | 'redirecting' | 'applying' | 'review' | 'done' | 'error';
+/**
+ * - connecting: a request is on its way or waiting for its first output;
+ * - streaming: output text is arriving;
+ * - steering: a redirect was sent as `response.steer`; the old response's
+ *   output is ignored until its successor starts;
+ * - redirecting: the user is typing in the region (onType = redirect);
+ * - applying: the stream ended, its last edits are landing;
+ * - review: Accept / Reject; done, error: the run is over.
+ */
+export type Phase = 'connecting' | 'streaming' | 'steering' | 'redirecting' | 'applying' | 'review' | 'done' | 'error';
 
-/** Why the stream stopped before the model finished, when it did. */
-export type EndReason = 'completed' | 'interrupted' | 'cancelled' | 'failed';
+/** Why the stream stopped, when it did. */
+export type EndReason = 'completed' | 'interrupted' | 'cancelled' | 'failed' | 'refused';
+
+/** The run is not settled yet: something may still change the buffer. Status bar, context keys and tests all use this. */
+export const isLive = (phase: Phase): boolean =>
+  phase === 'connecting' || phase === 'streaming' || phase === 'steering' || phase === 'redirecting' || phase === 'applying';
+
+/** A response of this run is on the wire. */
+const onWire = (phase: Phase): boolean => phase === 'connecting' || phase === 'streaming' || phase === 'steering';
 
 export interface RunState {
   readonly phase: Phase;
@@ -16,10 +32,20 @@ export interface RunState {
   readonly history: readonly string[];
   readonly onType: OnTypePolicy;
   readonly redirectPauseMs: number;
-  /** The latest response id on the wire, for `previous_response_id`. */
-  readonly responseId: string | undefined;
-  /** Whether the request in flight continued `responseId` (so a not-found error can fall back). */
-  readonly continued: boolean;
+  /** The response streaming now (a steer targets it). */
+  readonly activeResponseId: string | undefined;
+  /** The latest response that completed; a redirect after it continues it by `previous_response_id`. */
+  readonly lastCompletedResponseId: string | undefined;
+  /** The response the request in flight continued, so `previous_response_not_found` can fall back to full context. */
+  readonly continued: string | undefined;
+  /** Output items whose text is not code (reasoning, commentary), by item id or `#output_index`. */
+  readonly nonCodeItems: readonly string[];
+  /** The latest commentary or reasoning summary, shown as progress and never written into the buffer. */
+  readonly progress: string | undefined;
+  /** The model's refusal, when it refused. */
+  readonly refusal: string | undefined;
+  /** Every socket was busy when the request was made; it waits for one. */
+  readonly queued: boolean;
   readonly endReason: EndReason | undefined;
   readonly message: string | undefined;
   /** Whether any model edit reached the document in this run. */
@@ -31,14 +57,18 @@ export interface RunState {
 }
 
 export type RunEvent =
+  | { readonly type: 'queued' }
   | { readonly type: 'sent'; readonly at: number }
   | { readonly type: 'server'; readonly event: KnownServerEvent; readonly at: number }
   | { readonly type: 'transportFailed'; readonly failure: TransportFailure }
+  /** A steer could not be sent (its response is no longer on the wire). */
+  | { readonly type: 'steerUnavailable' }
   | { readonly type: 'userEdit'; readonly placement: ChangePlacement }
   | { readonly type: 'outputApplied' }
   | { readonly type: 'redirectPauseElapsed' }
   | { readonly type: 'cancel' }
-  | { readonly type: 'redirect'; readonly instruction: string }
+  /** `canSteer`: the endpoint has not said it cannot steer. */
+  | { readonly type: 'redirect'; readonly instruction: string; readonly canSteer: boolean }
   | { readonly type: 'accept' }
   | { readonly type: 'reject' }
   | { readonly type: 'documentClosed' };
@@ -46,12 +76,17 @@ export type RunEvent =
 export type RequestMode = 'initial' | 'redirect' | 'fullContextRetry';
 
 export type Effect =
-  | { readonly type: 'sendRequest'; readonly mode: RequestMode }
+  /** Send a request; `previousResponseId` continues that response (only the region and instructions travel). */
+  | { readonly type: 'sendRequest'; readonly mode: RequestMode; readonly previousResponseId: string | undefined }
+  /** Send `response.steer` to the active response, with the current region and the new instruction. */
+  | { readonly type: 'steer'; readonly responseId: string }
+  /** The steered response's successor started: stream it into the region from its current text. */
+  | { readonly type: 'beginSuccessor' }
   | { readonly type: 'appendOutput'; readonly text: string }
   /** The model is done: make the buffer exactly its output, then report `outputApplied`. */
   | { readonly type: 'finishOutput' }
   /** The stream ended early: land what is pending as it is, then report `outputApplied`. */
-  | { readonly type: 'flushPartialOutput' }
+  | { readonly type: 'landPartialOutput' }
   /** Stop all model edits now: nothing pending may land. */
   | { readonly type: 'discardPending' }
   | { readonly type: 'cancelResponse' }
@@ -72,8 +107,13 @@ export function initialRunState(instruction: string, onType: OnTypePolicy, redir
     history: [],
     onType,
     redirectPauseMs,
-    responseId: undefined,
-    continued: false,
+    activeResponseId: undefined,
+    lastCompletedResponseId: undefined,
+    continued: undefined,
+    nonCodeItems: [],
+    progress: undefined,
+    refusal: undefined,
+    queued: false,
     endReason: undefined,
     message: undefined,
     wroteText: false,
@@ -82,48 +122,53 @@ export function initialRunState(instruction: string, onType: OnTypePolicy, redir
     firstDeltaAt: undefined,
     lastDeltaAt: undefined,
   };
-  return { state, effects: [{ type: 'sendRequest', mode: 'initial' }] };
+  return { state, effects: [{ type: 'sendRequest', mode: 'initial', previousResponseId: undefined }] };
 }
 
-const isLive = (phase: Phase): boolean => phase === 'connecting' || phase === 'streaming';
 const stay = (state: RunState): Transition => ({ state, effects: [] });
+const STOP_NOW: readonly Effect[] = [{ type: 'discardPending' }, { type: 'cancelResponse' }];
 
-/** Ends a live stream early; keeps what landed so the user can review or reject it. */
+/** Ends a stream early; keeps what landed so the user can review or reject it. */
 function endEarly(state: RunState, endReason: EndReason, message: string | undefined, stopFirst: readonly Effect[]): Transition {
+  const level = endReason === 'failed' ? 'error' : 'info';
   if (!state.wroteText && state.deltas === 0) {
-    const phase: Phase = endReason === 'failed' ? 'error' : 'done';
     const effects: Effect[] = [...stopFirst, { type: 'clearMarks' }];
-    if (message) effects.push({ type: 'report', level: endReason === 'failed' ? 'error' : 'info', message });
-    return { state: { ...state, phase, endReason, message }, effects };
+    if (message) effects.push({ type: 'report', level, message });
+    return { state: { ...state, phase: endReason === 'failed' ? 'error' : 'done', endReason, message }, effects };
   }
   const effects: Effect[] = [...stopFirst];
   if (endReason === 'failed') {
-    effects.push({ type: 'flushPartialOutput' });
+    effects.push({ type: 'landPartialOutput' });
     message = `${message ?? 'the run failed'}; the text that arrived is kept, marked as partial`;
   }
-  if (message) effects.push({ type: 'report', level: endReason === 'failed' ? 'error' : 'info', message });
-  const phase: Phase = endReason === 'failed' ? 'applying' : 'review';
-  return { state: { ...state, phase, endReason, message }, effects };
+  if (message) effects.push({ type: 'report', level, message });
+  return { state: { ...state, phase: endReason === 'failed' ? 'applying' : 'review', endReason, message }, effects };
 }
 
-const STOP_NOW: readonly Effect[] = [{ type: 'discardPending' }, { type: 'cancelResponse' }];
-
 /**
- * The edit session of one run as a pure reducer. The rule that matters most:
- * a user edit during a live stream yields `discardPending` first, in the same
- * call, so no model edit can land after the user's keystroke.
+ * The edit session of one run as a pure reducer. It owns the run's truth,
+ * including the response lineage (which response to steer or continue). The
+ * rule that matters most: a user edit during a live stream yields
+ * `discardPending` first, in the same call, so no model edit can land after
+ * the user's keystroke.
  */
 export function reduceRun(state: RunState, event: RunEvent): Transition {
   switch (event.type) {
+    case 'queued':
+      return onWire(state.phase) ? stay({ ...state, queued: true }) : stay(state);
+
     case 'sent':
-      return isLive(state.phase) ? stay({ ...state, sentAt: event.at }) : stay(state);
+      return onWire(state.phase) ? stay({ ...state, sentAt: state.phase === 'steering' ? state.sentAt : event.at, queued: false }) : stay(state);
 
     case 'server':
       return onServerEvent(state, event.event, event.at);
 
     case 'transportFailed':
-      if (!isLive(state.phase)) return stay(state);
+      if (!onWire(state.phase)) return stay(state);
       return endEarly(state, 'failed', event.failure.message, []);
+
+    case 'steerUnavailable':
+      return state.phase === 'steering' ? newRequestAfterSteer(state, 'the response had already ended') : stay(state);
 
     case 'userEdit': {
       if (state.phase === 'redirecting') {
@@ -131,11 +176,11 @@ export function reduceRun(state: RunState, event: RunEvent): Transition {
           ? { state, effects: [{ type: 'startRedirectTimer', ms: state.redirectPauseMs }] }
           : stay(state);
       }
-      if (!isLive(state.phase) && state.phase !== 'applying') return stay(state);
+      if (!onWire(state.phase) && state.phase !== 'applying') return stay(state);
       if (state.onType === 'redirect') {
         if (event.placement === 'before' || event.placement === 'after') return stay(state);
         return {
-          state: { ...state, phase: 'redirecting' },
+          state: { ...state, phase: 'redirecting', wroteText: state.wroteText || state.deltas > 0 },
           effects: [...STOP_NOW, { type: 'startRedirectTimer', ms: state.redirectPauseMs }],
         };
       }
@@ -148,20 +193,17 @@ export function reduceRun(state: RunState, event: RunEvent): Transition {
 
     case 'redirectPauseElapsed':
       if (state.phase !== 'redirecting') return stay(state);
-      return redirectTo(state, state.instruction, 'continue, keeping the edits I just made');
+      return redirectTo(state, state.instruction, 'continue, keeping the edits I just made', false);
 
     case 'outputApplied':
       return state.phase === 'applying' ? stay({ ...state, phase: 'review', wroteText: true }) : stay(state);
 
     case 'cancel':
-      if (isLive(state.phase) || state.phase === 'redirecting' || state.phase === 'applying') {
-        return endEarly(state, 'cancelled', 'cancelled', STOP_NOW);
-      }
-      return stay(state);
+      return isLive(state.phase) ? endEarly(state, 'cancelled', 'cancelled', STOP_NOW) : stay(state);
 
     case 'redirect':
       if (state.phase === 'done' || state.phase === 'error') return stay(state);
-      return redirectTo(state, event.instruction, undefined);
+      return redirectTo(state, event.instruction, undefined, event.canSteer);
 
     case 'accept':
       if (state.phase !== 'review') return stay(state);
@@ -169,6 +211,8 @@ export function reduceRun(state: RunState, event: RunEvent): Transition {
 
     case 'reject':
       if (state.phase === 'done' || state.phase === 'error') return stay(state);
+      // A refusal changed nothing: there is nothing to restore.
+      if (state.endReason === 'refused') return { state: { ...state, phase: 'done' }, effects: [{ type: 'clearMarks' }] };
       // Reject works while streaming too: stop first, then restore.
       return { state: { ...state, phase: 'done', endReason: state.endReason ?? 'cancelled' }, effects: [...STOP_NOW, { type: 'restoreOriginal' }, { type: 'clearMarks' }] };
 
@@ -181,30 +225,82 @@ export function reduceRun(state: RunState, event: RunEvent): Transition {
   }
 }
 
-function redirectTo(state: RunState, instruction: string, note: string | undefined): Transition {
+/** Fresh per-stream counters for the output of a new request or successor. */
+const freshStream = (state: RunState): RunState => ({
+  ...state,
+  endReason: undefined,
+  message: undefined,
+  wroteText: state.wroteText || state.deltas > 0,
+  deltas: 0,
+  nonCodeItems: [],
+  progress: undefined,
+  refusal: undefined,
+  sentAt: undefined,
+  firstDeltaAt: undefined,
+  lastDeltaAt: undefined,
+});
+
+function redirectTo(state: RunState, instruction: string, note: string | undefined, canSteer: boolean): Transition {
   const next: RunState = {
-    ...state,
-    phase: 'connecting',
+    ...freshStream(state),
     history: [...state.history, state.instruction],
     instruction: note ? `${instruction} (${note})` : instruction,
-    endReason: undefined,
-    message: undefined,
-    wroteText: state.wroteText || state.deltas > 0,
-    deltas: 0,
-    sentAt: undefined,
-    firstDeltaAt: undefined,
-    lastDeltaAt: undefined,
   };
-  const stop: Effect[] = isLive(state.phase) || state.phase === 'applying' ? [...STOP_NOW] : [];
-  return { state: next, effects: [...stop, { type: 'sendRequest', mode: 'redirect' }] };
+  // Native steering: the same socket, the server's cached state kept; the old response's output is ignored from here on.
+  if (canSteer && (state.phase === 'connecting' || state.phase === 'streaming') && state.activeResponseId !== undefined) {
+    return { state: { ...next, phase: 'steering', sentAt: state.sentAt }, effects: [{ type: 'discardPending' }, { type: 'steer', responseId: state.activeResponseId }] };
+  }
+  const stop: Effect[] = onWire(state.phase) || state.phase === 'applying' ? [...STOP_NOW] : [];
+  // After a completed response the model holds the file already: continue it.
+  const previous = state.phase === 'review' || state.phase === 'applying' ? state.lastCompletedResponseId : undefined;
+  return {
+    state: { ...next, phase: 'connecting', activeResponseId: undefined, continued: previous },
+    effects: [...stop, { type: 'sendRequest', mode: 'redirect', previousResponseId: previous }],
+  };
 }
 
+/** The steer did not take: cancel the old response and send the redirect as a new request. */
+function newRequestAfterSteer(state: RunState, why: string): Transition {
+  return {
+    state: { ...freshStream(state), phase: 'connecting', activeResponseId: undefined, continued: undefined },
+    effects: [
+      ...STOP_NOW,
+      { type: 'report', level: 'info', message: `steering not used (${why}); redirecting with a new request` },
+      { type: 'sendRequest', mode: 'redirect', previousResponseId: undefined },
+    ],
+  };
+}
+
+const itemKeys = (itemId: string | null | undefined, outputIndex: number | undefined): string[] => {
+  const keys: string[] = [];
+  if (itemId) keys.push(itemId);
+  if (outputIndex !== undefined) keys.push(`#${outputIndex}`);
+  return keys;
+};
+
+function isNonCode(state: RunState, itemId: string | null | undefined, outputIndex: number | undefined): boolean {
+  // A delta naming its item is judged by the item alone; the index is the fallback for servers that omit ids.
+  if (itemId) return state.nonCodeItems.includes(itemId);
+  return outputIndex !== undefined && state.nonCodeItems.includes(`#${outputIndex}`);
+}
+
+const PROGRESS_CHARS = 160;
+const appendProgress = (progress: string | undefined, text: string): string => ((progress ?? '') + text).slice(-PROGRESS_CHARS);
+
 function onServerEvent(state: RunState, event: KnownServerEvent, at: number): Transition {
-  if (!isLive(state.phase)) return stay(state);
+  if (state.phase === 'steering') return whileSteering(state, event);
+  if (!onWire(state.phase)) return stay(state);
   switch (event.type) {
     case 'response.created':
-      return stay({ ...state, responseId: event.response.id });
+      return stay({ ...state, activeResponseId: event.response.id });
+    case 'response.output_item.added': {
+      const { item } = event;
+      // Only final-answer (or phase-less) message text is code.
+      const code = item.type === 'message' && (item.phase === 'final_answer' || item.phase === undefined || item.phase === null);
+      return code ? stay(state) : stay({ ...state, nonCodeItems: [...state.nonCodeItems, ...itemKeys(item.id, event.output_index)] });
+    }
     case 'response.output_text.delta': {
+      if (isNonCode(state, event.item_id, event.output_index)) return stay({ ...state, progress: appendProgress(state.progress, event.delta) });
       const next: RunState = {
         ...state,
         phase: 'streaming',
@@ -214,27 +310,67 @@ function onServerEvent(state: RunState, event: KnownServerEvent, at: number): Tr
       };
       return { state: next, effects: [{ type: 'appendOutput', text: event.delta }] };
     }
+    case 'response.reasoning_summary_text.delta':
+      return stay({ ...state, progress: appendProgress(state.progress, event.delta) });
+    case 'response.refusal.delta':
+      return stay({ ...state, refusal: (state.refusal ?? '') + event.delta });
+    case 'response.refusal.done':
+      return stay({ ...state, refusal: event.refusal ?? state.refusal ?? '' });
     case 'response.completed':
-      return { state: { ...state, phase: 'applying', endReason: 'completed', responseId: event.response.id }, effects: [{ type: 'finishOutput' }] };
+      if (state.refusal !== undefined) return refused(state);
+      return {
+        state: { ...state, phase: 'applying', endReason: 'completed', lastCompletedResponseId: event.response.id, activeResponseId: undefined },
+        effects: [{ type: 'finishOutput' }],
+      };
     case 'response.incomplete': {
-      const reason = event.response.incomplete_details?.reason ?? 'unknown reason';
-      return endEarly(state, 'failed', `the model stopped early (${reason})`, []);
+      if (state.refusal !== undefined) return refused(state);
+      return endEarly(state, 'failed', `the model stopped early (${incompleteReason(event) ?? 'no reason given'})`, []);
     }
     case 'response.failed': {
       const detail = event.response.error?.message ?? 'no detail given';
-      return endEarly(state, 'failed', `the request failed: ${detail}`, []);
+      const code = event.response.error?.code;
+      return endEarly(state, 'failed', `the request failed${code ? ` [${code}]` : ''}: ${detail}`, []);
     }
     case 'error': {
-      if (event.error.code === 'previous_response_not_found' && state.continued) {
-        return { state: { ...state, continued: false, responseId: undefined }, effects: [{ type: 'sendRequest', mode: 'fullContextRetry' }] };
+      const { code, message } = errorDetails(event);
+      if (code === 'previous_response_not_found' && state.continued !== undefined) {
+        return {
+          state: { ...state, continued: undefined, lastCompletedResponseId: undefined },
+          effects: [{ type: 'sendRequest', mode: 'fullContextRetry', previousResponseId: undefined }],
+        };
       }
-      const code = event.error.code ? ` [${event.error.code}]` : '';
-      return endEarly(state, 'failed', `the server reported an error${code}: ${event.error.message}`, []);
+      return endEarly(state, 'failed', `the server reported an error${code ? ` [${code}]` : ''}: ${message}`, []);
     }
     default:
       return stay(state);
   }
 }
 
-/** The controller records whether the request it sent continued the previous response. */
-export const markContinued = (state: RunState, continued: boolean): RunState => ({ ...state, continued });
+/** The model declined: nothing of its answer is code; the region stays as it was. */
+function refused(state: RunState): Transition {
+  const text = (state.refusal ?? '').trim() || 'the model declined without a reason';
+  const message = `the model refused: ${text}`;
+  if (state.deltas > 0 || state.wroteText) {
+    return { state: { ...state, phase: 'done', endReason: 'refused', message }, effects: [...STOP_NOW, { type: 'restoreOriginal' }, { type: 'clearMarks' }, { type: 'report', level: 'warning', message }] };
+  }
+  return { state: { ...state, phase: 'review', endReason: 'refused', message, activeResponseId: undefined }, effects: [{ type: 'report', level: 'warning', message }] };
+}
+
+function whileSteering(state: RunState, event: KnownServerEvent): Transition {
+  switch (event.type) {
+    case 'response.created':
+      // The successor commits the steer: from here its output is the run's.
+      if (event.response.id === state.activeResponseId) return stay(state);
+      return { state: { ...state, phase: 'connecting', activeResponseId: event.response.id }, effects: [{ type: 'beginSuccessor' }] };
+    case 'response.steer.failed': {
+      const code = event.error?.code ?? undefined;
+      return newRequestAfterSteer(state, `${code ?? 'steer failed'}${event.error?.message ? `: ${event.error.message}` : ''}`);
+    }
+    case 'response.failed':
+    case 'error':
+      return newRequestAfterSteer(state, 'the steered response failed');
+    default:
+      // The old response's tail, its steered end, the acknowledgement: none of it reaches the buffer.
+      return stay(state);
+  }
+}

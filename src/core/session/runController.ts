@@ -3,10 +3,10 @@ import type { DocumentSync, RunDocumentListener } from '../edit/documentSync';
 import { OutputNormalizer } from '../edit/outputFilters';
 import type { ChangePlacement, Region } from '../edit/regionTracker';
 import { StreamingDiff } from '../edit/streamingDiff';
-import { buildContinuationRequest, buildEditRequest } from '../prompt/buildRequest';
-import type { ResponseCreate } from '../protocol/clientEvents';
+import { buildContinuationRequest, buildEditRequest, buildSteer, type RequestOptions } from '../prompt/buildRequest';
+import type { OutgoingResponseCreate, ReasoningEffort } from '../protocol/clientEvents';
 import type { ResponseHandle, ResponseListener } from '../transport/responseChannel';
-import { initialRunState, markContinued, reduceRun, type Effect, type OnTypePolicy, type RunEvent, type RunState, type Transition } from './reducer';
+import { initialRunState, reduceRun, type Effect, type OnTypePolicy, type RequestMode, type RunEvent, type RunState, type Transition } from './reducer';
 
 /** What a run reads of its document. */
 export interface RunDocument {
@@ -18,7 +18,9 @@ export interface RunDocument {
 
 /** Anything that can carry a request and stream its events back (the ResponseChannel). */
 export interface RequestSender {
-  request(body: ResponseCreate, listener: ResponseListener): ResponseHandle;
+  request(body: OutgoingResponseCreate, listener: ResponseListener): ResponseHandle;
+  /** False once the endpoint said it cannot steer: redirects then go as new requests. */
+  readonly canSteer: boolean;
 }
 
 export interface RunSnapshot {
@@ -51,14 +53,16 @@ export interface RunOptions {
   readonly redirectPauseMs: number;
   /** 'preview' lands the whole result at once instead of streaming it in. */
   readonly applyMode: 'stream' | 'preview';
+  readonly reasoningEffort?: ReasoningEffort;
   readonly metadata?: Readonly<Record<string, string>>;
   readonly log?: (message: string) => void;
 }
 
 /**
  * Runs one edit: feeds events to the pure reducer and carries out the effects
- * it returns, through ports only. Holds the per-request streaming state (diff,
- * output normalizer) that the reducer leaves to the edge.
+ * it returns, through ports only. Holds the per-stream state the reducer
+ * leaves to the edge (the diff and the output normaliser of the stream that
+ * is being applied); every decision is the reducer's.
  */
 export class RunController implements RunDocumentListener {
   private state: RunState;
@@ -70,7 +74,6 @@ export class RunController implements RunDocumentListener {
   /** Events of a superseded request carry an older token and are ignored. */
   private requestToken = 0;
   private redirectTimer: unknown;
-  private lastCompletedResponseId: string | undefined;
   private ended = false;
   private restorePending = false;
 
@@ -116,6 +119,11 @@ export class RunController implements RunDocumentListener {
     this.run(reduceRun(this.state, event));
   }
 
+  /** Redirects the run to a new instruction (steering where the endpoint can). */
+  redirect(instruction: string): void {
+    this.dispatch({ type: 'redirect', instruction, canSteer: this.sender.canSteer });
+  }
+
   // RunDocumentListener
   onUserEdit(placement: ChangePlacement): void {
     this.dispatch({ type: 'userEdit', placement });
@@ -123,6 +131,11 @@ export class RunController implements RunDocumentListener {
 
   onDocumentClosed(): void {
     this.dispatch({ type: 'documentClosed' });
+  }
+
+  /** Resolves once no edit of this run is in flight (cancel and redirect wait for this). */
+  whenIdle(): Promise<void> {
+    return this.sync.whenIdle(this.options.id);
   }
 
   private run(transition: Transition): void {
@@ -138,8 +151,18 @@ export class RunController implements RunDocumentListener {
 
   private execute(effect: Effect): void {
     switch (effect.type) {
-      case 'sendRequest':
-        this.send(effect.mode);
+      case 'sendRequest': {
+        // Claim the request slot now, so events of the old request are ignored while its last edit settles.
+        const token = ++this.requestToken;
+        this.afterIdle(token, () => this.sendNow(effect.mode, effect.previousResponseId, token));
+        return;
+      }
+      case 'steer':
+        // The steered response keeps its listener: the successor arrives through it.
+        this.afterIdle(this.requestToken, () => this.steerNow(effect.responseId));
+        return;
+      case 'beginSuccessor':
+        this.beginStream();
         return;
       case 'appendOutput':
         this.append(effect.text);
@@ -147,7 +170,7 @@ export class RunController implements RunDocumentListener {
       case 'finishOutput':
         this.finishOutput();
         return;
-      case 'flushPartialOutput':
+      case 'landPartialOutput':
         this.landThenReview();
         return;
       case 'discardPending':
@@ -155,7 +178,6 @@ export class RunController implements RunDocumentListener {
         return;
       case 'cancelResponse':
         this.requestToken++;
-        this.lastCompletedResponseId = undefined;
         this.handle?.cancel();
         this.handle = undefined;
         return;
@@ -184,56 +206,104 @@ export class RunController implements RunDocumentListener {
     return this.sync.region(this.options.id) ?? this.options.region;
   }
 
+  private regionText(): string {
+    const region = this.currentRegion();
+    return this.document.getText().slice(region.start, region.end);
+  }
+
   /** Lands what is pending (closing the undo group), then the run is ready for review. */
   private landThenReview(): void {
     // DocumentSync.finish never rejects: it resolves once nothing of the run is pending.
     void this.sync.finish(this.options.id).then(() => this.dispatch({ type: 'outputApplied' }));
   }
 
-  private send(mode: 'initial' | 'redirect' | 'fullContextRetry'): void {
-    // Claim the request slot now, so events of the old request are ignored
-    // while we wait for its last edit to settle.
-    const token = ++this.requestToken;
-    void this.sync.settled(this.options.id).then(() => {
-      if (token === this.requestToken && !this.ended) this.sendNow(mode, token);
-    });
+  /**
+   * Runs `next` once the edit in flight has landed and the model's unfinished
+   * line is gone, so whatever reads the region next reads it as it is. A newer
+   * request or a cancel in the meantime (a new token) supersedes it.
+   */
+  private afterIdle(token: number, next: () => void): void {
+    const stillWanted = (): boolean => token === this.requestToken && !this.ended;
+    void this.sync
+      .whenIdle(this.options.id)
+      .then(() => (stillWanted() ? this.removeUnfinishedLine() : undefined))
+      .then(() => {
+        if (stillWanted()) next();
+      })
+      .catch((error: unknown) => {
+        // Nothing above should throw; if it does, the run must end visibly, never hang in `connecting`.
+        if (stillWanted()) this.dispatch({ type: 'transportFailed', failure: { kind: 'protocol', message: `could not send: ${error instanceof Error ? error.message : String(error)}` } });
+      });
   }
 
-  private sendNow(mode: 'initial' | 'redirect' | 'fullContextRetry', token: number): void {
+  /**
+   * Removes the model's unfinished line if it is still in the buffer exactly as
+   * the model wrote it: the next request rewrites the region without it, so it
+   * can neither be mistaken for the user's code nor survive beside its rewrite.
+   */
+  private async removeUnfinishedLine(): Promise<void> {
+    const line = this.diff?.unfinishedLine;
+    this.diff = undefined;
+    if (!line) return;
+    const text = this.regionText();
+    if (text.slice(line.start, line.start + line.text.length) !== line.text) return;
+    this.sync.resume(this.options.id);
+    this.sync.enqueue(this.options.id, [{ start: line.start, end: line.start + line.text.length, text: '' }]);
+    await this.sync.land(this.options.id);
+  }
+
+  private listenerFor(token: number): ResponseListener {
+    const current = (): boolean => token === this.requestToken;
+    return {
+      onQueued: () => {
+        if (current()) this.dispatch({ type: 'queued' });
+      },
+      onSent: (at) => {
+        if (current()) this.dispatch({ type: 'sent', at });
+      },
+      onEvent: (event) => {
+        if (current()) this.dispatch({ type: 'server', event, at: this.clock.now() });
+      },
+      onFailure: (failure) => {
+        if (current()) this.dispatch({ type: 'transportFailed', failure });
+      },
+    };
+  }
+
+  private requestOptions(): RequestOptions {
+    return { model: this.options.model, contextTokens: this.options.contextTokens, metadata: this.options.metadata, reasoningEffort: this.options.reasoningEffort };
+  }
+
+  private sendNow(mode: RequestMode, previousResponseId: string | undefined, token: number): void {
     const text = this.document.getText();
     const region = this.currentRegion();
     const regionText = text.slice(region.start, region.end);
-    const promptOptions = { model: this.options.model, contextTokens: this.options.contextTokens, metadata: this.options.metadata };
-    const previous = mode === 'redirect' ? this.lastCompletedResponseId : undefined;
     const prompt =
-      previous !== undefined
-        ? buildContinuationRequest(regionText, this.state.instruction, this.state.history, previous, promptOptions)
+      previousResponseId !== undefined
+        ? buildContinuationRequest(regionText, this.state.instruction, this.state.history, previousResponseId, this.requestOptions())
         : buildEditRequest(
             { fileName: this.document.fileName, languageId: this.document.languageId, before: text.slice(0, region.start), region: regionText, after: text.slice(region.end) },
             this.state.instruction,
             this.state.history,
-            promptOptions,
+            this.requestOptions(),
           );
-    this.state = markContinued(this.state, previous !== undefined);
+    this.beginStream(regionText);
+    this.options.log?.(`[${this.options.id}] ${mode} request, ~${prompt.estimatedTokens} tokens${prompt.trimmedChars ? `, ${prompt.trimmedChars} chars of far context trimmed` : ''}`);
+    this.handle = this.sender.request(prompt.request, this.listenerFor(token));
+  }
+
+  private steerNow(responseId: string): void {
+    const sent = this.handle?.steer(buildSteer(this.regionText(), this.state.instruction, this.state.history, responseId)) ?? false;
+    this.options.log?.(`[${this.options.id}] ${sent ? `steering ${responseId}` : 'could not steer: the response is no longer on the wire'}`);
+    if (!sent) this.dispatch({ type: 'steerUnavailable' });
+  }
+
+  /** A new stream is about to be applied: diff it against the region as it reads now. */
+  private beginStream(regionText = this.regionText()): void {
     this.diff = new StreamingDiff(regionText);
     this.normalizer = new OutputNormalizer(this.document.eol, /\r?\n$/.test(regionText));
     this.previewBuffer = '';
     this.sync.resume(this.options.id);
-    const listener: ResponseListener = {
-      onSent: (at) => {
-        if (token === this.requestToken) this.dispatch({ type: 'sent', at });
-      },
-      onEvent: (event) => {
-        if (token !== this.requestToken) return;
-        if (event.type === 'response.completed') this.lastCompletedResponseId = event.response.id;
-        this.dispatch({ type: 'server', event, at: this.clock.now() });
-      },
-      onFailure: (failure) => {
-        if (token === this.requestToken) this.dispatch({ type: 'transportFailed', failure });
-      },
-    };
-    this.options.log?.(`[${this.options.id}] ${mode} request, ~${prompt.estimatedTokens} tokens${prompt.trimmedChars ? `, ${prompt.trimmedChars} chars of far context trimmed` : ''}`);
-    this.handle = this.sender.request(prompt.request, listener);
   }
 
   private append(raw: string): void {
@@ -253,6 +323,7 @@ export class RunController implements RunDocumentListener {
     const normalizer = this.normalizer;
     if (!diff || !normalizer) return;
     const rest = this.previewBuffer + normalizer.finish();
+    if (normalizer.droppedHalfCharacters > 0) this.options.log?.(`[${this.options.id}] dropped ${normalizer.droppedHalfCharacters} unpaired half of a character (a broken surrogate pair from the server)`);
     this.previewBuffer = '';
     const edits = [...diff.push(rest), ...diff.finish()];
     if (edits.length > 0) this.sync.enqueue(this.options.id, edits);
@@ -261,17 +332,12 @@ export class RunController implements RunDocumentListener {
 
   private restoreOriginal(): void {
     this.restorePending = true;
-    void this.sync.settled(this.options.id).then(() => {
+    void this.sync.whenIdle(this.options.id).then(() => {
       const region = this.currentRegion();
       this.sync.resume(this.options.id);
       this.sync.enqueue(this.options.id, [{ start: 0, end: region.end - region.start, text: this.original }]);
       return this.sync.finish(this.options.id).then(() => this.sync.detach(this.options.id));
     });
-  }
-
-  /** Resolves once no edit of this run is in flight (cancel waits for this). */
-  settled(): Promise<void> {
-    return this.sync.settled(this.options.id);
   }
 
   private end(): void {

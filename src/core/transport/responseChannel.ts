@@ -1,7 +1,7 @@
 import type { Clock } from '../clock';
 import { decodeServerFrame, describeDecodeError, encodeClientMessage } from '../protocol/codec';
-import type { ResponseCreate } from '../protocol/clientEvents';
-import { isTerminal, type KnownServerEvent } from '../protocol/serverEvents';
+import type { OutgoingResponseCreate, OutgoingResponseSteer } from '../protocol/clientEvents';
+import { errorDetails, isTerminal, type KnownServerEvent } from '../protocol/serverEvents';
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff';
 import type { Socket, SocketFactory } from './socket';
 
@@ -11,16 +11,23 @@ export type TransportFailure =
   | { readonly kind: 'protocol'; readonly message: string }
   | { readonly kind: 'stalled'; readonly afterMs: number; readonly message: string };
 
-/** Receives one response's events, in order; exactly one of a terminal event or `onFailure` ends it. */
+/** Receives one request's events, in order; exactly one of a terminal event or `onFailure` ends it. */
 export interface ResponseListener {
+  /** Every socket is busy: the request waits for one (the run says so). */
+  onQueued?(): void;
   onSent(at: number): void;
   onEvent(event: KnownServerEvent): void;
   onFailure(failure: TransportFailure): void;
 }
 
 export interface ResponseHandle {
-  /** Stops the response locally at once and on the wire (its socket is closed; the spare takes over). */
+  /** Stops the response locally at once and on the wire (its socket, and only its socket, is closed). */
   cancel(): void;
+  /**
+   * Sends `response.steer` on the response's own socket. False when the
+   * response is not on the wire any more (the caller falls back to a new request).
+   */
+  steer(body: OutgoingResponseSteer): boolean;
 }
 
 export type ChannelState = 'idle' | 'connecting' | 'ready' | 'offline';
@@ -29,15 +36,22 @@ export interface ChannelOptions {
   readonly factory: SocketFactory;
   readonly clock: Clock;
   readonly maxFrameBytes: number;
-  /** A response that receives nothing for this long is ended as stalled. */
+  /** Once output text flows, a response that receives no frame for this long is ended as stalled. */
   readonly stallTimeoutMs: number;
+  /**
+   * Before the first output text, the silence allowed: reasoning models may
+   * think for a while, sending nothing or only reasoning events (every frame counts).
+   */
+  readonly firstOutputTimeoutMs?: number;
   /** Connections are retired between responses once this old (the service closes them at 60 minutes). */
   readonly maxConnectionAgeMs: number;
   readonly connectAttempts: number;
   readonly backoff?: BackoffPolicy;
   readonly random?: () => number;
-  /** Keep a second connection open so that cancel costs no handshake. */
+  /** Keep an idle connection open beside the busy ones, so that a request or a cancel costs no handshake. */
   readonly spare: boolean;
+  /** Responses on the wire at once, one per socket; more wait in line. */
+  readonly maxConcurrent?: number;
   readonly onStateChange?: (state: ChannelState, detail?: string) => void;
   readonly log?: (message: string) => void;
 }
@@ -46,14 +60,23 @@ interface Slot {
   socket: Socket | undefined;
   readonly ready: Promise<Socket | undefined>;
   error: string | undefined;
+  job: Job | undefined;
 }
 
 interface Job {
   readonly text: string;
   readonly listener: ResponseListener;
   done: boolean;
+  slot: Slot | undefined;
   sawOutput: boolean;
   retriedAfterLimit: boolean;
+  /** Steers sent whose successor has not started yet: the job outlives its first response. */
+  steersPending: number;
+  /** The current response ended while a steer was pending; the successor (or the steer's failure) decides. */
+  endedWhileSteering: boolean;
+  lastActivity: number;
+  stallTimer: unknown;
+  queuedNoticeSent: boolean;
 }
 
 export interface ChannelStats {
@@ -61,30 +84,33 @@ export interface ChannelStats {
   connects: number;
   /** Requests that had to wait for a handshake (no warm socket was ready). */
   coldRequests: number;
-  /** Cancels that promoted an already-open spare. */
+  /** Cancels after which an idle warm socket was ready for the next request. */
   sparePromotions: number;
   rotations: number;
+  steers: number;
 }
 
+const DEFAULT_MAX_CONCURRENT = 6;
+/** Idle sockets kept open beyond this many are closed. */
+const MAX_IDLE = 2;
+
 /**
- * One logical, persistent connection to a Responses WebSocket endpoint:
- * requests queue and run one at a time on the active socket; a spare socket
- * waits open beside it, so cancelling (which in this protocol means closing
- * the socket) hands the next request a live connection with no handshake.
+ * A small pool of persistent connections to a Responses WebSocket endpoint.
+ * Each response runs on a socket of its own, so concurrent runs stream side
+ * by side and cancelling one (which in this protocol means closing its
+ * socket) stops exactly that one. An idle socket always waits warm, so the
+ * next request, and the one after a cancel, pays no handshake. We do not use
+ * lanes (`stream_id`) for runs: closing a socket ends every lane on it, and a
+ * cancel must never take another run down with it.
  */
 export class ResponseChannel {
-  private active: Slot | undefined;
-  private spare: Slot | undefined;
+  private readonly slots = new Set<Slot>();
   private readonly queue: Job[] = [];
-  private current: Job | undefined;
-  private currentSocket: Socket | undefined;
-  private stallTimer: unknown;
-  /** When the current response last heard from the server; the stall timer re-arms lazily from it. */
-  private lastActivity = 0;
   private pumping = false;
   private disposed = false;
   private state: ChannelState = 'idle';
-  readonly stats: ChannelStats = { connects: 0, coldRequests: 0, sparePromotions: 0, rotations: 0 };
+  private steeringRefused = false;
+  readonly stats: ChannelStats = { connects: 0, coldRequests: 0, sparePromotions: 0, rotations: 0, steers: 0 };
 
   constructor(private readonly options: ChannelOptions) {}
 
@@ -92,31 +118,56 @@ export class ResponseChannel {
     return this.state;
   }
 
-  /** Opens the active (and spare) connection ahead of the first request. */
+  /** False once the endpoint answered a steer with `steering_not_supported`: redirects then go as new requests. */
+  get canSteer(): boolean {
+    return !this.steeringRefused;
+  }
+
+  /** Responses on the wire now. */
+  get busy(): number {
+    let n = 0;
+    for (const s of this.slots) if (s.job) n++;
+    return n;
+  }
+
+  /** Opens a warm connection ahead of the first request. */
   async warm(): Promise<boolean> {
-    const slot = this.active ?? (this.active = this.open());
-    const socket = await slot.ready;
-    if (socket) this.ensureSpare();
+    const idle = [...this.slots].find((s) => !s.job) ?? this.open();
+    const socket = await idle.ready;
     return socket !== undefined;
   }
 
   /** Queues a response; its events go to `listener`. */
-  request(body: ResponseCreate, listener: ResponseListener): ResponseHandle {
-    const job: Job = { text: encodeClientMessage(body), listener, done: false, sawOutput: false, retriedAfterLimit: false };
+  request(body: OutgoingResponseCreate, listener: ResponseListener): ResponseHandle {
+    const job: Job = {
+      text: encodeClientMessage(body),
+      listener,
+      done: false,
+      slot: undefined,
+      sawOutput: false,
+      retriedAfterLimit: false,
+      steersPending: 0,
+      endedWhileSteering: false,
+      lastActivity: 0,
+      stallTimer: undefined,
+      queuedNoticeSent: false,
+    };
     this.queue.push(job);
     void this.pump();
-    return { cancel: () => this.cancel(job) };
+    return { cancel: () => this.cancel(job), steer: (steer) => this.steer(job, steer) };
   }
 
+  /** Ends every response (each gets a failure) and closes every socket. Idempotent. */
   dispose(): void {
+    if (this.disposed) return;
     this.disposed = true;
-    for (const job of [...this.queue]) this.finish(job, { kind: 'dropped', code: 1001, message: 'the connection was shut down' });
-    this.queue.length = 0;
-    if (this.current) this.finish(this.current, { kind: 'dropped', code: 1001, message: 'the connection was shut down' });
-    this.active?.socket?.close(1000);
-    this.spare?.socket?.close(1000);
-    this.active = this.spare = undefined;
-    this.clearStall();
+    const shutDown: TransportFailure = { kind: 'dropped', code: 1001, message: 'the connection was shut down' };
+    for (const job of this.queue.splice(0)) this.fail(job, shutDown);
+    for (const slot of [...this.slots]) {
+      if (slot.job) this.fail(slot.job, shutDown);
+      slot.socket?.close(1000);
+    }
+    this.slots.clear();
   }
 
   private setState(state: ChannelState, detail?: string): void {
@@ -130,9 +181,10 @@ export class ResponseChannel {
     const slot: Slot = {
       socket: undefined,
       error: undefined,
+      job: undefined,
       ready: this.options.factory.connect().then(
         (socket) => {
-          if (this.disposed) {
+          if (this.disposed || !this.slots.has(slot)) {
             socket.close(1000);
             return undefined;
           }
@@ -142,53 +194,63 @@ export class ResponseChannel {
         },
         (error: unknown) => {
           slot.error = error instanceof Error ? error.message : String(error);
+          this.slots.delete(slot);
           return undefined;
         },
       ),
     };
+    this.slots.add(slot);
     return slot;
   }
 
-  private ensureSpare(): void {
-    if (!this.options.spare || this.disposed || this.spare) return;
-    const slot = (this.spare = this.open());
-    void slot.ready.then((socket) => {
-      if (!socket && this.spare === slot) {
-        this.options.log?.(`spare connection failed: ${slot.error ?? 'unknown error'}`);
-        this.spare = undefined;
-      }
-    });
+  private idleSlots(): Slot[] {
+    return [...this.slots].filter((s) => !s.job);
   }
 
-  /** A live, young socket for the next response: the active one, else the spare, else a new one. */
-  private async acquire(): Promise<Socket | string> {
+  /** Keeps one idle socket opening or open beside the busy ones, and no more than a few. */
+  private topUpSpare(): void {
+    if (!this.options.spare || this.disposed) return;
+    const idle = this.idleSlots();
+    if (idle.length === 0 && this.slots.size < this.maxSockets() + 1) {
+      const slot = this.open();
+      void slot.ready.then((socket) => {
+        if (!socket) this.options.log?.(`spare connection failed: ${slot.error ?? 'unknown error'}`);
+      });
+    }
+    for (const extra of idle.filter((s) => s.socket).slice(MAX_IDLE)) this.closeSlot(extra, 1000, 'idle');
+  }
+
+  private maxSockets(): number {
+    return Math.max(1, this.options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT);
+  }
+
+  /** An idle, young, live socket for the next response; opens one when none is idle. */
+  private async acquire(): Promise<Slot | string> {
     const attempts = Math.max(1, this.options.connectAttempts);
     for (let attempt = 0; attempt < attempts; attempt++) {
-      if (this.active?.socket && this.options.clock.now() - this.active.socket.openedAt > this.options.maxConnectionAgeMs) {
-        this.stats.rotations++;
-        this.options.log?.('rotating the connection before its age limit');
-        this.retire(this.active);
-      }
-      if (!this.active) {
-        if (this.spare) {
-          this.active = this.spare;
-          this.spare = undefined;
-        } else {
-          this.active = this.open();
+      for (const slot of this.idleSlots()) {
+        if (slot.socket && this.options.clock.now() - slot.socket.openedAt > this.options.maxConnectionAgeMs) {
+          this.stats.rotations++;
+          this.options.log?.('rotating a connection before its age limit');
+          this.closeSlot(slot, 1000, 'rotated');
         }
       }
-      const slot = this.active;
+      const idle = this.idleSlots();
+      const slot = idle.find((s) => s.socket) ?? idle[0] ?? this.open();
+      // Reserve it before awaiting, so two requests never share a socket.
+      const placeholder = RESERVED;
+      slot.job = placeholder;
       if (!slot.socket) {
         this.stats.coldRequests++;
         this.setState('connecting');
       }
       const socket = await slot.ready;
-      if (socket && this.active === slot && slot.socket) {
+      if (slot.job === placeholder) slot.job = undefined;
+      if (socket && slot.socket && this.slots.has(slot)) {
         this.setState('ready');
-        this.ensureSpare();
-        return socket;
+        return slot;
       }
-      if (this.active === slot) this.active = undefined;
+      this.slots.delete(slot);
       const lastError = slot.error ?? 'the connection closed';
       if (attempt + 1 < attempts) {
         const delay = backoffDelay(attempt, this.options.backoff ?? DEFAULT_BACKOFF, this.options.random);
@@ -203,83 +265,128 @@ export class ResponseChannel {
   }
 
   private async pump(): Promise<void> {
-    if (this.pumping || this.current || this.disposed) return;
+    if (this.pumping || this.disposed) return;
     this.pumping = true;
     try {
-      while (!this.current && this.queue.length > 0 && !this.disposed) {
-        const socketOrError = await this.acquire();
-        const job = this.queue[0];
-        if (!job) return;
-        if (typeof socketOrError === 'string') {
-          this.queue.shift();
-          this.finish(job, { kind: 'connect', message: socketOrError });
+      while (this.queue.length > 0 && !this.disposed) {
+        if (this.busy >= this.maxSockets()) {
+          for (const job of this.queue) {
+            if (!job.queuedNoticeSent) {
+              job.queuedNoticeSent = true;
+              job.listener.onQueued?.();
+            }
+          }
+          return;
+        }
+        const slotOrError = await this.acquire();
+        const job = this.queue.shift();
+        if (!job) {
+          if (typeof slotOrError !== 'string') this.topUpSpare();
+          return;
+        }
+        if (typeof slotOrError === 'string') {
+          this.fail(job, { kind: 'connect', message: slotOrError });
           continue;
         }
-        this.queue.shift();
-        this.start(job, socketOrError);
+        this.start(job, slotOrError);
       }
     } finally {
       this.pumping = false;
     }
   }
 
-  private start(job: Job, socket: Socket): void {
-    this.current = job;
-    this.currentSocket = socket;
-    socket.onMessage = (data) => this.onFrame(job, socket, data);
+  private start(job: Job, slot: Slot): void {
+    const socket = slot.socket!;
+    slot.job = job;
+    job.slot = slot;
+    socket.onMessage = (data) => this.onFrame(job, data);
+    this.topUpSpare();
     try {
       socket.send(job.text);
     } catch (error) {
-      this.dropSocket(socket);
-      this.finish(job, { kind: 'dropped', code: 1006, message: `send failed: ${error instanceof Error ? error.message : String(error)}` });
+      this.closeSlot(slot);
+      this.fail(job, { kind: 'dropped', code: 1006, message: `send failed: ${error instanceof Error ? error.message : String(error)}` });
       return;
     }
     job.listener.onSent(this.options.clock.now());
-    this.armStall(job, socket);
+    this.armStall(job);
   }
 
-  private onFrame(job: Job, socket: Socket, data: string | Uint8Array): void {
-    if (job.done || this.current !== job) return;
+  private steer(job: Job, body: OutgoingResponseSteer): boolean {
+    const socket = job.slot?.socket;
+    if (job.done || !socket || job.slot?.job !== job) return false;
+    try {
+      socket.send(encodeClientMessage(body));
+    } catch {
+      return false;
+    }
+    this.stats.steers++;
+    job.steersPending++;
+    return true;
+  }
+
+  private onFrame(job: Job, data: string | Uint8Array): void {
+    if (job.done || job.slot?.job !== job) return;
     // Re-arming a timer per frame costs more than the frame itself at 20k tok/s: just note the time.
-    this.lastActivity = this.options.clock.now();
+    job.lastActivity = this.options.clock.now();
     const decoded = decodeServerFrame(data, this.options.maxFrameBytes);
     if (!decoded.ok) {
       // After a bad frame the stream's state is unknown: retire the socket.
-      this.dropSocket(socket);
-      this.finish(job, { kind: 'protocol', message: `bad frame from the server: ${describeDecodeError(decoded.error)}` });
+      this.closeSlot(job.slot);
+      this.fail(job, { kind: 'protocol', message: `bad frame from the server: ${describeDecodeError(decoded.error)}` });
       return;
     }
     if (decoded.value.kind === 'unknown') return;
     const event = decoded.value.event;
     if (event.type === 'response.output_text.delta') job.sawOutput = true;
-    if (event.type === 'error' && event.error.code === 'websocket_connection_limit_reached' && !job.sawOutput && !job.retriedAfterLimit) {
+    if (event.type === 'error' && errorDetails(event).code === 'websocket_connection_limit_reached' && !job.sawOutput && !job.retriedAfterLimit) {
       // The service retired this connection: move to a fresh one and resend, unseen by the run.
       this.options.log?.('connection limit reached; retrying on a fresh connection');
       job.retriedAfterLimit = true;
       this.stats.rotations++;
-      this.dropSocket(socket);
-      this.clearCurrent();
+      this.release(job, true);
       this.queue.unshift(job);
       void this.pump();
       return;
     }
     job.listener.onEvent(event);
+    this.track(job, event);
+  }
+
+  /** Decides when a job is over: a terminal event, unless a steer will bring a successor. */
+  private track(job: Job, event: KnownServerEvent): void {
+    if (job.steersPending > 0) {
+      if (event.type === 'response.created' && job.endedWhileSteering) {
+        job.steersPending--;
+        job.endedWhileSteering = false;
+        return;
+      }
+      if (isTerminal(event) || event.type === 'error') {
+        job.endedWhileSteering = true;
+        return;
+      }
+      if (event.type === 'response.steer.failed') {
+        job.steersPending--;
+        if (event.error?.code === 'steering_not_supported') this.steeringRefused = true;
+        if (job.steersPending === 0 && job.endedWhileSteering) this.complete(job);
+      }
+      return;
+    }
     if (isTerminal(event) || event.type === 'error') this.complete(job);
   }
 
   private onSocketClosed(slot: Slot, code: number, reason: string): void {
-    const socket = slot.socket;
     slot.socket = undefined;
-    if (this.active === slot) this.active = undefined;
-    if (this.spare === slot) this.spare = undefined;
-    const job = this.current;
-    if (job && socket && this.currentSocket === socket) {
+    this.slots.delete(slot);
+    const job = slot.job;
+    if (job && job !== RESERVED && !job.done) {
       const message =
         code === 1009
           ? 'the server sent a frame larger than the allowed maximum'
           : `the connection dropped mid-response (code ${code}${reason ? `: ${reason}` : ''})`;
-      this.finish(job, { kind: 'dropped', code, message });
+      this.fail(job, { kind: 'dropped', code, message });
     }
+    this.topUpSpare();
   }
 
   private cancel(job: Job): void {
@@ -290,76 +397,88 @@ export class ResponseChannel {
       job.done = true;
       return;
     }
-    if (this.current !== job) return;
     job.done = true;
-    const socket = this.currentSocket;
-    this.clearCurrent();
     // No cancel message exists in this protocol: closing the socket is the cancel.
-    if (socket) this.dropSocket(socket, 4000, 'cancelled');
-    if (this.spare?.socket) this.stats.sparePromotions++;
+    this.release(job, true, 4000, 'cancelled');
+    if (this.idleSlots().some((s) => s.socket)) this.stats.sparePromotions++;
     void this.pump();
   }
 
-  /** Closes a socket and forgets its slot; the spare becomes active on the next acquire. */
-  private dropSocket(socket: Socket, code = 4001, reason = 'closed by client'): void {
-    for (const slot of [this.active, this.spare]) {
-      if (slot?.socket === socket) {
-        slot.socket = undefined;
-        if (this.active === slot) this.active = undefined;
-        if (this.spare === slot) this.spare = undefined;
-      }
-    }
+  /** Detaches a job from its socket; closes the socket when its stream cannot be trusted any more. */
+  private release(job: Job, closeSocket: boolean, code = 4001, reason = 'closed by client'): void {
+    this.clearStall(job);
+    const slot = job.slot;
+    job.slot = undefined;
+    if (!slot || slot.job !== job) return;
+    slot.job = undefined;
+    if (closeSocket) this.closeSlot(slot, code, reason);
+    else if (slot.socket) slot.socket.onMessage = () => undefined;
+    this.topUpSpare();
+  }
+
+  private closeSlot(slot: Slot | undefined, code = 4001, reason = 'closed by client'): void {
+    if (!slot) return;
+    this.slots.delete(slot);
+    const socket = slot.socket;
+    slot.socket = undefined;
+    if (!socket) return;
     socket.onClose = () => undefined;
     socket.close(code, reason);
-    this.ensureSpare();
   }
 
-  private retire(slot: Slot): void {
-    if (slot.socket) this.dropSocket(slot.socket, 1000, 'rotated');
-    if (this.active === slot) this.active = undefined;
-  }
-
-  private armStall(job: Job, socket: Socket): void {
-    this.clearStall();
-    const ms = this.options.stallTimeoutMs;
-    this.lastActivity = this.options.clock.now();
+  private armStall(job: Job): void {
+    this.clearStall(job);
+    job.lastActivity = this.options.clock.now();
+    const budget = (): number => (job.sawOutput ? this.options.stallTimeoutMs : Math.max(this.options.stallTimeoutMs, this.options.firstOutputTimeoutMs ?? 0));
     const check = (): void => {
-      if (this.current !== job) return;
-      const quietFor = this.options.clock.now() - this.lastActivity;
+      if (job.done) return;
+      const quietFor = this.options.clock.now() - job.lastActivity;
+      const ms = budget();
       if (quietFor < ms) {
-        this.stallTimer = this.options.clock.setTimeout(check, ms - quietFor);
+        job.stallTimer = this.options.clock.setTimeout(check, ms - quietFor);
         return;
       }
-      this.stallTimer = undefined;
-      this.dropSocket(socket, 4002, 'stalled');
-      this.finish(job, { kind: 'stalled', afterMs: ms, message: `the server sent nothing for ${Math.round(ms / 1000)} s` });
+      job.stallTimer = undefined;
+      this.release(job, true, 4002, 'stalled');
+      const what = job.sawOutput ? 'sent nothing' : 'sent no output';
+      this.fail(job, { kind: 'stalled', afterMs: ms, message: `the server ${what} for ${Math.round(ms / 1000)} s` });
     };
-    this.stallTimer = this.options.clock.setTimeout(check, ms);
+    job.stallTimer = this.options.clock.setTimeout(check, budget());
   }
 
-  /** Forgets the response in progress (its socket and stall timer go with it). */
-  private clearCurrent(): void {
-    this.current = undefined;
-    this.currentSocket = undefined;
-    this.clearStall();
+  private clearStall(job: Job): void {
+    if (job.stallTimer !== undefined) this.options.clock.clearTimeout(job.stallTimer);
+    job.stallTimer = undefined;
   }
 
-  private clearStall(): void {
-    if (this.stallTimer !== undefined) this.options.clock.clearTimeout(this.stallTimer);
-    this.stallTimer = undefined;
-  }
-
+  /** The response ended on the wire; its socket is clean and goes back to the pool. */
   private complete(job: Job): void {
+    if (job.done) return;
     job.done = true;
-    if (this.current === job) this.clearCurrent();
+    this.release(job, false);
     void this.pump();
   }
 
-  private finish(job: Job, failure: TransportFailure): void {
+  private fail(job: Job, failure: TransportFailure): void {
     if (job.done) return;
     job.done = true;
-    if (this.current === job) this.clearCurrent();
+    this.release(job, true);
     job.listener.onFailure(failure);
     void this.pump();
   }
 }
+
+/** Marks a slot taken while its handshake completes. */
+const RESERVED: Job = {
+  text: '',
+  listener: { onSent: () => undefined, onEvent: () => undefined, onFailure: () => undefined },
+  done: true,
+  slot: undefined,
+  sawOutput: false,
+  retriedAfterLimit: false,
+  steersPending: 0,
+  endedWhileSteering: false,
+  lastActivity: 0,
+  stallTimer: undefined,
+  queuedNoticeSent: false,
+};

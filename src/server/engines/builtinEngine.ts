@@ -280,10 +280,17 @@ export function builtinRewrite(request: Pick<EngineRequest, 'region' | 'instruct
   return region;
 }
 
+const NOT_UNDERSTOOD = [
+  'This is the Spark Edit reference server (built-in engine, no model).',
+  'Send the code to rewrite in a fenced block, or after a line "Instruction: <what to change>",',
+  `and an instruction it knows, such as: ${RULES.slice(0, 6).map((r) => r.example).join('; ')}.`,
+].join('\n');
+
 export const builtinEngine: Engine = {
   name: 'builtin',
   paced: true,
   *generate(request: EngineRequest): Iterable<string> {
-    yield builtinRewrite(request);
+    // A prompt it cannot read still gets an answer, never a failed response.
+    yield request.understood ? builtinRewrite(request) : NOT_UNDERSTOOD;
   },
 };

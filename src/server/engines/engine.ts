@@ -1,6 +1,8 @@
 /** What an engine is asked: the region, the instruction, and what came before. */
 export interface EngineRequest {
   readonly region: string;
+  /** Whether a region and an instruction could be read out of the prompt at all. */
+  readonly understood: boolean;
   readonly instruction: string;
   /** Earlier instructions of a redirected run, oldest first. */
   readonly history: readonly string[];

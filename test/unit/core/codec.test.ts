@@ -18,7 +18,12 @@ const FRAMES = {
 };
 
 describe('server frame codec', () => {
-  it.each(Object.entries(FRAMES))('decodes %s', (_name, frame) => {
+  it.each(['partAdded', 'partDone'] as const)('passes %s through as ignorable (the client reads nothing of it)', (name) => {
+    const result = decodeServerFrame(FRAMES[name]);
+    expect(result).toEqual({ ok: true, value: { kind: 'unknown', event: { type: (JSON.parse(FRAMES[name]) as { type: string }).type, unknown: true } } });
+  });
+
+  it.each(Object.entries(FRAMES).filter(([name]) => name !== 'partAdded' && name !== 'partDone'))('decodes %s', (_name, frame) => {
     const result = decodeServerFrame(frame);
     expect(result.ok).toBe(true);
     if (result.ok && result.value.kind === 'event') expect(result.value.event.type).toBe((JSON.parse(frame) as { type: string }).type);
@@ -54,7 +59,7 @@ describe('server frame codec', () => {
 
 describe('client frame codec', () => {
   it('round-trips response.create', () => {
-    const msg = { type: 'response.create' as const, model: 'm', input: [{ role: 'user' as const, content: 'hi' }], store: false, generate: false };
+    const msg = { type: 'response.create' as const, model: 'm', instructions: 'i', input: [{ type: 'message' as const, role: 'user' as const, content: [{ type: 'input_text' as const, text: 'hi' }] }], store: false as const };
     const r = decodeClientFrame(encodeClientMessage(msg));
     expect(r).toEqual({ ok: true, value: msg });
   });

@@ -84,7 +84,7 @@ describe('RunController with an in-memory document', () => {
     const { doc, clock, sender, run } = await start('one\ntwo\n', { start: 0, end: 8 });
     sender.delta('ONE\n');
     await clock.advance(16);
-    run.dispatch({ type: 'redirect', instruction: 'reverse' });
+    run.redirect('reverse');
     await settle();
     expect(sender.cancelled).toEqual([0]);
     const second = parseEditRequest(sender.requests[1]!);
@@ -110,7 +110,7 @@ describe('RunController with an in-memory document', () => {
     sender.delta('ONE\n');
     await clock.advance(16); // the batch is now in flight, not yet applied
     expect(doc.pending).toHaveLength(1);
-    run.dispatch({ type: 'redirect', instruction: 'reverse' });
+    run.redirect('reverse');
     await settle();
     expect(sender.requests).toHaveLength(1); // waits for the edit in flight
     doc.deliver();

@@ -3,10 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { systemClock } from '../../../src/core/clock';
-import { buildEditRequest } from '../../../src/core/prompt/buildRequest';
+import { buildEditRequest, buildSteer } from '../../../src/core/prompt/buildRequest';
 import type { KnownServerEvent } from '../../../src/core/protocol/serverEvents';
 import { backoffDelay } from '../../../src/core/transport/backoff';
-import { ResponseChannel, type ChannelOptions, type TransportFailure } from '../../../src/core/transport/responseChannel';
+import { ResponseChannel, type ChannelOptions, type ResponseHandle, type TransportFailure } from '../../../src/core/transport/responseChannel';
 import { createWsSocketFactory, redactUrl } from '../../../src/core/transport/wsTransport';
 import { startSparkServer, type SparkServer } from '../../../src/server/server';
 
@@ -46,16 +46,17 @@ interface Outcome {
   sentAt: number | undefined;
 }
 
-function run(c: ResponseChannel, body: ReturnType<typeof request>): { done: Promise<Outcome>; cancel: () => void; outcome: Outcome } {
+function run(c: ResponseChannel, body: ReturnType<typeof request>): { done: Promise<Outcome>; cancel: () => void; outcome: Outcome; handle: ResponseHandle } {
   const outcome: Outcome = { text: '', events: [], failure: undefined, sentAt: undefined };
-  let handle: { cancel(): void } | undefined;
+  let handle: ResponseHandle | undefined;
   const done = new Promise<Outcome>((resolve) => {
     handle = c.request(body, {
       onSent: (at) => (outcome.sentAt = at),
       onEvent: (e) => {
         outcome.events.push(e);
         if (e.type === 'response.output_text.delta') outcome.text += e.delta;
-        if (e.type === 'response.completed' || e.type === 'response.failed' || e.type === 'response.incomplete' || e.type === 'error') resolve(outcome);
+        const steered = e.type === 'response.incomplete' && e.response.incomplete_details?.reason === 'steered';
+        if (e.type === 'response.completed' || e.type === 'response.failed' || (e.type === 'response.incomplete' && !steered) || e.type === 'error') resolve(outcome);
       },
       onFailure: (f) => {
         outcome.failure = f;
@@ -63,7 +64,7 @@ function run(c: ResponseChannel, body: ReturnType<typeof request>): { done: Prom
       },
     });
   });
-  return { done, cancel: () => handle!.cancel(), outcome };
+  return { done, cancel: () => handle!.cancel(), outcome, handle: handle! };
 }
 
 const waitFor = async (predicate: () => boolean, ms = 3_000): Promise<void> => {
@@ -85,34 +86,104 @@ describe('ResponseChannel over ws, against the reference server', () => {
     expect(out.events.at(-1)?.type).toBe('response.completed');
   });
 
-  it('queues responses on one socket and keeps a warm spare', async () => {
-    const server = await serve();
+  it('runs concurrent responses side by side, one socket each, beside a warm spare', async () => {
+    const server = await serve({ timing: { ttftMs: 0, tokensPerSecond: 400 } });
     const c = channel(server.url);
     expect(await c.warm()).toBe(true);
-    await waitFor(() => server.stats.connections === 2);
-    const a = run(c, request('a\n', 'uppercase'));
-    const b = run(c, request('b\n', 'uppercase'));
-    expect((await a.done).text).toBe('A\n');
-    expect((await b.done).text).toBe('B\n');
-    expect(c.stats.coldRequests).toBe(0);
-    expect(c.stats.connects).toBe(2);
+    const a = run(c, request('a'.repeat(200) + '\n', 'uppercase'));
+    const b = run(c, request('b'.repeat(200) + '\n', 'uppercase'));
+    await waitFor(() => server.stats.activeGenerations === 2);
+    expect(c.busy).toBe(2);
+    expect((await a.done).text).toBe('A'.repeat(200) + '\n');
+    expect((await b.done).text).toBe('B'.repeat(200) + '\n');
+    // The first request took the warm socket; the second the spare that opened beside it.
+    expect(c.stats.coldRequests).toBeLessThanOrEqual(1);
   });
 
-  it('cancel closes the socket at once and the next request rides the warm spare: no handshake', async () => {
+  it('beyond maxConcurrent a request waits in line and is told so', async () => {
+    const server = await serve({ timing: { ttftMs: 0, tokensPerSecond: 400 } });
+    const c = channel(server.url, { maxConcurrent: 1 });
+    const first = run(c, request('x'.repeat(100) + '\n', 'uppercase'));
+    let queued = 0;
+    const second = new Promise<string>((resolve) => {
+      let text = '';
+      c.request(request('y\n', 'uppercase'), {
+        onQueued: () => queued++,
+        onSent: () => undefined,
+        onEvent: (e) => {
+          if (e.type === 'response.output_text.delta') text += e.delta;
+          if (e.type === 'response.completed') resolve(text);
+        },
+        onFailure: (f) => resolve(f.message),
+      });
+    });
+    expect(await second).toBe('Y\n');
+    expect(queued).toBe(1);
+    expect((await first.done).text).toBe('X'.repeat(100) + '\n');
+  });
+
+  it('cancel closes only its own socket: a concurrent response goes on, and the next request rides a warm socket', async () => {
     const server = await serve({ timing: { ttftMs: 0, tokensPerSecond: 200 } });
     const c = channel(server.url);
     await c.warm();
-    await waitFor(() => server.stats.connections === 2);
     const slow = run(c, request('x'.repeat(2_000) + '\n', 'uppercase'));
-    await waitFor(() => slow.outcome.text.length > 0);
+    const other = run(c, request('y'.repeat(40) + '\n', 'uppercase'));
+    await waitFor(() => slow.outcome.text.length > 0 && other.outcome.text.length > 0);
+    await waitFor(() => server.stats.connections === 3);
+    const coldBefore = c.stats.coldRequests;
     slow.cancel();
     await waitFor(() => server.stats.abortedGenerations === 1);
+    expect((await other.done).text).toBe('Y'.repeat(40) + '\n');
     const next = run(c, request('b\n', 'uppercase'));
     expect((await next.done).text).toBe('B\n');
-    expect(c.stats.coldRequests).toBe(0);
+    expect(c.stats.coldRequests).toBe(coldBefore);
     expect(c.stats.sparePromotions).toBe(1);
     // The cancelled response heard nothing more.
     expect(slow.outcome.failure).toBeUndefined();
+  });
+
+  it('steers the active response on its own socket: accepted, steered, successor completes; the job spans both', async () => {
+    const server = await serve({ timing: { ttftMs: 0, tokensPerSecond: 300 } });
+    const c = channel(server.url);
+    const region = 'alpha\nbeta\ngamma\n'.repeat(20);
+    const slow = run(c, request(region, 'uppercase'));
+    await waitFor(() => slow.outcome.text.length > 8);
+    const first = slow.outcome.events.find((e) => e.type === 'response.created');
+    const handle = slow.handle;
+    expect(handle.steer(buildSteer(region, 'reverse lines', ['uppercase'], first?.type === 'response.created' ? first.response.id : ''))).toBe(true);
+    const out = await slow.done;
+    const types = out.events.map((e) => e.type);
+    expect(types).toContain('response.steer.accepted');
+    const incomplete = out.events.find((e) => e.type === 'response.incomplete');
+    expect(incomplete?.type === 'response.incomplete' && incomplete.response.incomplete_details?.reason).toBe('steered');
+    expect(types.filter((t) => t === 'response.created')).toHaveLength(2);
+    expect(types.at(-1)).toBe('response.completed');
+    expect(server.stats.steered).toBe(1);
+    expect(c.stats.steers).toBe(1);
+    expect(server.stats.connections).toBeGreaterThanOrEqual(1);
+    expect(server.stats.abortedGenerations).toBe(0);
+  });
+
+  it('a refused steer comes back as steer.failed and the channel stops offering steering', async () => {
+    const server = await serve({ timing: { ttftMs: 0, tokensPerSecond: 300 }, steering: false });
+    const c = channel(server.url);
+    const slow = run(c, request('x'.repeat(400) + '\n', 'uppercase'));
+    await waitFor(() => slow.outcome.text.length > 0);
+    const id = slow.outcome.events.find((e) => e.type === 'response.created');
+    slow.handle.steer(buildSteer('x', 'y', [], id?.type === 'response.created' ? id.response.id : ''));
+    await waitFor(() => slow.outcome.events.some((e) => e.type === 'response.steer.failed'));
+    expect(c.canSteer).toBe(false);
+    expect((await slow.done).text).toBe('X'.repeat(400) + '\n');
+  });
+
+  it('before the first output text the longer thinking budget applies; after it, the stall timeout', async () => {
+    const server = await serve();
+    const thinking = channel(server.url, { stallTimeoutMs: 100, firstOutputTimeoutMs: 2_000 });
+    const slowStart = await run(thinking, request('abcd\n', 'uppercase', { spark_ttft_ms: '400' })).done;
+    expect(slowStart.failure).toBeUndefined();
+    expect(slowStart.text).toBe('ABCD\n');
+    const dead = await run(channel(server.url, { stallTimeoutMs: 100, firstOutputTimeoutMs: 200 }), request('abcd\n', 'uppercase', { spark_ttft_ms: '3000' })).done;
+    expect(dead.failure).toMatchObject({ kind: 'stalled', message: 'the server sent no output for 0 s' });
   });
 
   it('ends a response whose connection drops, with a clear failure', async () => {

@@ -1,4 +1,4 @@
-import type { ResponseCreate } from '../../../src/core/protocol/clientEvents';
+import type { OutgoingResponseCreate, OutgoingResponseSteer } from '../../../src/core/protocol/clientEvents';
 import type { KnownServerEvent } from '../../../src/core/protocol/serverEvents';
 import type { ResponseHandle, ResponseListener, TransportFailure } from '../../../src/core/transport/responseChannel';
 import type { RequestSender } from '../../../src/core/session/runController';
@@ -8,17 +8,40 @@ import type { RequestSender } from '../../../src/core/session/runController';
  * controller (the real channel is tested against real sockets elsewhere).
  */
 export class ScriptedSender implements RequestSender {
-  readonly requests: ResponseCreate[] = [];
+  readonly requests: OutgoingResponseCreate[] = [];
+  readonly steers: OutgoingResponseSteer[] = [];
   readonly cancelled: number[] = [];
+  canSteer = false;
+  /** Whether the response on the wire accepts a steer (false: `steer` reports it gone). */
+  steerable = true;
   private listener: ResponseListener | undefined;
   private seq = 0;
 
-  request(body: ResponseCreate, listener: ResponseListener): ResponseHandle {
+  request(body: OutgoingResponseCreate, listener: ResponseListener): ResponseHandle {
     const index = this.requests.push(body) - 1;
     this.listener = listener;
     listener.onSent(0);
-    this.emit({ type: 'response.created', sequence_number: this.seq++, response: { id: `resp_${index}`, status: 'in_progress' } });
-    return { cancel: () => this.cancelled.push(index) };
+    this.responseId = `resp_${index}`;
+    this.emit({ type: 'response.created', sequence_number: this.seq++, response: { id: this.responseId, status: 'in_progress' } });
+    return {
+      cancel: () => this.cancelled.push(index),
+      steer: (steer) => {
+        if (!this.steerable) return false;
+        this.steers.push(steer);
+        return true;
+      },
+    };
+  }
+
+  /** The id of the response streaming now. */
+  responseId = '';
+
+  /** The server's side of an accepted steer: acknowledge, end the old response steered, start the successor. */
+  steered(successorId: string): void {
+    this.emit({ type: 'response.steer.accepted', sequence_number: this.seq++, steer: { id: 'steer_1', previous_response_id: this.responseId } });
+    this.emit({ type: 'response.incomplete', sequence_number: this.seq++, response: { id: this.responseId, status: 'incomplete', incomplete_details: { reason: 'steered' } } });
+    this.responseId = successorId;
+    this.emit({ type: 'response.created', sequence_number: this.seq++, response: { id: successorId, status: 'in_progress' } });
   }
 
   emit(event: KnownServerEvent): void {
@@ -30,7 +53,7 @@ export class ScriptedSender implements RequestSender {
   }
 
   complete(): void {
-    this.emit({ type: 'response.completed', sequence_number: this.seq++, response: { id: `resp_${this.requests.length - 1}`, status: 'completed' } });
+    this.emit({ type: 'response.completed', sequence_number: this.seq++, response: { id: this.responseId, status: 'completed' } });
   }
 
   fail(failure: TransportFailure): void {
