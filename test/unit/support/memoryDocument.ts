@@ -32,7 +32,7 @@ export class MemoryDocument implements DocumentPort, RunDocument {
 
   applyCalls = 0;
   private readonly undoStack: UndoGroup[] = [];
-  private listener: ((version: number, changes: readonly DocumentChange[]) => void) | undefined;
+  private readonly listeners: ((version: number, changes: readonly DocumentChange[]) => void)[] = [];
 
   constructor(
     public text: string,
@@ -46,7 +46,7 @@ export class MemoryDocument implements DocumentPort, RunDocument {
   }
 
   onChange(listener: (version: number, changes: readonly DocumentChange[]) => void): void {
-    this.listener = listener;
+    this.listeners.push(listener);
   }
 
   apply(edits: readonly TextEdit[], expectedVersion: number, stops: { before: boolean; after: boolean }): Promise<ApplyOutcome> {
@@ -130,6 +130,6 @@ export class MemoryDocument implements DocumentPort, RunDocument {
       group?.inverse.push({ offset: c.offset, length: c.text.length, text: removed });
     }
     this.version++;
-    this.listener?.(this.version, changes);
+    for (const listener of this.listeners) listener(this.version, changes);
   }
 }
