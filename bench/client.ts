@@ -89,7 +89,7 @@ export function startRun(channel: ResponseChannel, text: string, instruction: st
   };
   const startedAt = performance.now();
   let run: RunController | undefined = undefined;
-  run = new RunController(
+  const started = RunController.start(
     { id: `bench-${nextRun++}`, instruction, region: { start: 0, end: text.length }, model: 'bench', contextTokens: 128_000, onType: 'cancel', redirectPauseMs: 500, applyMode: 'stream' },
     doc,
     sync,
@@ -97,6 +97,8 @@ export function startRun(channel: ResponseChannel, text: string, instruction: st
     view,
     systemClock,
   );
+  if (!started.ok) throw new Error(started.error);
+  run = started.value;
   return { run, doc, startedAt, done, editTimes, documentMs: () => documentMs };
 }
 

@@ -1,12 +1,15 @@
 import * as vscode from 'vscode';
 import { systemClock } from './core/clock';
 import type { RunSnapshot } from './core/session/runController';
+import type { ChannelStats } from './core/transport/responseChannel';
 import { ApiKeyStore } from './vscode/apiKey';
 import { ReviewCodeLens } from './vscode/codeLens';
 import { registerCommands } from './vscode/commands';
-import { ConnectionManager } from './vscode/connection';
+import { ConnectionManager } from './vscode/connectionManager';
+import { ContextKeys } from './vscode/contextKeys';
 import { Decorations } from './vscode/decorations';
 import { Log } from './vscode/log';
+import { showRunReports } from './vscode/notifications';
 import { RunManager } from './vscode/runManager';
 import { readSettings, SECTION } from './vscode/settings';
 import { StatusBar } from './vscode/statusBar';
@@ -20,50 +23,58 @@ export interface SparkEditApi {
   localServerUrl(): Promise<string | undefined>;
   /** Where this extension's log files live (tests check no secret reaches them). */
   logFolder(): vscode.Uri;
+  /** The connection pool's counters: connections opened, cold requests, steers. */
+  connectionStats(): Readonly<ChannelStats> | undefined;
 }
+
+/** Closed by `deactivate`, which VS Code awaits: the bundled server must not outlive the extension. */
+let connection: ConnectionManager | undefined;
 
 export function activate(context: vscode.ExtensionContext): SparkEditApi {
   const settings = () => readSettings().settings;
   const log = new Log();
   const keys = new ApiKeyStore(context.secrets);
-  const status = new StatusBar();
-  const connection = new ConnectionManager(settings, keys, log, status, systemClock);
-  const decorations = new Decorations();
-  // The lens reads runs from the manager, which renders through the lens: late-bound on purpose.
-  const runsFor = { current: (_doc: vscode.TextDocument): RunSnapshot[] => [] };
-  const codeLens = new ReviewCodeLens((doc) => runsFor.current(doc));
-  const manager = new RunManager(connection, settings, log, status, decorations, codeLens, systemClock);
-  runsFor.current = (doc) => manager.runsFor(doc);
-
+  connection = new ConnectionManager(settings, keys, log, systemClock);
+  const manager = new RunManager(connection, settings, log, systemClock);
+  const status = new StatusBar(manager, connection);
+  const codeLens = new ReviewCodeLens(manager);
   const reportSettingProblems = (): void => {
     for (const p of readSettings().problems) log.warn(`setting sparkEdit.${p.key} ignored: ${p.message}`);
   };
   reportSettingProblems();
+  const warm = (): void => {
+    // Quietly: no key may be set yet.
+    connection?.warm().catch((error: unknown) => log.warn(`warm-up failed: ${String(error)}`));
+  };
 
   context.subscriptions.push(
     log,
-    status,
     connection,
-    decorations,
-    codeLens,
     manager,
+    status,
+    codeLens,
+    new Decorations(manager),
+    new ContextKeys(manager),
+    showRunReports(manager, log),
     ...registerCommands({ runs: manager, keys, connection, log, memento: context.globalState }),
     vscode.languages.registerCodeLensProvider({ scheme: '*' }, codeLens),
     vscode.workspace.onDidChangeTextDocument((e) => manager.onDidChangeTextDocument(e)),
     vscode.workspace.onDidCloseTextDocument((d) => manager.onDidCloseTextDocument(d)),
-    vscode.window.onDidChangeActiveTextEditor(() => manager.renderNow()),
-    vscode.window.onDidChangeVisibleTextEditors(() => manager.renderNow()),
-    keys.onDidChange(() => connection.reset()),
+    vscode.workspace.onWillSaveTextDocument((e) => manager.onWillSaveTextDocument(e.document)),
+    vscode.workspace.onDidSaveTextDocument((d) => manager.onDidSaveTextDocument(d)),
+    vscode.window.tabGroups.onDidChangeTabs((e) => manager.onDidCloseTabs(e.closed.flatMap((t) => (t.input instanceof vscode.TabInputText ? [t.input.uri] : [])))),
+    keys.onDidChange(() => connection?.reset()),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration(SECTION)) return;
       reportSettingProblems();
-      connection.reset();
-      void connection.warm();
+      // Runs in flight keep their sockets and settings; the next run connects with the new ones.
+      connection?.reset();
+      warm();
     }),
   );
 
-  // Pre-warm the socket so the first edit pays no handshake; quietly, since no key may be set yet.
-  void connection.warm().catch((error: unknown) => log.warn(`warm-up failed: ${String(error)}`));
+  // Pre-warm the socket so the first edit pays no handshake.
+  warm();
   log.info(`Spark Edit activated (VS Code ${vscode.version})`);
 
   return {
@@ -71,11 +82,14 @@ export function activate(context: vscode.ExtensionContext): SparkEditApi {
     statusText: () => status.text,
     statusTooltip: () => status.tooltip,
     editCalls: (doc) => manager.editCalls(doc),
-    localServerUrl: () => connection.localServerUrl(),
+    localServerUrl: () => connection?.localServerUrl() ?? Promise.resolve(undefined),
     logFolder: () => context.logUri,
+    connectionStats: () => connection?.stats(),
   };
 }
 
-export function deactivate(): void {
-  // Everything is disposed through context.subscriptions.
+export async function deactivate(): Promise<void> {
+  // Everything else is disposed through context.subscriptions; the server's close is awaited here.
+  await connection?.close();
+  connection = undefined;
 }

@@ -52,7 +52,7 @@ async function main(): Promise<void> {
   }
   const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
   const fault = values.fault === undefined ? undefined : parseFault(values.fault);
-  if (fault && !fault.ok) throw new Error(fault.message);
+  if (fault && !fault.ok) throw new Error(fault.error);
   const timing = Object.fromEntries(
     Object.entries({
       ttftMs: num(values['ttft-ms']),
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
       port: num(values.port),
       apiKey: values['api-key'] ?? process.env.SPARK_SERVER_API_KEY,
       timing,
-      fault: fault?.ok ? fault.fault : undefined,
+      fault: fault?.ok ? fault.value : undefined,
       backend: values.backend,
       backendModel: values['backend-model'],
       backendApiKey: process.env.SPARK_BACKEND_API_KEY,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { err, ok, type Result } from '../core/result';
 
 /** A fault the server can inject into a response (flag `--fault`, or per request in metadata `spark_fault`). */
 export const FaultSchema = z.discriminatedUnion('kind', [
@@ -24,7 +25,7 @@ const DEFAULT_OVERSIZED_BYTES = 20 * 1024 * 1024;
  * Parses "drop:20", "stall:10:10000" (after 10 tokens, 10 s), "oversized:5",
  * "connection_limit", "previous_not_found", "none".
  */
-export function parseFault(spec: string): { ok: true; fault: Fault } | { ok: false; message: string } {
+export function parseFault(spec: string): Result<Fault, string> {
   const [kind = '', a, b] = spec.trim().split(':');
   const n = (v: string | undefined, fallback: number): number => (v === undefined || v === '' ? fallback : Number(v));
   const raw: Record<string, unknown> = { kind };
@@ -32,7 +33,7 @@ export function parseFault(spec: string): { ok: true; fault: Fault } | { ok: fal
   if (kind === 'oversized') Object.assign(raw, { after: n(a, 0), bytes: n(b, DEFAULT_OVERSIZED_BYTES) });
   if (kind === 'stall') Object.assign(raw, { after: n(a, 0), ms: n(b, 10_000) });
   const parsed = FaultSchema.safeParse(raw);
-  return parsed.success ? { ok: true, fault: parsed.data } : { ok: false, message: `unknown fault "${spec}" (try drop:N, error:N, error_flat:N, failed:N, incomplete:N, malformed:N, oversized:N[:BYTES], unknown_event:N, stall:N[:MS], connection_limit, previous_not_found)` };
+  return parsed.success ? ok(parsed.data) : err(`unknown fault "${spec}" (try drop:N, error:N, error_flat:N, failed:N, incomplete:N, malformed:N, oversized:N[:BYTES], unknown_event:N, stall:N[:MS], connection_limit, previous_not_found)`);
 }
 
 /**

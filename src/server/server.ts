@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { timingSafeEqual } from 'node:crypto';
 import { WebSocketServer } from 'ws';
-import { ClientConnection, type ServerStats } from './connection';
+import { ClientConnection, type ServerStats } from './clientConnection';
 import { builtinEngine } from './engines/builtinEngine';
 import { createBridgeEngine } from './engines/bridgeEngine';
 import type { Engine } from './engines/engine';
@@ -82,7 +82,7 @@ export async function startSparkServer(input: ServerOptionsInput = {}, log: (mes
         const specs = Array.isArray(body.faults) ? body.faults.map(String) : [];
         const parsed = specs.map(parseFault);
         const bad = parsed.find((p) => !p.ok);
-        if (bad && !bad.ok) return json(400, { error: bad.message });
+        if (bad && !bad.ok) return json(400, { error: bad.error });
         if (body.timing !== undefined) {
           const t = TimingSchema.safeParse({ ...options.timing, ...(body.timing as object) });
           if (!t.success) return json(400, { error: `bad timing: ${t.error.issues[0]?.message ?? ''}` });
@@ -96,7 +96,7 @@ export async function startSparkServer(input: ServerOptionsInput = {}, log: (mes
         if (body.steering !== undefined) steering = body.steering === true;
         if (body.faults !== undefined) {
           queued.length = 0;
-          for (const p of parsed) if (p.ok) queued.push(p.fault);
+          for (const p of parsed) if (p.ok) queued.push(p.value);
         }
         // Simulates a server restart or network blip for every client.
         if (body.closeConnections === true) for (const client of wss.clients) client.terminate();

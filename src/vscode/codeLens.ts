@@ -1,42 +1,80 @@
 import * as vscode from 'vscode';
 import type { RunSnapshot } from '../core/session/runController';
+import type { RunManager } from './runManager';
 
 const round = (n: number): string => Math.round(n).toLocaleString('en-US');
+const clip = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
-/** Accept / Reject (and the All variants) above each run under review. */
+/** What a live run's lens says while it works. */
+function liveTitle(run: RunSnapshot): string {
+  const s = run.state;
+  if (s.queued) return '$(watch) Spark Edit: waiting for a free connection';
+  if (s.phase === 'steering') return '$(debug-step-over) Spark Edit: redirecting…';
+  if (s.phase === 'redirecting') return '$(edit) Spark Edit: paused while you type';
+  return '$(sync~spin) Spark Edit: editing';
+}
+
+/**
+ * Lenses above each run: while it streams, what it is doing and Cancel; in
+ * review, Accept / Reject (and the All variants) with the run's facts; a
+ * refusal shows the model's words.
+ */
 export class ReviewCodeLens implements vscode.CodeLensProvider, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.changed.event;
+  private readonly subscription: vscode.Disposable;
+  /** Lenses change with phases, not per token: refreshing per frame makes the editor re-query for nothing. */
+  private signature = '';
 
-  constructor(private readonly runsFor: (document: vscode.TextDocument) => readonly RunSnapshot[]) {}
-
-  refresh(): void {
-    this.changed.fire();
+  constructor(private readonly runs: RunManager) {
+    this.subscription = runs.onDidChangeRuns(() => {
+      const signature = runs
+        .snapshots()
+        .map((s) => `${s.id}:${s.state.phase}:${s.state.queued}:${s.state.endReason ?? ''}`)
+        .join(',');
+      if (signature === this.signature) return;
+      this.signature = signature;
+      this.changed.fire();
+    });
   }
 
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
-    const runs = this.runsFor(document);
-    const reviewing = runs.filter((r) => r.state.phase === 'review' && r.region);
+    const runs = this.runs.runsFor(document).filter((r) => r.region);
+    const reviewing = runs.filter((r) => r.state.phase === 'review');
     const lenses: vscode.CodeLens[] = [];
-    for (const run of reviewing) {
+    for (const run of runs) {
       const at = document.positionAt(run.region!.start);
       const range = new vscode.Range(at, at);
-      lenses.push(new vscode.CodeLens(range, { title: '$(check) Accept', command: 'sparkEdit.accept', arguments: [run.id], tooltip: 'Keep this edit (Ctrl+Enter)' }));
-      lenses.push(new vscode.CodeLens(range, { title: '$(discard) Reject', command: 'sparkEdit.reject', arguments: [run.id], tooltip: 'Restore the original text (Escape)' }));
+      const lens = (title: string, command = '', args: unknown[] = [], tooltip?: string): void => {
+        lenses.push(new vscode.CodeLens(range, { title, command, arguments: args, ...(tooltip ? { tooltip } : {}) }));
+      };
+      if (run.state.phase !== 'review') {
+        lens(liveTitle(run));
+        lens('Cancel', 'sparkEdit.cancel', [], 'Stop and keep what was written (Escape)');
+        continue;
+      }
+      if (run.state.endReason === 'refused') {
+        lens(`$(circle-slash) ${clip(run.state.message ?? 'the model refused', 120)}`, '', [], run.state.refusal);
+        lens('Dismiss', 'sparkEdit.accept', [run.id], 'Nothing was changed');
+        continue;
+      }
+      lens('$(check) Accept', 'sparkEdit.accept', [run.id], 'Keep this edit (Ctrl+Enter)');
+      lens('$(discard) Reject', 'sparkEdit.reject', [run.id], 'Restore the original text (Escape)');
       if (reviewing.length > 1) {
-        lenses.push(new vscode.CodeLens(range, { title: 'Accept All', command: 'sparkEdit.acceptAll' }));
-        lenses.push(new vscode.CodeLens(range, { title: 'Reject All', command: 'sparkEdit.rejectAll' }));
+        lens('Accept All', 'sparkEdit.acceptAll');
+        lens('Reject All', 'sparkEdit.rejectAll');
       }
       const facts: string[] = [];
       if (run.state.endReason && run.state.endReason !== 'completed') facts.push(`partial (${run.state.endReason})`);
       if (run.tokensPerSecond !== undefined) facts.push(`${round(run.tokensPerSecond)} tok/s`);
       if (run.timeToFirstTokenMs !== undefined) facts.push(`TTFT ${round(run.timeToFirstTokenMs)} ms`);
-      if (facts.length) lenses.push(new vscode.CodeLens(range, { title: facts.join(' · '), command: '' }));
+      if (facts.length) lens(facts.join(' · '), '', [], run.state.message);
     }
     return lenses;
   }
 
   dispose(): void {
+    this.subscription.dispose();
     this.changed.dispose();
   }
 }

@@ -3,11 +3,15 @@ import { LOCAL_ENDPOINT } from '../core/config/settings';
 import { pickRegion } from '../core/edit/regionPicker';
 import type { Region } from '../core/edit/regionTracker';
 import type { ApiKeyStore } from './apiKey';
-import type { ConnectionManager } from './connection';
+import type { ConnectionManager } from './connectionManager';
 import { askInstruction } from './instructionInput';
 import type { Log } from './log';
-import type { RunManager, StartResult } from './runManager';
+import { err, ok, type Result } from '../core/result';
+import type { RunManager, StartFailure } from './runManager';
 import { readSettings, SECTION } from './settings';
+
+/** The run ids a command started, or why it started none. */
+export type StartResult = Result<string[], StartFailure>;
 
 /** Optional arguments, so tests and keybindings can pass what a user would type. */
 interface InstructionArgs {
@@ -35,16 +39,20 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   const { runs, keys, connection, log, memento } = deps;
 
   const explainFailure = (result: StartResult): StartResult => {
-    if (result.started) return result;
-    log.warn(result.message);
-    if (result.reason === 'needsKey') {
+    if (result.ok) return result;
+    const failure = result.error;
+    log.warn(failure.message);
+    if (failure.reason === 'needsKey') {
       // Not awaited: the command must not hang on an unanswered notification.
-      void vscode.window.showWarningMessage(result.message, 'Set API Key', 'Use Local Server').then((choice) => {
-        if (choice === 'Set API Key') void vscode.commands.executeCommand('sparkEdit.setApiKey');
-        if (choice === 'Use Local Server') void vscode.commands.executeCommand('sparkEdit.useLocalServer');
-      });
-    } else if (result.reason !== 'empty') {
-      void vscode.window.showErrorMessage(`Spark Edit: ${result.message}`);
+      vscode.window.showWarningMessage(failure.message, 'Set API Key', 'Use Local Server').then(
+        (choice) => {
+          if (choice === 'Set API Key') void vscode.commands.executeCommand('sparkEdit.setApiKey');
+          if (choice === 'Use Local Server') void vscode.commands.executeCommand('sparkEdit.useLocalServer');
+        },
+        () => undefined,
+      );
+    } else if (failure.reason !== 'empty') {
+      void vscode.window.showErrorMessage(`Spark Edit: ${failure.message}`).then(undefined, () => undefined);
     }
     return result;
   };
@@ -60,7 +68,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   const editInline = async (args?: unknown): Promise<StartResult | undefined> => {
     const editor = vscode.window.activeTextEditor;
     if (!editor) return undefined;
-    if (runs.isStreaming(editor.document)) return redirect(args);
+    if (runs.isLive(editor.document)) return redirect(args);
     const selected = selectionRegions(editor);
     const doc = editor.document;
     const regions = selected.length > 0 ? selected : [pickRegion(doc.getText(), doc.offsetAt(editor.selection.active), readSettings().settings.regionLines)];
@@ -86,7 +94,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     const instruction = instructionFrom(args) ?? (await askInstruction(memento, { title: 'Spark Edit: redirect (keeps what was written so far)', prefill: previous }));
     if (!instruction) return undefined;
     const count = await runs.redirect(editor.document, instruction);
-    return { started: count > 0, runIds: [] } as StartResult;
+    return count > 0 ? ok([]) : err({ reason: 'empty', message: 'no run to redirect' });
   };
 
   const setApiKey = async (args?: unknown): Promise<boolean> => {

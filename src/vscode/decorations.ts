@@ -1,11 +1,7 @@
 import { diffLines } from 'diff';
 import * as vscode from 'vscode';
 import type { RunSnapshot } from '../core/session/runController';
-
-export interface DocumentRuns {
-  readonly document: vscode.TextDocument;
-  readonly runs: readonly RunSnapshot[];
-}
+import type { RunManager } from './runManager';
 
 /**
  * Marks what a run changed. While streaming: the region tinted up to where the
@@ -40,10 +36,21 @@ export class Decorations implements vscode.Disposable {
   });
   /** Review diffs are computed once per run, keyed by document version. */
   private readonly reviewCache = new Map<string, { version: number; inserted: vscode.Range[]; removed: vscode.DecorationOptions[] }>();
+  private readonly subscriptions: vscode.Disposable[];
 
-  render(editors: readonly vscode.TextEditor[], byDocument: ReadonlyMap<vscode.TextDocument, readonly RunSnapshot[]>): void {
-    for (const editor of editors) {
-      const runs = byDocument.get(editor.document) ?? [];
+  constructor(private readonly runs: RunManager) {
+    this.subscriptions = [
+      runs.onDidChangeRuns(() => this.render()),
+      vscode.window.onDidChangeVisibleTextEditors(() => this.render()),
+      vscode.window.onDidChangeActiveTextEditor(() => this.render()),
+    ];
+  }
+
+  private render(): void {
+    const live = new Set(this.runs.snapshots().map((r) => r.id));
+    for (const id of this.reviewCache.keys()) if (!live.has(id)) this.reviewCache.delete(id);
+    for (const editor of vscode.window.visibleTextEditors) {
+      const runs = this.runs.runsFor(editor.document);
       const streaming: vscode.Range[] = [];
       const frontier: vscode.Range[] = [];
       const inserted: vscode.Range[] = [];
@@ -68,10 +75,6 @@ export class Decorations implements vscode.Disposable {
       editor.setDecorations(this.inserted, inserted);
       editor.setDecorations(this.removed, removed);
     }
-  }
-
-  forget(runId: string): void {
-    this.reviewCache.delete(runId);
   }
 
   private review(doc: vscode.TextDocument, run: RunSnapshot): { inserted: vscode.Range[]; removed: vscode.DecorationOptions[] } {
@@ -106,6 +109,6 @@ export class Decorations implements vscode.Disposable {
   }
 
   dispose(): void {
-    for (const d of [this.streaming, this.frontier, this.inserted, this.removed]) d.dispose();
+    for (const d of [...this.subscriptions, this.streaming, this.frontier, this.inserted, this.removed]) d.dispose();
   }
 }

@@ -2,60 +2,67 @@ import * as vscode from 'vscode';
 import type { Clock } from '../core/clock';
 import type { Settings } from '../core/config/settings';
 import { DocumentSync } from '../core/edit/documentSync';
-import type { Region } from '../core/edit/regionTracker';
+import { regionsOverlap, type Region } from '../core/edit/regionTracker';
+import { err, ok, type Result } from '../core/result';
+import { isLive } from '../core/session/reducer';
 import { RunController, type RunSnapshot, type RunView } from '../core/session/runController';
-import type { ConnectionManager } from './connection';
-import type { Decorations } from './decorations';
-import type { ReviewCodeLens } from './codeLens';
+import type { ConnectionManager, ConnectFailure } from './connectionManager';
 import { VsCodeDocumentPort } from './documentPort';
 import type { Log } from './log';
-import type { StatusBar } from './statusBar';
 
 interface DocumentEntry {
   readonly port: VsCodeDocumentPort;
   readonly sync: DocumentSync;
+  /** The document's dirty flag at its last change event (the flag lags one event behind our own edits). */
+  wasDirty: boolean;
 }
 
-export type StartResult =
-  | { readonly started: true; readonly runIds: readonly string[] }
-  | { readonly started: false; readonly reason: 'needsKey' | 'badEndpoint' | 'overlap' | 'empty'; readonly message: string };
+export type StartFailure = ConnectFailure | { readonly reason: 'overlap' | 'empty'; readonly message: string };
 
-const LIVE = new Set(['connecting', 'streaming', 'redirecting', 'applying']);
-/** Decorations and the status bar follow the stream at most this often; the buffer itself is not throttled. */
-const RENDER_INTERVAL_MS = 50;
+/** A message a run reported, for views that show it (status bar, notifications). */
+export interface RunReport {
+  readonly runId: string;
+  readonly level: 'info' | 'warning' | 'error';
+  readonly message: string;
+}
+
+/** Streaming marks follow the run at most this often; the buffer itself is not throttled. */
+const CHANGE_INTERVAL_MS = 50;
 
 /**
  * Owns every run: one DocumentSync per document, one RunController per run.
- * Feeds document events to the syncs and renders run state (decorations,
- * CodeLens, status bar, context keys). Holds no edit logic of its own.
+ * Feeds document events to the syncs and tells views what changed through
+ * `onDidChangeRuns` (throttled while streaming, at once when a run starts or
+ * ends) and `onDidReport`. Holds no edit logic and renders nothing itself.
  */
 export class RunManager implements vscode.Disposable {
   private readonly documents = new Map<string, DocumentEntry>();
-  private readonly runs = new Map<string, { controller: RunController; uri: string }>();
+  private readonly runs = new Map<string, { readonly controller: RunController; readonly uri: string }>();
+  private readonly changed = new vscode.EventEmitter<void>();
+  private readonly reported = new vscode.EventEmitter<RunReport>();
+  /** Fires when any run changed; read `snapshots()` / `runsFor()` to render. */
+  readonly onDidChangeRuns = this.changed.event;
+  readonly onDidReport = this.reported.event;
+  /** Documents being saved (between onWillSave and onDidSave): their turning clean is no revert. */
+  private readonly saving = new Set<string>();
   private nextId = 1;
-  private renderTimer: ReturnType<typeof setTimeout> | undefined;
-  private contextState = '';
-  /** Lenses only change with run phases: refreshing them per frame makes the editor re-query for nothing. */
-  private lensState = '';
+  private changeTimer: ReturnType<typeof setTimeout> | undefined;
+  private disposed = false;
 
   constructor(
     private readonly connection: ConnectionManager,
     private readonly settings: () => Settings,
     private readonly log: Log,
-    private readonly status: StatusBar,
-    private readonly decorations: Decorations,
-    private readonly codeLens: ReviewCodeLens,
     private readonly clock: Clock,
   ) {}
 
-  /** Snapshots of every run (tests and the exported API read these). */
+  /** Snapshots of every run (views, tests and the exported API read these). */
   snapshots(): RunSnapshot[] {
     return [...this.runs.values()].map((r) => r.controller.snapshot);
   }
 
   runsFor(document: vscode.TextDocument): RunSnapshot[] {
-    const uri = document.uri.toString();
-    return [...this.runs.values()].filter((r) => r.uri === uri).map((r) => r.controller.snapshot);
+    return this.controllersFor(document).map((c) => c.snapshot);
   }
 
   /** How many edit calls each document received (benchmarks). */
@@ -63,70 +70,70 @@ export class RunManager implements vscode.Disposable {
     return this.documents.get(document.uri.toString())?.port.editCalls ?? 0;
   }
 
-  async start(editor: vscode.TextEditor, regions: readonly Region[], instruction: string): Promise<StartResult> {
-    if (regions.length === 0) return { started: false, reason: 'empty', message: 'nothing to edit' };
+  async start(editor: vscode.TextEditor, regions: readonly Region[], instruction: string): Promise<Result<string[], StartFailure>> {
+    if (regions.length === 0) return err({ reason: 'empty', message: 'nothing to edit' });
     const connection = await this.connection.ensure();
-    if (!connection.ok) return { started: false, reason: connection.reason, message: connection.message };
-    this.status.clearError();
+    if (!connection.ok) return connection;
     const settings = this.settings();
     const entry = this.entryFor(editor.document, settings);
     // Editing a range again accepts the earlier result under review there.
-    for (const c of this.activeRuns(editor.document)) {
+    for (const c of this.controllersFor(editor.document)) {
       const s = c.snapshot;
-      if (s.state.phase === 'review' && s.region && regions.some((r) => r.start <= s.region!.end && s.region!.start <= r.end)) c.dispatch({ type: 'accept' });
+      if (s.state.phase === 'review' && s.region && regions.some((r) => regionsOverlap(r, s.region!))) c.dispatch({ type: 'accept' });
     }
     const ids: string[] = [];
     for (const region of regions) {
       const id = `run-${this.nextId++}`;
-      try {
-        const controller = new RunController(
-          {
-            id,
-            instruction,
-            region,
-            model: settings.model,
-            contextTokens: settings.contextTokens,
-            onType: settings.onType,
-            redirectPauseMs: settings.redirectPauseMs,
-            applyMode: settings.applyMode,
-            log: (m) => this.log.info(m),
-          },
-          entry.port,
-          entry.sync,
-          connection.channel,
-          this.viewFor(id),
-          this.clock,
-        );
-        this.runs.set(id, { controller, uri: editor.document.uri.toString() });
-        ids.push(id);
-        this.log.info(`[${id}] "${instruction}" on ${entry.port.fileName} [${region.start}, ${region.end})`);
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        if (ids.length === 0) return { started: false, reason: 'overlap', message: `Spark Edit is already editing that range: ${message}` };
-        this.log.warn(`skipped a selection: ${message}`);
+      const started = RunController.start(
+        {
+          id,
+          instruction,
+          region,
+          model: settings.model,
+          contextTokens: settings.contextTokens,
+          onType: settings.onType,
+          redirectPauseMs: settings.redirectPauseMs,
+          applyMode: settings.applyMode,
+          ...(settings.reasoningEffort !== 'default' ? { reasoningEffort: settings.reasoningEffort } : {}),
+          log: (m) => this.log.info(m),
+        },
+        entry.port,
+        entry.sync,
+        connection.value.channel,
+        this.viewFor(id),
+        this.clock,
+      );
+      if (!started.ok) {
+        this.log.warn(`skipped a selection: ${started.error}`);
+        continue;
       }
+      const controller = started.value;
+      this.runs.set(id, { controller, uri: editor.document.uri.toString() });
+      ids.push(id);
+      this.log.info(`[${id}] "${instruction}" on ${entry.port.fileName} [${region.start}, ${region.end})`);
     }
-    this.scheduleRender();
-    return { started: true, runIds: ids };
+    if (ids.length === 0) return err({ reason: 'overlap', message: 'Spark Edit is already editing that range.' });
+    this.changeNow();
+    return ok(ids);
   }
 
-  /** Runs of this document that are live or under review, newest last. */
-  private activeRuns(document: vscode.TextDocument): RunController[] {
+  private controllersFor(document: vscode.TextDocument): RunController[] {
     const uri = document.uri.toString();
     return [...this.runs.values()].filter((r) => r.uri === uri).map((r) => r.controller);
   }
 
-  isStreaming(document: vscode.TextDocument): boolean {
-    return this.activeRuns(document).some((r) => LIVE.has(r.snapshot.state.phase));
+  /** Whether a run of this document may still change it (the same predicate as the status bar and context keys). */
+  isLive(document: vscode.TextDocument): boolean {
+    return this.controllersFor(document).some((c) => isLive(c.phase));
   }
 
   lastInstruction(document: vscode.TextDocument): string | undefined {
-    return this.activeRuns(document).at(-1)?.snapshot.state.instruction;
+    return this.controllersFor(document).at(-1)?.snapshot.state.instruction;
   }
 
-  /** Redirects the document's runs; resolves once each new request has read the region. */
+  /** Redirects the document's runs; resolves once each has let go of the edit in flight. */
   async redirect(document: vscode.TextDocument, instruction: string): Promise<number> {
-    const runs = this.activeRuns(document);
+    const runs = this.controllersFor(document);
     for (const r of runs) r.redirect(instruction);
     await Promise.all(runs.map((r) => r.whenIdle()));
     return runs.length;
@@ -134,7 +141,7 @@ export class RunManager implements vscode.Disposable {
 
   /** Stops the document's live runs; resolves once their last edit has landed or been refused. */
   async cancel(document: vscode.TextDocument): Promise<number> {
-    const live = this.activeRuns(document).filter((r) => LIVE.has(r.snapshot.state.phase));
+    const live = this.controllersFor(document).filter((r) => isLive(r.phase));
     for (const r of live) r.dispatch({ type: 'cancel' });
     await Promise.all(live.map((r) => r.whenIdle()));
     return live.length;
@@ -145,20 +152,63 @@ export class RunManager implements vscode.Disposable {
     let controllers: RunController[];
     if (target === 'all') controllers = [...this.runs.values()].map((r) => r.controller);
     else if ('runId' in target) controllers = [this.runs.get(target.runId)?.controller].filter((c): c is RunController => c !== undefined);
-    else controllers = this.activeRuns(target.document);
-    const eligible = controllers.filter((c) => (decision === 'reject' ? c.snapshot.state.phase !== 'done' : c.snapshot.state.phase === 'review'));
+    else controllers = this.controllersFor(target.document);
+    const eligible = controllers.filter((c) => (decision === 'reject' ? c.phase !== 'done' : c.phase === 'review'));
     for (const c of eligible) c.dispatch({ type: decision });
     return eligible.length;
   }
 
   onDidChangeTextDocument(event: vscode.TextDocumentChangeEvent): void {
-    const entry = this.documents.get(event.document.uri.toString());
-    if (!entry || event.contentChanges.length === 0) return;
-    entry.sync.onDocumentChange(
-      event.document.version,
-      event.contentChanges.map((c) => ({ offset: c.rangeOffset, length: c.rangeLength, text: c.text })),
+    const key = event.document.uri.toString();
+    const entry = this.documents.get(key);
+    if (!entry) return;
+    if (event.contentChanges.length > 0) {
+      entry.sync.onDocumentChange(
+        event.document.version,
+        event.contentChanges.map((c) => ({ offset: c.rangeOffset, length: c.rangeLength, text: c.text })),
+      );
+      this.scheduleChange();
+    }
+    // Our edits leave a document dirty. Turning clean while a run writes, with no
+    // save under way, means a revert has started: the user's edit.
+    const turnedClean = entry.wasDirty && !event.document.isDirty;
+    entry.wasDirty = event.document.isDirty;
+    if (turnedClean && !this.saving.has(key) && this.isLive(event.document)) this.stopForRevert(event.document, entry);
+  }
+
+  /**
+   * A revert reads the file, then drops itself if the text changed meanwhile
+   * (VS Code keeps the newer text). Stop writing at once; if an edit of ours
+   * was already in flight and won that race, revert again once it has landed.
+   */
+  private stopForRevert(document: vscode.TextDocument, entry: DocumentEntry): void {
+    this.log.info(`${entry.port.fileName} is being reverted: its runs stop`);
+    const stopped = this.controllersFor(document).filter((c) => isLive(c.phase));
+    entry.sync.onExternalReset();
+    void Promise.all(stopped.map((c) => c.whenIdle())).then(async () => {
+      if (!document.isDirty || document.isClosed || vscode.window.activeTextEditor?.document !== document) return;
+      this.log.info(`reverting ${entry.port.fileName} again: an edit already on its way had overtaken the revert`);
+      await vscode.commands.executeCommand('workbench.action.files.revert');
+    }).catch((error: unknown) => this.log.warn(`could not finish the revert: ${String(error)}`));
+  }
+
+  onWillSaveTextDocument(document: vscode.TextDocument): void {
+    this.saving.add(document.uri.toString());
+  }
+
+  onDidSaveTextDocument(document: vscode.TextDocument): void {
+    this.saving.delete(document.uri.toString());
+  }
+
+  /** The user closed the last tab of a document: its live runs stop at once (the document itself may stay open). */
+  onDidCloseTabs(uris: readonly vscode.Uri[]): void {
+    const open = new Set(
+      vscode.window.tabGroups.all.flatMap((g) => g.tabs).flatMap((t) => (t.input instanceof vscode.TabInputText ? [t.input.uri.toString()] : [])),
     );
-    this.scheduleRender();
+    for (const uri of uris) {
+      if (open.has(uri.toString())) continue;
+      for (const r of [...this.runs.values()]) if (r.uri === uri.toString() && isLive(r.controller.phase)) r.controller.dispatch({ type: 'cancel' });
+    }
   }
 
   onDidCloseTextDocument(document: vscode.TextDocument): void {
@@ -166,42 +216,20 @@ export class RunManager implements vscode.Disposable {
     const entry = this.documents.get(key);
     if (!entry) return;
     entry.sync.onDocumentClosed();
+    entry.sync.dispose();
     this.documents.delete(key);
   }
 
-  renderNow(): void {
-    if (this.renderTimer) clearTimeout(this.renderTimer);
-    this.renderTimer = undefined;
-    const byDocument = new Map<vscode.TextDocument, RunSnapshot[]>();
-    for (const editor of vscode.window.visibleTextEditors) {
-      if (!byDocument.has(editor.document)) byDocument.set(editor.document, this.runsFor(editor.document));
-    }
-    this.decorations.render(vscode.window.visibleTextEditors, byDocument);
-    const all = this.snapshots();
-    const lensState = all.map((s) => `${s.id}:${s.state.phase}`).join(',');
-    if (lensState !== this.lensState) {
-      this.lensState = lensState;
-      this.codeLens.refresh();
-    }
-    this.status.showRun(all.find((s) => LIVE.has(s.state.phase)));
-    this.updateContextKeys();
+  private changeNow(): void {
+    if (this.disposed) return;
+    if (this.changeTimer) clearTimeout(this.changeTimer);
+    this.changeTimer = undefined;
+    this.changed.fire();
   }
 
-  private scheduleRender(): void {
-    if (this.renderTimer) return;
-    this.renderTimer = setTimeout(() => this.renderNow(), RENDER_INTERVAL_MS);
-  }
-
-  private updateContextKeys(): void {
-    const editor = vscode.window.activeTextEditor;
-    const runs = editor ? this.runsFor(editor.document) : [];
-    const streaming = runs.some((r) => LIVE.has(r.state.phase));
-    const reviewing = runs.some((r) => r.state.phase === 'review');
-    const state = `${streaming}/${reviewing}`;
-    if (state === this.contextState) return;
-    this.contextState = state;
-    void vscode.commands.executeCommand('setContext', 'sparkEdit.streaming', streaming);
-    void vscode.commands.executeCommand('setContext', 'sparkEdit.reviewing', reviewing);
+  private scheduleChange(): void {
+    if (this.changeTimer || this.disposed) return;
+    this.changeTimer = setTimeout(() => this.changeNow(), CHANGE_INTERVAL_MS);
   }
 
   private entryFor(document: vscode.TextDocument, settings: Settings): DocumentEntry {
@@ -209,45 +237,53 @@ export class RunManager implements vscode.Disposable {
     let entry = this.documents.get(key);
     if (!entry) {
       const port = new VsCodeDocumentPort(document);
-      entry = { port, sync: new DocumentSync(port, this.clock, settings.flushIntervalMs, document.version) };
+      entry = { port, sync: new DocumentSync(port, this.clock, settings.flushIntervalMs, document.version), wasDirty: document.isDirty };
       this.documents.set(key, entry);
     }
     return entry;
   }
 
   private viewFor(id: string): RunView {
+    let lastPhase: string | undefined;
     return {
-      update: () => this.scheduleRender(),
-      report: (level, message) => {
-        if (level === 'error') {
-          this.log.error(`[${id}] ${message}`);
-          this.status.setError(message);
-          void vscode.window.showErrorMessage(`Spark Edit: ${this.log.redact(message)}`, 'Show Log').then((choice) => {
-            if (choice) this.log.show();
-          });
-        } else if (level === 'warning') {
-          this.log.warn(`[${id}] ${message}`);
-          void vscode.window.showWarningMessage(`Spark Edit: ${this.log.redact(message)}`);
+      update: () => {
+        // A phase change (review, steering, …) shows at once; streaming progress is throttled.
+        const phase = this.runs.get(id)?.controller.phase;
+        if (phase !== lastPhase) {
+          lastPhase = phase;
+          this.changeNow();
         } else {
-          this.log.info(`[${id}] ${message}`);
+          this.scheduleChange();
         }
       },
-      clear: () => {
-        this.decorations.forget(id);
-        this.scheduleRender();
+      report: (level, message) => {
+        const line = `[${id}] ${message}`;
+        if (level === 'error') this.log.error(line);
+        else if (level === 'warning') this.log.warn(line);
+        else this.log.info(line);
+        this.reported.fire({ runId: id, level, message });
       },
+      clear: () => this.changeNow(),
       ended: (snapshot) => {
         this.runs.delete(id);
-        this.decorations.forget(id);
         const s = snapshot.state;
         this.log.info(`[${id}] ended: ${s.phase}${s.endReason ? ` (${s.endReason})` : ''}, ${s.deltas} deltas`);
-        this.renderNow();
+        this.changeNow();
       },
     };
   }
 
+  /** Stops every run and document sync and every timer. Idempotent. */
   dispose(): void {
-    for (const { controller } of this.runs.values()) controller.dispatch({ type: 'cancel' });
-    if (this.renderTimer) clearTimeout(this.renderTimer);
+    if (this.disposed) return;
+    for (const { controller } of [...this.runs.values()]) controller.dispatch({ type: 'cancel' });
+    this.disposed = true;
+    if (this.changeTimer) clearTimeout(this.changeTimer);
+    this.changeTimer = undefined;
+    for (const entry of this.documents.values()) entry.sync.dispose();
+    this.documents.clear();
+    this.runs.clear();
+    this.changed.dispose();
+    this.reported.dispose();
   }
 }

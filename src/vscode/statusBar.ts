@@ -1,23 +1,56 @@
 import * as vscode from 'vscode';
-import type { ChannelState } from '../core/transport/responseChannel';
+import { isLive } from '../core/session/reducer';
 import type { RunSnapshot } from '../core/session/runController';
+import type { ChannelState } from '../core/transport/responseChannel';
+import type { ConnectionManager } from './connectionManager';
+import type { RunManager } from './runManager';
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
-/** One status item: idle / connecting / streaming with tok/s and TTFT / error (click: the log). */
+/** What the status item says about a live run. */
+function liveText(run: RunSnapshot): string {
+  const s = run.state;
+  if (s.queued) return '$(watch) Spark: waiting for a connection';
+  if (s.phase === 'steering') return '$(debug-step-over) Spark: redirecting';
+  if (s.phase === 'redirecting') return '$(edit) Spark: paused while you type';
+  if (s.phase === 'connecting') return s.progress ? '$(sync~spin) Spark: thinking' : '$(sync~spin) Spark: sending';
+  const rate = run.tokensPerSecond !== undefined ? `${fmt(run.tokensPerSecond)} tok/s` : 'streaming';
+  const ttft = run.timeToFirstTokenMs !== undefined ? ` · TTFT ${fmt(run.timeToFirstTokenMs)} ms` : '';
+  return `$(zap) Spark: ${rate}${ttft}`;
+}
+
+/** One status item: idle / connecting / streaming with tok/s and TTFT / error (click: the log). Follows the runs and the connection. */
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('sparkEdit.status', vscode.StatusBarAlignment.Right, 100);
+  private readonly subscriptions: vscode.Disposable[] = [];
   private connection: ChannelState = 'idle';
   /** The last run's failure (cleared when a run starts). */
   private runError: string | undefined;
   /** Why the endpoint cannot be reached (cleared when it can). */
   private connectionError: string | undefined;
   private lastRun: string | undefined;
+  private runCount = 0;
 
-  constructor() {
+  constructor(
+    private readonly runs: RunManager,
+    connection: ConnectionManager,
+  ) {
     this.item.name = 'Spark Edit';
     this.item.command = 'sparkEdit.showLog';
-    this.render(undefined);
+    this.subscriptions.push(
+      runs.onDidChangeRuns(() => this.render()),
+      runs.onDidReport((r) => {
+        if (r.level === 'error') this.runError = r.message;
+        this.render();
+      }),
+      connection.onDidChangeState(({ state, detail }) => {
+        this.connection = state;
+        if (state === 'offline' && detail) this.connectionError = `offline: ${detail}`;
+        if (state === 'ready') this.connectionError = undefined;
+        this.render();
+      }),
+    );
+    this.render();
     this.item.show();
   }
 
@@ -30,36 +63,19 @@ export class StatusBar implements vscode.Disposable {
     return typeof this.item.tooltip === 'string' ? this.item.tooltip : '';
   }
 
-  setConnection(state: ChannelState, detail?: string): void {
-    this.connection = state;
-    if (state === 'offline' && detail) this.connectionError = `offline: ${detail}`;
-    if (state === 'ready') this.connectionError = undefined;
-    this.render(undefined);
-  }
-
-  setError(message: string): void {
-    this.runError = message;
-    this.render(undefined);
-  }
-
-  clearError(): void {
-    this.runError = undefined;
-    this.render(undefined);
-  }
-
-  showRun(snapshot: RunSnapshot | undefined): void {
-    this.render(snapshot);
-  }
-
-  private render(run: RunSnapshot | undefined): void {
+  private render(): void {
     const item = this.item;
     item.backgroundColor = undefined;
-    if (run && (run.state.phase === 'streaming' || run.state.phase === 'connecting' || run.state.phase === 'applying')) {
-      const rate = run.tokensPerSecond !== undefined ? `${fmt(run.tokensPerSecond)} tok/s` : 'waiting';
-      const ttft = run.timeToFirstTokenMs !== undefined ? ` · TTFT ${fmt(run.timeToFirstTokenMs)} ms` : '';
-      item.text = run.state.phase === 'connecting' ? '$(sync~spin) Spark: sending' : `$(zap) Spark: ${rate}${ttft}`;
-      item.tooltip = `Streaming "${run.state.instruction}". Type anywhere to stop it; Spark Edit: Redirect to change course.`;
-      this.lastRun = run.tokensPerSecond !== undefined ? `last run ${rate}${ttft}` : undefined;
+    const all = this.runs.snapshots();
+    // A new run clears the last run's error.
+    if (all.length > this.runCount && all.some((r) => r.state.phase === 'connecting')) this.runError = undefined;
+    this.runCount = all.length;
+    const run = all.find((r) => isLive(r.state.phase));
+    if (run) {
+      item.text = liveText(run);
+      const progress = run.state.progress ? `\nThe model says: ${run.state.progress}` : '';
+      item.tooltip = `Editing: "${run.state.instruction}". Type anywhere to stop it; Spark Edit: Redirect to change course.${progress}`;
+      if (run.tokensPerSecond !== undefined) this.lastRun = `last run ${fmt(run.tokensPerSecond)} tok/s${run.timeToFirstTokenMs !== undefined ? ` · TTFT ${fmt(run.timeToFirstTokenMs)} ms` : ''}`;
       return;
     }
     const error = this.runError ?? this.connectionError;
@@ -79,6 +95,7 @@ export class StatusBar implements vscode.Disposable {
   }
 
   dispose(): void {
+    for (const d of this.subscriptions) d.dispose();
     this.item.dispose();
   }
 }

@@ -2,7 +2,9 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { SparkEditApi } from '../../src/extension';
+import { isLive } from '../../src/core/session/reducer';
 import type { RunSnapshot } from '../../src/core/session/runController';
+import { control as postControl, serverStats, type ControlBody, type ServerStats } from '../../scripts/control.mjs';
 import { hostConfig, waitFor } from './harness';
 
 export const config = hostConfig();
@@ -14,9 +16,18 @@ export async function api(): Promise<SparkEditApi> {
 }
 
 /** Sets the reference server's behaviour for the next responses. */
-export async function control(body: { faults?: string[]; timing?: Record<string, number>; closeConnections?: boolean }): Promise<void> {
-  const res = await fetch(config.controlUrl, { method: 'POST', body: JSON.stringify(body) });
-  if (!res.ok) throw new Error(`control: HTTP ${res.status} ${await res.text()}`);
+export async function control(body: ControlBody): Promise<void> {
+  await postControl(config.controlUrl, body);
+}
+
+export const stats = (): Promise<ServerStats> => serverStats(config.controlUrl);
+
+/**
+ * Waits until the reference server generates nothing: from then on no model
+ * output can reach the editor, so "nothing changed since" is proof, not a guess.
+ */
+export async function serverIdle(): Promise<void> {
+  await waitFor(async () => (await stats()).activeGenerations === 0, 'the reference server to finish every generation', 15_000);
 }
 
 export const FAST = { ttftMs: 5, tokensPerSecond: 5_000, tokenChars: 4 };
@@ -37,12 +48,10 @@ export async function openFile(content: string, extension = 'txt'): Promise<vsco
   return vscode.window.showTextDocument(doc, { preview: false });
 }
 
-const LIVE = new Set(['connecting', 'streaming', 'redirecting', 'applying']);
-
-/** Waits until no run is live, then returns the runs left (under review). */
-export async function settled(timeoutMs = 15_000): Promise<RunSnapshot[]> {
+/** Waits until no run may change the buffer any more, then returns the runs left (under review). */
+export async function runsStopped(timeoutMs = 15_000): Promise<RunSnapshot[]> {
   const a = await api();
-  await waitFor(() => a.runs().every((r) => !LIVE.has(r.state.phase)), 'every run to stop streaming', timeoutMs);
+  await waitFor(() => a.runs().every((r) => !isLive(r.state.phase)), 'every run to stop', timeoutMs);
   return a.runs();
 }
 
@@ -64,12 +73,6 @@ export function recordChanges(doc: vscode.TextDocument): { events: { version: nu
       sub.dispose();
     },
   };
-}
-
-/** Types like a user: through the editor's own `type` command, at the cursor. */
-export async function typeText(editor: vscode.TextEditor, at: vscode.Position, text: string): Promise<void> {
-  editor.selection = new vscode.Selection(at, at);
-  await vscode.commands.executeCommand('type', { text });
 }
 
 export async function closeAllEditors(): Promise<void> {

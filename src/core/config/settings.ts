@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { err, ok, type Result } from '../result';
 
 export const OPENAI_RESPONSES_WS = 'wss://api.openai.com/v1/responses';
 export const CHATGPT_CODEX_WS = 'wss://chatgpt.com/backend-api/codex/responses';
@@ -20,6 +21,11 @@ export const SettingsSchema = z.object({
   contextTokens: z.number().int().min(2_000).max(128_000).default(32_000),
   regionLines: z.number().int().min(1).max(2_000).default(40),
   stallTimeoutMs: z.number().int().min(1_000).max(600_000).default(8_000),
+  /** Reasoning models may think in silence: the budget before the first output text. */
+  firstOutputTimeoutMs: z.number().int().min(1_000).max(600_000).default(60_000),
+  reasoningEffort: z.enum(['default', 'none', 'minimal', 'low', 'medium', 'high']).default('default'),
+  /** ChatGPT account id for the Codex backend (sent as ChatGPT-Account-ID). */
+  codexAccountId: z.string().default(''),
   allowInsecure: z.boolean().default(false),
   localTokensPerSecond: z.number().int().min(1).max(100_000).default(1_000),
 });
@@ -46,26 +52,30 @@ export function parseSettings(raw: Readonly<Record<string, unknown>>): { setting
   return { settings: SettingsSchema.parse(clean), problems };
 }
 
-export type EndpointCheck = { readonly ok: true; readonly url: string; readonly local: boolean } | { readonly ok: false; readonly message: string };
+/** A usable endpoint: its URL, and whether it is this machine (no key needed). */
+export interface CheckedEndpoint {
+  readonly url: string;
+  readonly local: boolean;
+}
 
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])$/i;
 
 /** Refuses plaintext to anything but loopback unless the user opted in. */
-export function checkEndpoint(endpoint: string, allowInsecure: boolean): EndpointCheck {
-  if (endpoint === LOCAL_ENDPOINT) return { ok: true, url: endpoint, local: true };
+export function checkEndpoint(endpoint: string, allowInsecure: boolean): Result<CheckedEndpoint, string> {
+  if (endpoint === LOCAL_ENDPOINT) return ok({ url: endpoint, local: true });
   let url: URL;
   try {
     url = new URL(endpoint);
   } catch {
-    return { ok: false, message: `sparkEdit.endpoint is not a URL: "${endpoint}"` };
+    return err(`sparkEdit.endpoint is not a URL: "${endpoint}"`);
   }
   if (url.protocol !== 'wss:' && url.protocol !== 'ws:') {
-    return { ok: false, message: `sparkEdit.endpoint must be a ws:// or wss:// URL (got ${url.protocol})` };
+    return err(`sparkEdit.endpoint must be a ws:// or wss:// URL (got ${url.protocol})`);
   }
-  if (url.username || url.password) return { ok: false, message: 'sparkEdit.endpoint must not carry credentials; use "Spark Edit: Set API Key"' };
+  if (url.username || url.password) return err('sparkEdit.endpoint must not carry credentials; use "Spark Edit: Set API Key"');
   const loopback = LOOPBACK.test(url.hostname);
   if (url.protocol === 'ws:' && !loopback && !allowInsecure) {
-    return { ok: false, message: `refusing plaintext ws:// to ${url.hostname}: your code and API key would travel unencrypted. Use wss://, or set sparkEdit.allowInsecure.` };
+    return err(`refusing plaintext ws:// to ${url.hostname}: your code and API key would travel unencrypted. Use wss://, or set sparkEdit.allowInsecure.`);
   }
-  return { ok: true, url: url.toString(), local: loopback };
+  return ok({ url: url.toString(), local: loopback });
 }

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock';
 import { EditBatch } from './editBatch';
-import { placeChange, rebaseRegionOverChanges, type ChangePlacement, type DocumentChange, type Region } from './regionTracker';
+import { err, ok, type Result } from '../result';
+import { placeChange, rebaseRegionOverChanges, regionsOverlap, type ChangePlacement, type DocumentChange, type Region } from './regionTracker';
 import { lengthDelta, type TextEdit } from './textEdit';
 
 export type ApplyOutcome = 'applied' | 'stale' | 'closed';
@@ -72,13 +73,12 @@ export class DocumentSync {
   ) {}
 
   /** Registers a run's region; refuses one that overlaps a region still being edited. */
-  attach(runId: string, region: Region, listener: RunDocumentListener): void {
+  attach(runId: string, region: Region, listener: RunDocumentListener): Result<void, string> {
     for (const [id, other] of this.runs) {
-      if (other.accepting && region.start < other.region.end && other.region.start < region.end) {
-        throw new Error(`region overlaps run ${id}, which is still editing it`);
-      }
+      if (other.accepting && regionsOverlap(region, other.region)) return err(`the range overlaps ${id}, which is still editing it`);
     }
     this.runs.set(runId, { region, listener, batch: new EditBatch(), madeEdits: false, finishing: undefined, accepting: true, generation: 0 });
+    return ok(undefined);
   }
 
   detach(runId: string): void {
@@ -131,6 +131,8 @@ export class DocumentSync {
   private flushNow(runId: string, closeUndoGroup: boolean): Promise<void> {
     const run = this.runs.get(runId);
     if (!run || !run.accepting || this.closed) return Promise.resolve();
+    // Nothing pending and nothing to close: no flush, no timer (a request waiting on this goes out at once).
+    if (!closeUndoGroup && run.batch.isEmpty) return Promise.resolve();
     run.finishing?.resolve();
     return new Promise<void>((resolve) => {
       run.finishing = { resolve, closeUndoGroup };
@@ -170,6 +172,14 @@ export class DocumentSync {
       run.region = rebaseRegionOverChanges(run.region, changes);
       run.listener.onUserEdit(placement);
     }
+  }
+
+  /**
+   * The document changed in a way no change event describes (a revert
+   * starting): every run hears it as a user edit over its whole region.
+   */
+  onExternalReset(): void {
+    for (const run of [...this.runs.values()]) if (run.accepting) run.listener.onUserEdit('overlapping');
   }
 
   onDocumentClosed(): void {

@@ -25,9 +25,21 @@ export function placeChange(region: Region, change: DocumentChange): ChangePlace
 }
 
 /**
- * Rebases a region over one document change. Text typed at the region's edge
- * or over its boundary becomes part of the region, so the region always
- * covers everything the run or the user wrote into it.
+ * Whether two regions share text: one definition for "already editing that
+ * range" everywhere. Regions that only touch do not overlap; an empty region
+ * overlaps a region it lies strictly inside.
+ */
+export function regionsOverlap(a: Region, b: Region): boolean {
+  if (Math.max(a.start, b.start) < Math.min(a.end, b.end)) return true;
+  const inside = (point: number, r: Region): boolean => r.start < point && point < r.end;
+  return (a.start === a.end && inside(a.start, b)) || (b.start === b.end && inside(b.start, a));
+}
+
+/**
+ * Rebases a region over one document change. A change inside the region, or
+ * one that straddles its boundary, becomes part of it (the region covers what
+ * the user wrote over it); text inserted exactly at either edge stays outside,
+ * so the region never absorbs text typed beside it and Reject never removes it.
  */
 export function rebaseRegion(region: Region, change: DocumentChange): Region {
   const delta = change.text.length - change.length;

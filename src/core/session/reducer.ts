@@ -247,10 +247,11 @@ function redirectTo(state: RunState, instruction: string, note: string | undefin
     instruction: note ? `${instruction} (${note})` : instruction,
   };
   // Native steering: the same socket, the server's cached state kept; the old response's output is ignored from here on.
+  // What already arrived still lands (no keystroke forbids it), so the region the successor rewrites is the region as shown.
   if (canSteer && (state.phase === 'connecting' || state.phase === 'streaming') && state.activeResponseId !== undefined) {
-    return { state: { ...next, phase: 'steering', sentAt: state.sentAt }, effects: [{ type: 'discardPending' }, { type: 'steer', responseId: state.activeResponseId }] };
+    return { state: { ...next, phase: 'steering', sentAt: state.sentAt }, effects: [{ type: 'steer', responseId: state.activeResponseId }] };
   }
-  const stop: Effect[] = onWire(state.phase) || state.phase === 'applying' ? [...STOP_NOW] : [];
+  const stop: Effect[] = onWire(state.phase) || state.phase === 'applying' ? [{ type: 'cancelResponse' }] : [];
   // After a completed response the model holds the file already: continue it.
   const previous = state.phase === 'review' || state.phase === 'applying' ? state.lastCompletedResponseId : undefined;
   return {
@@ -264,7 +265,7 @@ function newRequestAfterSteer(state: RunState, why: string): Transition {
   return {
     state: { ...freshStream(state), phase: 'connecting', activeResponseId: undefined, continued: undefined },
     effects: [
-      ...STOP_NOW,
+      { type: 'cancelResponse' },
       { type: 'report', level: 'info', message: `steering not used (${why}); redirecting with a new request` },
       { type: 'sendRequest', mode: 'redirect', previousResponseId: undefined },
     ],

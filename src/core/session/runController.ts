@@ -5,6 +5,7 @@ import type { ChangePlacement, Region } from '../edit/regionTracker';
 import { StreamingDiff } from '../edit/streamingDiff';
 import { buildContinuationRequest, buildEditRequest, buildSteer, type RequestOptions } from '../prompt/buildRequest';
 import type { OutgoingResponseCreate, ReasoningEffort } from '../protocol/clientEvents';
+import { ok, type Result } from '../result';
 import type { ResponseHandle, ResponseListener } from '../transport/responseChannel';
 import { initialRunState, reduceRun, type Effect, type OnTypePolicy, type RequestMode, type RunEvent, type RunState, type Transition } from './reducer';
 
@@ -77,7 +78,16 @@ export class RunController implements RunDocumentListener {
   private ended = false;
   private restorePending = false;
 
-  constructor(
+  /** Starts a run on `options.region`; refused when another run is still writing into that range. */
+  static start(options: RunOptions, document: RunDocument, sync: DocumentSync, sender: RequestSender, view: RunView, clock: Clock): Result<RunController, string> {
+    const run = new RunController(options, document, sync, sender, view, clock);
+    const attached = sync.attach(options.id, options.region, run);
+    if (!attached.ok) return attached;
+    run.run(initialRunState(options.instruction, options.onType, options.redirectPauseMs));
+    return ok(run);
+  }
+
+  private constructor(
     private readonly options: RunOptions,
     private readonly document: RunDocument,
     private readonly sync: DocumentSync,
@@ -86,10 +96,7 @@ export class RunController implements RunDocumentListener {
     private readonly clock: Clock,
   ) {
     this.original = document.getText().slice(options.region.start, options.region.end);
-    const init = initialRunState(options.instruction, options.onType, options.redirectPauseMs);
-    this.state = init.state;
-    sync.attach(options.id, options.region, this);
-    this.run(init);
+    this.state = initialRunState(options.instruction, options.onType, options.redirectPauseMs).state;
   }
 
   get id(): string {
@@ -218,14 +225,16 @@ export class RunController implements RunDocumentListener {
   }
 
   /**
-   * Runs `next` once the edit in flight has landed and the model's unfinished
-   * line is gone, so whatever reads the region next reads it as it is. A newer
-   * request or a cancel in the meantime (a new token) supersedes it.
+   * Runs `next` once what already arrived has landed and the model's
+   * unfinished line is gone, so whatever reads the region next reads it as it
+   * is shown. A newer request or a cancel in the meantime (a new token)
+   * supersedes it.
    */
   private afterIdle(token: number, next: () => void): void {
     const stillWanted = (): boolean => token === this.requestToken && !this.ended;
     void this.sync
       .whenIdle(this.options.id)
+      .then(() => (stillWanted() ? this.sync.land(this.options.id) : undefined))
       .then(() => (stillWanted() ? this.removeUnfinishedLine() : undefined))
       .then(() => {
         if (stillWanted()) next();

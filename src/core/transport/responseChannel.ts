@@ -108,6 +108,8 @@ export class ResponseChannel {
   private readonly queue: Job[] = [];
   private pumping = false;
   private disposed = false;
+  /** Takes no new requests; disposes itself once the responses on the wire have ended. */
+  private retiring = false;
   private state: ChannelState = 'idle';
   private steeringRefused = false;
   readonly stats: ChannelStats = { connects: 0, coldRequests: 0, sparePromotions: 0, rotations: 0, steers: 0 };
@@ -155,6 +157,21 @@ export class ResponseChannel {
     this.queue.push(job);
     void this.pump();
     return { cancel: () => this.cancel(job), steer: (steer) => this.steer(job, steer) };
+  }
+
+  /**
+   * Lets the responses on the wire finish on their own sockets, then closes
+   * everything (settings changed: new requests go to a new channel, runs in
+   * flight keep theirs).
+   */
+  retire(): void {
+    this.retiring = true;
+    this.disposeIfRetired();
+  }
+
+  private disposeIfRetired(): void {
+    if (this.retiring && this.busy === 0 && this.queue.length === 0) this.dispose();
+    else if (this.retiring) for (const idle of this.idleSlots()) this.closeSlot(idle, 1000, 'retired');
   }
 
   /** Ends every response (each gets a failure) and closes every socket. Idempotent. */
@@ -209,7 +226,7 @@ export class ResponseChannel {
 
   /** Keeps one idle socket opening or open beside the busy ones, and no more than a few. */
   private topUpSpare(): void {
-    if (!this.options.spare || this.disposed) return;
+    if (!this.options.spare || this.disposed || this.retiring) return;
     const idle = this.idleSlots();
     if (idle.length === 0 && this.slots.size < this.maxSockets() + 1) {
       const slot = this.open();
@@ -338,7 +355,11 @@ export class ResponseChannel {
     }
     if (decoded.value.kind === 'unknown') return;
     const event = decoded.value.event;
-    if (event.type === 'response.output_text.delta') job.sawOutput = true;
+    if (event.type === 'response.output_text.delta' && !job.sawOutput) {
+      job.sawOutput = true;
+      // The thinking budget is over: from here the (shorter) stall timeout applies.
+      this.armStall(job);
+    }
     if (event.type === 'error' && errorDetails(event).code === 'websocket_connection_limit_reached' && !job.sawOutput && !job.retriedAfterLimit) {
       // The service retired this connection: move to a fresh one and resend, unseen by the run.
       this.options.log?.('connection limit reached; retrying on a fresh connection');
@@ -400,6 +421,7 @@ export class ResponseChannel {
     job.done = true;
     // No cancel message exists in this protocol: closing the socket is the cancel.
     this.release(job, true, 4000, 'cancelled');
+    this.disposeIfRetired();
     if (this.idleSlots().some((s) => s.socket)) this.stats.sparePromotions++;
     void this.pump();
   }
@@ -456,6 +478,7 @@ export class ResponseChannel {
     if (job.done) return;
     job.done = true;
     this.release(job, false);
+    this.disposeIfRetired();
     void this.pump();
   }
 
@@ -464,6 +487,7 @@ export class ResponseChannel {
     job.done = true;
     this.release(job, true);
     job.listener.onFailure(failure);
+    this.disposeIfRetired();
     void this.pump();
   }
 }

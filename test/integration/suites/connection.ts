@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { StartResult } from '../../../src/vscode/commands';
 import { startSparkServer } from '../../../src/server/server';
 import { assert, assertEqual, test, waitFor } from '../harness';
 import { api, config, inReview, openFile, setSetting } from '../helpers';
@@ -37,8 +38,8 @@ test('default endpoint without a key offers Set API Key / Use Local Server and s
   try {
     const editor = await openFile('untouched\n');
     editor.selection = new vscode.Selection(0, 0, 1, 0);
-    const result = await vscode.commands.executeCommand<{ started: boolean; reason?: string }>('sparkEdit.refactorSelection', { instruction: 'uppercase' });
-    assertEqual([result?.started, result?.reason], [false, 'needsKey']);
+    const result = await vscode.commands.executeCommand<StartResult | undefined>('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+    assertEqual(result?.ok === false ? result.error.reason : result, 'needsKey');
     assertEqual(editor.document.getText(), 'untouched\n');
   } finally {
     await setSetting('endpoint', config.serverUrl);
@@ -50,9 +51,9 @@ test('plaintext ws:// to a non-loopback host is refused unless allowed', async (
   try {
     const editor = await openFile('x\n');
     editor.selection = new vscode.Selection(0, 0, 1, 0);
-    const result = await vscode.commands.executeCommand<{ started: boolean; reason?: string; message?: string }>('sparkEdit.refactorSelection', { instruction: 'uppercase' });
-    assertEqual([result?.started, result?.reason], [false, 'badEndpoint']);
-    assert(/allowInsecure/.test(result?.message ?? ''), 'says how to opt in');
+    const result = await vscode.commands.executeCommand<StartResult | undefined>('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+    assertEqual(result?.ok === false ? result.error.reason : result, 'badEndpoint');
+    assert(result?.ok === false && /allowInsecure/.test(result.error.message), 'says how to opt in');
   } finally {
     await setSetting('endpoint', config.serverUrl);
   }

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { assert, assertEqual, test, waitFor } from '../harness';
-import { api, control, FAST, inReview, openFile, recordChanges, settled, SLOW } from '../helpers';
+import { api, control, FAST, inReview, openFile, recordChanges, runsStopped, serverIdle, SLOW } from '../helpers';
 
 const FUNCTION_FILE = [
   "import { log } from './log';",
@@ -97,14 +97,16 @@ test('interrupt by typing: the keystroke stays, no model edit lands after it, pa
   await vscode.commands.executeCommand('type', { text: 'Z' });
   const versionAtKeystroke = doc.version;
   const textAtKeystroke = doc.getText();
-  await new Promise((r) => setTimeout(r, 800));
+  // Once the run has stopped and the server generates nothing, no model edit can still come.
+  await runsStopped();
+  await serverIdle();
   changes.dispose();
   const late = changes.events.filter((e) => e.version > versionAtKeystroke);
   assertEqual(late, [], 'no edit after the keystroke');
   assertEqual(doc.getText(), textAtKeystroke, 'the text is exactly what it was at the keystroke');
   assert(doc.getText().startsWith('Zheader\nLINE 00 OF THE REGION\n'), 'the keystroke and the partial output are kept');
   assert(doc.getText().endsWith('line 39 of the region\nfooter\n'), 'the rest of the original is untouched');
-  const runs = await settled();
+  const runs = await runsStopped();
   assertEqual(runs.map((r) => [r.state.phase, r.state.endReason]), [['review', 'interrupted']]);
 });
 
@@ -118,10 +120,9 @@ test('redirect restarts from the current text with the old and new instruction',
   await waitFor(() => doc.getText().includes('ITEM 2'), 'some output', 10_000);
   await control({ timing: { ttftMs: 400, tokensPerSecond: 5_000, tokenChars: 4 } });
   await vscode.commands.executeCommand('sparkEdit.redirect', { instruction: 'reverse lines' });
-  const current = doc.getText();
-  const atRedirect = current.slice('top\n'.length, current.length - 'bottom\n'.length);
   await inReview();
-  const expected = atRedirect.toUpperCase().slice(0, -1).split('\n').reverse().join('\n') + '\n';
+  // Every line exactly once: the model's unfinished line was removed before the redirect read the region.
+  const expected = Array.from({ length: 30 }, (_, i) => `ITEM ${29 - i}`).join('\n') + '\n';
   assertEqual(doc.getText(), `top\n${expected}bottom\n`);
   assertEqual((await api()).runs()[0]?.state.history, ['uppercase'], 'the first instruction is kept as history');
 });
@@ -136,10 +137,10 @@ test('cancel stops the stream and keeps the partial text', async () => {
   await waitFor(() => doc.getText().includes('ROW 1'), 'some output', 10_000);
   await vscode.commands.executeCommand('sparkEdit.cancel');
   const version = doc.version;
-  await new Promise((r) => setTimeout(r, 600));
+  await serverIdle();
   assertEqual(doc.version, version, 'nothing lands after cancel');
   assert(doc.getText().includes('ROW 1') && doc.getText().includes('row 29'), 'partial output and the original rest are both kept');
-  const runs = await settled();
+  const runs = await runsStopped();
   assertEqual(runs.map((r) => r.state.endReason), ['cancelled']);
 });
 

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { assert, assertEqual, test, waitFor } from '../harness';
-import { api, control, FAST, inReview, openFile, settled, SLOW } from '../helpers';
+import { api, control, FAST, inReview, openFile, runsStopped, serverIdle, SLOW } from '../helpers';
 
 const REGION = Array.from({ length: 20 }, (_, i) => `statement ${i};`).join('\n') + '\n';
 const FILE = `// before\n${REGION}// after\n`;
@@ -11,7 +11,7 @@ async function runWithFault(faults: string[]): Promise<vscode.TextEditor> {
   const editor = await openFile(FILE);
   editor.selection = new vscode.Selection(1, 0, 21, 0);
   await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
-  await settled();
+  await runsStopped();
   return editor;
 }
 
@@ -64,7 +64,7 @@ test('dropped connection mid-stream: partial kept, reconnects for the next run',
 
 test('response.failed and response.incomplete end the run with their reason', async () => {
   await runWithFault(['failed:10']);
-  assert(/request failed: injected failure/.test((await lastRun()).message ?? ''), 'failed reason shown');
+  assert(/request failed \[server_error\]: injected failure/.test((await lastRun()).message ?? ''), 'failed reason shown');
   await vscode.commands.executeCommand('sparkEdit.rejectAll');
   await runWithFault(['incomplete:10']);
   assert(/max_output_tokens/.test((await lastRun()).message ?? ''), 'incomplete reason shown');
@@ -90,7 +90,7 @@ test('a stalled stream is ended by the stall timeout with a plain message', asyn
   try {
     const editor = await runWithFault(['stall:20:10000']);
     assertConsistent(editor.document.getText());
-    assert(/sent nothing for 2 s|sent nothing for 1 s/.test((await lastRun()).message ?? ''), `message: ${(await lastRun()).message}`);
+    assert(/sent nothing for 2 s/.test((await lastRun()).message ?? ''), `message: ${(await lastRun()).message}`);
   } finally {
     await vscode.workspace.getConfiguration('sparkEdit').update('stallTimeoutMs', undefined, vscode.ConfigurationTarget.Workspace);
   }
@@ -122,8 +122,12 @@ test('previous_response_not_found on redirect falls back to full context', async
 });
 
 test('reconnect: the server drops every connection between runs and the next run still works', async () => {
+  const a = await api();
+  await assertNextRunWorks(); // the pool is open and warm
+  const connects = a.connectionStats()?.connects ?? 0;
   await control({ closeConnections: true });
-  await new Promise((r) => setTimeout(r, 100));
+  // The pool noticed: it opened a fresh warm socket in place of the dropped one.
+  await waitFor(() => (a.connectionStats()?.connects ?? 0) > connects, 'a fresh connection');
   await assertNextRunWorks();
 });
 
@@ -135,13 +139,15 @@ test('editor reverted and closed mid-stream: the run stops, nothing more is writ
   await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
   await waitFor(() => doc.getText().includes('STATEMENT 0'), 'some output');
   await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
-  // VS Code may keep the document model alive after its editor closes; either
-  // way the revert is the user's edit, so the run must stop and write nothing more.
-  const runs = await settled();
-  assert(runs.every((r) => r.state.phase !== 'streaming'), 'no run streams into the closed editor');
-  const version = doc.version;
-  await new Promise((r) => setTimeout(r, 500));
-  assertEqual(doc.version, version, 'nothing written after the close');
+  // The revert is the user's edit: the run stops. An edit of ours already on its
+  // way can overtake the revert's file read (VS Code then drops the revert);
+  // Spark Edit reverts again once that edit has landed, so the revert always wins.
+  const runs = await runsStopped();
+  assertEqual(runs.map((r) => [r.state.phase, r.state.endReason]), [['review', 'interrupted']]);
+  const editCalls = (await api()).editCalls(doc);
+  await serverIdle();
+  await waitFor(() => doc.isClosed || !doc.isDirty, 'the revert to complete');
+  assertEqual((await api()).editCalls(doc), editCalls, 'no model edit was issued after the run stopped');
   if (!doc.isClosed) assertEqual(doc.getText(), REGION, 'the reverted text stands');
   const onDisk = await vscode.workspace.fs.readFile(doc.uri);
   assertEqual(Buffer.from(onDisk).toString('utf8'), REGION, 'the file on disk is untouched');

@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
+import { basename, dirname } from 'node:path';
 import * as vscode from 'vscode';
 import { assert, assertEqual, test, waitFor } from '../harness';
-import { api, control, FAST, inReview, openFile, recordChanges, settled, SLOW } from '../helpers';
+import { api, control, FAST, inReview, openFile, recordChanges, runsStopped, serverIdle, SLOW } from '../helpers';
 
 const lines = (n: number, word: string): string => Array.from({ length: n }, (_, i) => `${word} ${i}`).join('\n') + '\n';
 
@@ -16,10 +17,11 @@ test('undo during a stream stops the run and keeps the document consistent', asy
   const changes = recordChanges(doc);
   await vscode.commands.executeCommand('undo');
   const versionAtUndo = doc.version;
-  await new Promise((r) => setTimeout(r, 600));
+  await runsStopped();
+  await serverIdle();
   changes.dispose();
   assertEqual(changes.events.filter((e) => e.version > versionAtUndo).length, 0, 'no model edit after the undo');
-  const runs = await settled();
+  const runs = await runsStopped();
   assert(runs.every((r) => r.state.phase !== 'streaming'), 'the run stopped');
   // Undo again until the original is back: nothing of it was lost.
   for (let i = 0; i < 10 && doc.getText() !== region; i++) await vscode.commands.executeCommand('undo');
@@ -50,14 +52,17 @@ test('the file changes on disk mid-stream: the run stops, the disk text wins, no
   await waitFor(() => doc.getText().includes('DISK 1'), 'some output');
   // Another program rewrites the file; once VS Code's watcher has seen it, the
   // user reverts the editor to the disk version.
+  const watcher = vscode.workspace.createFileSystemWatcher(new vscode.RelativePattern(vscode.Uri.file(dirname(doc.uri.fsPath)), basename(doc.uri.fsPath)));
+  const seen = new Promise<void>((resolve) => watcher.onDidChange(() => resolve()));
   writeFileSync(doc.uri.fsPath, 'changed on disk\n');
-  await new Promise((r) => setTimeout(r, 1_500));
+  await seen;
+  watcher.dispose();
   await vscode.window.showTextDocument(doc);
   await vscode.commands.executeCommand('workbench.action.files.revert');
   await waitFor(() => doc.getText() === 'changed on disk\n', 'the editor to show the disk text', 10_000);
-  const runs = await settled();
+  const runs = await runsStopped();
   assert(runs.every((r) => r.state.phase !== 'streaming'), 'the run stopped');
-  await new Promise((r) => setTimeout(r, 400));
+  await serverIdle();
   assertEqual(doc.getText(), 'changed on disk\n', 'no model edit landed on the new text');
 });
 

@@ -92,7 +92,7 @@ describe('DocumentSync', () => {
     const { doc, clock, sync } = setup('one\ntwo\n');
     sync.attach('a', { start: 0, end: 4 }, new Listener());
     sync.attach('b', { start: 4, end: 8 }, new Listener());
-    expect(() => sync.attach('c', { start: 2, end: 6 }, new Listener())).toThrow(/overlaps/);
+    expect(sync.attach('c', { start: 2, end: 6 }, new Listener())).toEqual({ ok: false, error: 'the range overlaps a, which is still editing it' });
     sync.enqueue('a', [{ start: 0, end: 3, text: 'ONE!!' }]);
     sync.enqueue('b', [{ start: 0, end: 3, text: 'TWO' }]);
     await clock.advance(0);

@@ -1,7 +1,8 @@
+import { startRun } from '../support/startRun';
 import { describe, expect, it } from 'vitest';
 import { DocumentSync } from '../../../src/core/edit/documentSync';
 import type { DocumentChange } from '../../../src/core/edit/regionTracker';
-import { RunController, type RunView } from '../../../src/core/session/runController';
+import { type RunView } from '../../../src/core/session/runController';
 import { FakeClock } from '../support/fakeClock';
 import { ScriptedSender } from '../support/fakeSender';
 import { MemoryDocument } from '../support/memoryDocument';
@@ -49,7 +50,7 @@ async function runCase(seed: number): Promise<Outcome> {
   const sync = new DocumentSync(doc, clock, int(random, 0, 20), doc.version);
   doc.onChange((v, c) => sync.onDocumentChange(v, c));
   const sender = new ScriptedSender();
-  const run = new RunController(
+  const run = startRun(
     { id: 'fuzz', instruction: 'rewrite', region: { start: prefix.length, end: prefix.length + region.length }, model: 'm', contextTokens: 32_000, onType: 'cancel', redirectPauseMs: 300, applyMode: 'stream' },
     doc,
     sync,

@@ -58,11 +58,11 @@ describe('settings', () => {
     expect(checkEndpoint('ws://127.0.0.1:8080/v1/responses', false).ok).toBe(true);
     expect(checkEndpoint('ws://localhost:1/x', false).ok).toBe(true);
     const refused = checkEndpoint('ws://example.com/v1/responses', false);
-    expect(refused.ok === false && refused.message).toMatch(/allowInsecure/);
+    expect(refused.ok === false && refused.error).toMatch(/allowInsecure/);
     expect(checkEndpoint('ws://example.com/v1/responses', true).ok).toBe(true);
     expect(checkEndpoint('wss://api.openai.com/v1/responses', false).ok).toBe(true);
     expect(checkEndpoint('https://api.openai.com', false).ok).toBe(false);
     expect(checkEndpoint('wss://u:p@host/x', false).ok).toBe(false);
-    expect(checkEndpoint('local', false)).toEqual({ ok: true, url: 'local', local: true });
+    expect(checkEndpoint('local', false)).toEqual({ ok: true, value: { url: 'local', local: true } });
   });
 });

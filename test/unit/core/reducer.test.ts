@@ -58,13 +58,14 @@ describe('run reducer', () => {
     const inside = play([delta('a'), { type: 'userEdit', placement: 'inside' }, { type: 'userEdit', placement: 'inside' }, { type: 'redirectPauseElapsed' }], 'redirect');
     expect(inside.effects[2]).toEqual([...STOP, { type: 'startRedirectTimer', ms: 500 }]);
     expect(inside.effects[3]).toEqual([{ type: 'startRedirectTimer', ms: 500 }]);
-    expect(inside.effects[4]).toEqual([{ type: 'sendRequest', mode: 'redirect', previousResponseId: undefined }]);
+    expect(inside.effects[4]).toEqual([{ type: 'sendRequest', mode: 'redirect', previousResponseId: undefined }]); // already stopped when the user typed
     expect(inside.state).toMatchObject({ phase: 'connecting', history: ['rename x to y'], instruction: 'rename x to y (continue, keeping the edits I just made)' });
   });
 
   it('redirect without steering stops, then restarts with the old instruction in history', () => {
     const { state, effects } = play([created('resp_1'), delta('a'), { type: 'redirect', instruction: 'use z instead', canSteer: false }]);
-    expect(effects[3]).toEqual([...STOP, { type: 'sendRequest', mode: 'redirect', previousResponseId: undefined }]);
+    // What arrived still lands (nobody typed); the response stops on the wire.
+    expect(effects[3]).toEqual([{ type: 'cancelResponse' }, { type: 'sendRequest', mode: 'redirect', previousResponseId: undefined }]);
     expect(state).toMatchObject({ phase: 'connecting', instruction: 'use z instead', history: ['rename x to y'], wroteText: true, deltas: 0 });
   });
 
@@ -82,7 +83,7 @@ describe('run reducer', () => {
 
     it('a redirect while streaming steers the active response: stop applying, no socket closed', () => {
       const { state, effects } = steering();
-      expect(effects[3]).toEqual([{ type: 'discardPending' }, { type: 'steer', responseId: 'resp_1' }]);
+      expect(effects[3]).toEqual([{ type: 'steer', responseId: 'resp_1' }]);
       expect(state).toMatchObject({ phase: 'steering', instruction: 'use z', history: ['rename x to y'], activeResponseId: 'resp_1' });
       expect(isLive(state.phase)).toBe(true);
     });
@@ -106,7 +107,7 @@ describe('run reducer', () => {
     it('steer.failed falls back to cancel + a new request, transparently', () => {
       const failed = reduceRun(steering().state, server({ type: 'response.steer.failed', error: { code: 'steering_not_supported', message: 'no' } }));
       expect(failed.effects).toEqual([
-        ...STOP,
+        { type: 'cancelResponse' },
         { type: 'report', level: 'info', message: 'steering not used (steering_not_supported: no); redirecting with a new request' },
         { type: 'sendRequest', mode: 'redirect', previousResponseId: undefined },
       ]);
@@ -117,7 +118,7 @@ describe('run reducer', () => {
 
     it('without an active response id (nothing created yet), redirect is a new request', () => {
       const { effects } = play([{ type: 'redirect', instruction: 'x', canSteer: true }]);
-      expect(effects[1]).toEqual([...STOP, { type: 'sendRequest', mode: 'redirect', previousResponseId: undefined }]);
+      expect(effects[1]).toEqual([{ type: 'cancelResponse' }, { type: 'sendRequest', mode: 'redirect', previousResponseId: undefined }]);
     });
   });
 

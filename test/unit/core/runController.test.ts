@@ -1,7 +1,8 @@
+import { startRun } from '../support/startRun';
 import { describe, expect, it } from 'vitest';
 import { DocumentSync } from '../../../src/core/edit/documentSync';
 import { parseEditRequest } from '../../../src/core/prompt/buildRequest';
-import { RunController, type RunSnapshot, type RunView } from '../../../src/core/session/runController';
+import { type RunSnapshot, type RunView } from '../../../src/core/session/runController';
 import { FakeClock, settle } from '../support/fakeClock';
 import { ScriptedSender } from '../support/fakeSender';
 import { MemoryDocument } from '../support/memoryDocument';
@@ -21,7 +22,7 @@ async function start(text: string, region: { start: number; end: number }, onTyp
     clear: () => undefined,
     ended: (s) => endedRuns.push(s),
   };
-  const run = new RunController(
+  const run = startRun(
     { id: 'r1', instruction: 'uppercase', region, model: 'm', contextTokens: 32_000, onType, redirectPauseMs: 300, applyMode: 'stream' },
     doc,
     sync,
@@ -102,7 +103,7 @@ describe('RunController with an in-memory document', () => {
     doc.onChange((v, c) => sync.onDocumentChange(v, c));
     const sender = new ScriptedSender();
     const view: RunView = { update: () => undefined, report: () => undefined, clear: () => undefined, ended: () => undefined };
-    const run = new RunController(
+    const run = startRun(
       { id: 'r', instruction: 'uppercase', region: { start: 0, end: 8 }, model: 'm', contextTokens: 32_000, onType: 'cancel', redirectPauseMs: 300, applyMode: 'stream' },
       doc, sync, sender, view, clock,
     );

@@ -1,9 +1,10 @@
+import { startRun } from '../support/startRun';
 import type { Response, ResponsesServerEvent } from 'openai/resources/responses/responses';
 import { describe, expect, it } from 'vitest';
 import { DocumentSync } from '../../../src/core/edit/documentSync';
 import { decodeServerFrame } from '../../../src/core/protocol/codec';
 import type { OutgoingResponseCreate, OutgoingResponseSteer } from '../../../src/core/protocol/clientEvents';
-import { RunController, type RequestSender, type RunView } from '../../../src/core/session/runController';
+import { type RequestSender, type RunView } from '../../../src/core/session/runController';
 import type { ResponseHandle, ResponseListener } from '../../../src/core/transport/responseChannel';
 import { FakeClock, settle } from '../support/fakeClock';
 import { MemoryDocument } from '../support/memoryDocument';
@@ -132,7 +133,7 @@ async function start(text: string, region: { start: number; end: number }) {
   const sender = new FixtureSender();
   const reports: { level: string; message: string }[] = [];
   const view: RunView = { update: () => undefined, report: (level, message) => reports.push({ level, message }), clear: () => undefined, ended: () => undefined };
-  const run = new RunController(
+  const run = startRun(
     { id: 'r1', instruction: 'uppercase', region, model: 'm', contextTokens: 32_000, onType: 'cancel', redirectPauseMs: 300, applyMode: 'stream' },
     doc,
     sync,

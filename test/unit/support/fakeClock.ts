@@ -43,5 +43,5 @@ export class FakeClock implements Clock {
 
 /** Lets queued promise callbacks run. */
 export async function settle(): Promise<void> {
-  for (let i = 0; i < 5; i++) await Promise.resolve();
+  for (let i = 0; i < 20; i++) await Promise.resolve();
 }

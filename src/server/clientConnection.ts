@@ -192,8 +192,8 @@ export class ClientConnection {
     const spec = request.metadata?.spark_fault;
     if (spec) {
       const parsed = parseFault(spec);
-      if (parsed.ok) return parsed.fault;
-      this.ctx.log(`#${this.id} ignoring metadata.spark_fault: ${parsed.message}`);
+      if (parsed.ok) return parsed.value;
+      this.ctx.log(`#${this.id} ignoring metadata.spark_fault: ${parsed.error}`);
     }
     return this.ctx.nextFault();
   }

@@ -1,0 +1,149 @@
+import { randomUUID } from 'node:crypto';
+import * as vscode from 'vscode';
+import type { Clock } from '../core/clock';
+import { CHATGPT_CODEX_WS, checkEndpoint, LOCAL_ENDPOINT, type Settings } from '../core/config/settings';
+import { DEFAULT_MAX_FRAME_BYTES } from '../core/protocol/codec';
+import { err, ok, type Result } from '../core/result';
+import { ResponseChannel, type ChannelState, type ChannelStats } from '../core/transport/responseChannel';
+import { createWsSocketFactory, redactUrl } from '../core/transport/wsTransport';
+import { startSparkServer, type SparkServer } from '../server/server';
+import type { ApiKeyStore } from './apiKey';
+import type { Log } from './log';
+
+export type ConnectFailure = { readonly reason: 'needsKey' | 'badEndpoint' | 'localServer'; readonly message: string };
+
+/**
+ * What the Codex CLI sends to the ChatGPT Codex backend (openai/codex,
+ * codex-rs): the WebSocket beta, an originator naming the client, the
+ * account, and a session id. The bearer token is the ChatGPT access token.
+ */
+export function codexHeaders(accountId: string, sessionId: string): Record<string, string> {
+  return {
+    'OpenAI-Beta': 'responses_websockets=2026-02-06',
+    originator: 'spark_edit',
+    session_id: sessionId,
+    ...(accountId ? { 'ChatGPT-Account-ID': accountId } : {}),
+  };
+}
+
+/**
+ * Owns the connection pool for the current settings and key, and the bundled
+ * local server when the endpoint is `local`. A settings or key change retires
+ * the pool: runs in flight finish on their own sockets, new runs get a new one.
+ */
+export class ConnectionManager implements vscode.Disposable {
+  private channel: ResponseChannel | undefined;
+  private signature: string | undefined;
+  private local: Promise<SparkServer> | undefined;
+  private localTps: number | undefined;
+  private readonly sessionId = randomUUID();
+  private readonly stateChanged = new vscode.EventEmitter<{ state: ChannelState; detail: string | undefined }>();
+  readonly onDidChangeState = this.stateChanged.event;
+
+  constructor(
+    private readonly settings: () => Settings,
+    private readonly keys: ApiKeyStore,
+    private readonly log: Log,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The local server's URL when one runs (tests and the demo read it). */
+  async localServerUrl(): Promise<string | undefined> {
+    return this.local ? (await this.local).url : undefined;
+  }
+
+  async ensure(): Promise<Result<{ channel: ResponseChannel; url: string }, ConnectFailure>> {
+    const settings = this.settings();
+    const check = checkEndpoint(settings.endpoint, settings.allowInsecure);
+    if (!check.ok) return err({ reason: 'badEndpoint', message: check.error });
+    let url: string;
+    const headers: Record<string, string> = {};
+    if (settings.endpoint === LOCAL_ENDPOINT) {
+      const server = await this.startLocal(settings.localTokensPerSecond);
+      if (!server.ok) return err({ reason: 'localServer', message: server.error });
+      url = server.value.url;
+    } else {
+      url = check.value.url;
+      const key = await this.keys.get();
+      this.log.addSecret(key);
+      if (!key && !check.value.local) return err({ reason: 'needsKey', message: `Spark Edit needs an API key for ${redactUrl(url)}.` });
+      if (key) headers.Authorization = `Bearer ${key}`;
+      if (url.startsWith(CHATGPT_CODEX_WS)) Object.assign(headers, codexHeaders(settings.codexAccountId, this.sessionId));
+    }
+    Object.assign(headers, settings.headers);
+    const signature = JSON.stringify([url, headers, settings.stallTimeoutMs, settings.firstOutputTimeoutMs]);
+    if (this.channel && this.signature === signature) return ok({ channel: this.channel, url });
+    this.channel?.retire();
+    this.signature = signature;
+    this.log.info(`connecting to ${redactUrl(url)}`);
+    this.channel = new ResponseChannel({
+      factory: createWsSocketFactory({ url, headers, handshakeTimeoutMs: 10_000, maxPayloadBytes: DEFAULT_MAX_FRAME_BYTES, heartbeatMs: 15_000 }),
+      clock: this.clock,
+      maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+      stallTimeoutMs: settings.stallTimeoutMs,
+      firstOutputTimeoutMs: settings.firstOutputTimeoutMs,
+      maxConnectionAgeMs: 55 * 60_000,
+      connectAttempts: 3,
+      spare: true,
+      onStateChange: (state, detail) => {
+        this.stateChanged.fire({ state, detail });
+        if (detail) this.log.warn(`connection ${state}: ${detail}`);
+      },
+      log: (m) => this.log.info(m),
+    });
+    return ok({ channel: this.channel, url });
+  }
+
+  /** The current pool's counters (tests and benchmarks read them). */
+  stats(): Readonly<ChannelStats> | undefined {
+    return this.channel?.stats;
+  }
+
+  /** Opens a socket ahead of the first request, quietly. */
+  async warm(): Promise<void> {
+    const result = await this.ensure();
+    if (result.ok) await result.value.channel.warm();
+  }
+
+  /** Settings or key changed: runs in flight keep their sockets, the next run connects anew. */
+  reset(): void {
+    this.channel?.retire();
+    this.channel = undefined;
+    this.signature = undefined;
+  }
+
+  private async startLocal(tokensPerSecond: number): Promise<Result<SparkServer, string>> {
+    if (!this.local || this.localTps !== tokensPerSecond) {
+      const previous = this.local;
+      this.localTps = tokensPerSecond;
+      this.local = (async () => {
+        if (previous) await (await previous).close();
+        const server = await startSparkServer({ port: 0, timing: { tokensPerSecond, ttftMs: 60 }, control: true }, (m) => this.log.info(`[local server] ${m}`));
+        this.log.info(`started the bundled reference server at ${server.url} (${tokensPerSecond} tok/s)`);
+        return server;
+      })();
+    }
+    try {
+      return ok(await this.local);
+    } catch (error) {
+      this.local = undefined;
+      const message = `could not start the local server: ${error instanceof Error ? error.message : String(error)}`;
+      this.log.error(message);
+      return err(message);
+    }
+  }
+
+  /** Closes every socket and waits for the bundled server to stop. Idempotent. */
+  async close(): Promise<void> {
+    this.channel?.dispose();
+    this.channel = undefined;
+    const local = this.local;
+    this.local = undefined;
+    if (local) await local.then((s) => s.close()).catch(() => undefined);
+  }
+
+  dispose(): void {
+    void this.close();
+    this.stateChanged.dispose();
+  }
+}

@@ -1,0 +1,30 @@
+import * as vscode from 'vscode';
+import { isLive } from '../core/session/reducer';
+import type { RunManager } from './runManager';
+
+/** `sparkEdit.streaming` and `sparkEdit.reviewing` for the active editor, for keybinding when-clauses. */
+export class ContextKeys implements vscode.Disposable {
+  private readonly subscriptions: vscode.Disposable[];
+  private state = '';
+
+  constructor(private readonly runs: RunManager) {
+    this.subscriptions = [runs.onDidChangeRuns(() => this.update()), vscode.window.onDidChangeActiveTextEditor(() => this.update())];
+    this.update();
+  }
+
+  private update(): void {
+    const editor = vscode.window.activeTextEditor;
+    const runs = editor ? this.runs.runsFor(editor.document) : [];
+    const streaming = runs.some((r) => isLive(r.state.phase));
+    const reviewing = runs.some((r) => r.state.phase === 'review');
+    const state = `${streaming}/${reviewing}`;
+    if (state === this.state) return;
+    this.state = state;
+    void vscode.commands.executeCommand('setContext', 'sparkEdit.streaming', streaming);
+    void vscode.commands.executeCommand('setContext', 'sparkEdit.reviewing', reviewing);
+  }
+
+  dispose(): void {
+    for (const d of this.subscriptions) d.dispose();
+  }
+}
