@@ -1,6 +1,6 @@
 export interface ControlBody {
   faults?: string[];
-  timing?: Record<string, number>;
+  timing?: Record<string, number | boolean>;
   shape?: 'plain' | 'codex' | 'refusal';
   steering?: boolean;
   closeConnections?: boolean;

@@ -64,6 +64,7 @@ function timingFor(request: ResponseCreate, base: Timing): Timing {
     tokensPerSecond: Math.max(1, num('spark_tps', base.tokensPerSecond)),
     jitterMs: num('spark_jitter_ms', base.jitterMs),
     tokenChars: Math.max(1, Math.floor(num('spark_token_chars', base.tokenChars))),
+    cutCodeUnits: base.cutCodeUnits,
   };
 }
 
@@ -355,7 +356,7 @@ export class ClientConnection {
     }
 
     const segments = await this.segments(request, shape, signal);
-    const plan = segments.map((s) => ({ open: s.open, tokens: tokenize(s.text, timing.tokenChars) }));
+    const plan = segments.map((s) => ({ open: s.open, tokens: tokenize(s.text, timing.tokenChars, timing.cutCodeUnits) }));
     const total = plan.reduce((n, s) => n + s.tokens.length, 0);
     const pacer = new Pacer(performance.now(), timing.ttftMs, timing.tokensPerSecond);
     let segment = 0;

@@ -50,6 +50,8 @@ export const TimingSchema = z.object({
   /** Each delivery may slip by up to this many ms (bursts, like a real network); the average rate holds. */
   jitterMs: z.number().min(0).max(1_000).default(0),
   tokenChars: z.number().int().min(1).max(1_000).default(4),
+  /** Cut tokens by UTF-16 code units, splitting surrogate pairs as a careless server would (tests the client's holdback). */
+  cutCodeUnits: z.boolean().default(false),
 });
 export type Timing = z.infer<typeof TimingSchema>;
 

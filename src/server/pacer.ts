@@ -40,9 +40,9 @@ function isSimple(text: string): boolean {
  * the tests can predict), never inside a grapheme cluster: a surrogate pair,
  * an emoji sequence or a flag is never split across deltas.
  */
-export function tokenize(text: string, size: number): string[] {
+export function tokenize(text: string, size: number, cutCodeUnits = false): string[] {
   const tokens: string[] = [];
-  if (isSimple(text)) {
+  if (cutCodeUnits || isSimple(text)) {
     for (let i = 0; i < text.length; i += size) tokens.push(text.slice(i, i + size));
     return tokens;
   }

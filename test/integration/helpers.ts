@@ -37,15 +37,27 @@ export async function setSetting(key: string, value: unknown): Promise<void> {
   await vscode.workspace.getConfiguration('sparkEdit').update(key, value, vscode.ConfigurationTarget.Workspace);
 }
 
+/** Runs `fn` with a workspace setting changed, and restores it whatever happens. */
+export async function withSetting<T>(key: string, value: unknown, fn: () => Promise<T>): Promise<T> {
+  const config = vscode.workspace.getConfiguration('sparkEdit');
+  const previous = config.inspect(key)?.workspaceValue;
+  await setSetting(key, value);
+  try {
+    return await fn();
+  } finally {
+    await setSetting(key, previous);
+  }
+}
+
 let fileCounter = 0;
 
 /** Writes a fresh file into the workspace and shows it in an editor. */
-export async function openFile(content: string, extension = 'txt'): Promise<vscode.TextEditor> {
+export async function openFile(content: string, extension = 'txt', viewColumn?: vscode.ViewColumn): Promise<vscode.TextEditor> {
   const path = join(config.workspace, 'scratch', `file${++fileCounter}.${extension}`);
   mkdirSync(dirname(path), { recursive: true });
   writeFileSync(path, content);
   const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(path));
-  return vscode.window.showTextDocument(doc, { preview: false });
+  return vscode.window.showTextDocument(doc, { preview: false, ...(viewColumn !== undefined ? { viewColumn } : {}) });
 }
 
 /** Waits until no run may change the buffer any more, then returns the runs left (under review). */
@@ -86,6 +98,6 @@ export async function resetState(): Promise<void> {
     await vscode.commands.executeCommand('sparkEdit.acceptAll');
     await vscode.commands.executeCommand('sparkEdit.cancel');
   }
-  await control({ faults: [], timing: FAST });
+  await control({ faults: [], timing: FAST, shape: 'plain', steering: true });
   await closeAllEditors();
 }

@@ -4,6 +4,7 @@ import './suites/editing';
 import './suites/faults';
 import './suites/connection';
 import './suites/robustness';
+import './suites/protocol';
 
 /** Entry point the VS Code test host calls: `run()` settles when the suite is done. */
 export async function run(): Promise<void> {
