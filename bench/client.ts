@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from '../src/core/clock';
 import { DocumentSync } from '../src/core/edit/documentSync';
 import { DEFAULT_MAX_FRAME_BYTES } from '../src/core/protocol/codec';
-import { RunController, type RunView } from '../src/core/session/runController';
+import { RunController, type RequestSender, type RunView } from '../src/core/session/runController';
 import { ResponseChannel } from '../src/core/transport/responseChannel';
 import type { Socket, SocketFactory } from '../src/core/transport/socket';
 import { createWsSocketFactory } from '../src/core/transport/wsTransport';
@@ -59,7 +59,7 @@ const quiet: RunView = { update: () => undefined, report: () => undefined, clear
 let nextRun = 0;
 
 /** One run of the real controller against an in-memory document whose edits land on the next microtask. */
-export function startRun(channel: ResponseChannel, text: string, instruction: string, flushIntervalMs = 16): RunHandle {
+export function startRun(channel: RequestSender, text: string, instruction: string, flushIntervalMs = 16): RunHandle {
   const doc = new MemoryDocument(text, '\n', true);
   const sync = new DocumentSync(doc, systemClock, flushIntervalMs, doc.version);
   const editTimes: number[] = [];

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { diffBench } from './diffBench';
 import { startServerProcess } from './serverProcess';
-import { cancelBench, decodeCostUs, memoryBench, pipelineBench, ttftBench } from './wireBench';
+import { cancelBench, decodeCostUs, memoryBench, pipelineBench, redirectBench, ttftBench } from './wireBench';
 
 /**
  * `npm run bench`: one JSON object on stdout (a readable table on stderr).
@@ -46,6 +46,10 @@ async function main(): Promise<void> {
       log('cancel: keystroke mid-stream');
       result.cancel = await cancelBench(server);
     }
+    if (wanted('redirect')) {
+      log('redirect: native steer vs cancel + a new request');
+      result.redirect = await redirectBench(server);
+    }
     if (wanted('memory')) {
       log('memory: 1,000 consecutive runs');
       result.memory = await memoryBench(server);
@@ -83,6 +87,7 @@ async function main(): Promise<void> {
     'cancel.editsAfterKeystroke': { target: '0', measured: get(result.cancel, 'modelEditsAfterKeystroke'), met: get(result.cancel, 'modelEditsAfterKeystroke') === 0 },
     'cancel.socketClosedP95Ms': { target: '<= 5 ms', measured: get(result.cancel, 'keystrokeToSocketClosedMs.p95'), met: get(result.cancel, 'keystrokeToSocketClosedMs.p95') <= 5 },
     'cancel.nextRequestHandshakes': { target: '0', measured: get(result.cancel, 'nextRequestHandshakes'), met: get(result.cancel, 'nextRequestHandshakes') === 0 },
+    'redirect.steerVsCancel': { target: 'steer no slower than cancel + new request (<= 1.0)', measured: get(result.redirect, 'steerVsCancel'), met: get(result.redirect, 'steerVsCancel') <= 1 },
     'memory.growth': { target: '<= 5%', measured: get(result.memory, 'growth'), met: get(result.memory, 'growth') <= 0.05 },
   };
   for (const rate of [1_000, 5_000]) {

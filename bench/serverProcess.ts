@@ -1,10 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { control, type ControlBody } from '../scripts/control.mjs';
 
 /** The reference server in its own process, so its pacing never shares our event loop. */
 export interface ServerProcess {
   readonly url: string;
-  control(body: { faults?: string[]; timing?: Record<string, number>; closeConnections?: boolean }): Promise<void>;
+  control(body: ControlBody): Promise<unknown>;
   stop(): void;
 }
 
@@ -23,10 +24,7 @@ export function startServerProcess(args: string[] = []): Promise<ServerProcess> 
       const controlUrl = url.replace('ws://', 'http://').replace('/v1/responses', '/__spark/control');
       resolve({
         url,
-        control: async (body) => {
-          const res = await fetch(controlUrl, { method: 'POST', body: JSON.stringify(body) });
-          if (!res.ok) throw new Error(`control: HTTP ${res.status}`);
-        },
+        control: (body) => control(controlUrl, body),
         stop: () => child.kill('SIGKILL'),
       });
     });

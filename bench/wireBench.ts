@@ -218,3 +218,46 @@ export function decodeCostUs(): number {
   for (let i = 0; i < n; i++) decodeServerFrame(frame);
   return round(((performance.now() - started) * 1000) / n, 3);
 }
+
+/**
+ * Redirect latency: Redirect mid-stream -> the first line of the new answer
+ * applied, by native steering (same socket, `response.steer`) and by the
+ * fallback every client without steering uses (close the socket, send a new
+ * request on the warm spare). Same server timing for both.
+ */
+export async function redirectBench(server: ServerProcess, trials = 20): Promise<Record<string, unknown>> {
+  await server.control({ faults: [], steering: true, timing: { ttftMs: 20, tokensPerSecond: 2_000, tokenChars: 4 } });
+  const measure = async (steer: boolean): Promise<{ ms: number[]; correct: number }> => {
+    const channel = makeChannel(server.url, { spare: true });
+    const sender = { request: channel.request.bind(channel), canSteer: steer };
+    await channel.warm();
+    const ms: number[] = [];
+    let correct = 0;
+    for (let i = 0; i < trials; i++) {
+      await sleep(20); // let the spare reconnect after a cancel
+      const text = codeText(2_000, i);
+      const handle = startRun(sender, text, 'uppercase');
+      while (handle.doc.modelEditVersions.length < 3) await sleep(1);
+      const redirectAt = performance.now();
+      handle.run.redirect('reverse lines');
+      // The successor's first delta resets the run's stream clock; its first edit after that is what the user sees.
+      while (handle.run.snapshot.state.firstDeltaAt === undefined || !handle.editTimes.some((t) => t >= handle.run.snapshot.state.firstDeltaAt!)) await sleep(0.5);
+      const firstDeltaAt = handle.run.snapshot.state.firstDeltaAt;
+      ms.push(handle.editTimes.find((t) => t >= firstDeltaAt)! - redirectAt);
+      await handle.done;
+      if (handle.run.snapshot.state.history.length === 1 && !handle.doc.text.includes('\ufffd')) correct++;
+      handle.run.dispatch({ type: 'accept' });
+    }
+    channel.dispose();
+    return { ms, correct };
+  };
+  const steer = await measure(true);
+  const cancel = await measure(false);
+  return {
+    trials,
+    serverTtftMs: 20,
+    steer: { redirectToFirstSuccessorEditMs: summary(steer.ms), completed: steer.correct },
+    cancelAndNewRequest: { redirectToFirstSuccessorEditMs: summary(cancel.ms), completed: cancel.correct },
+    steerVsCancel: round(summary(steer.ms).p50 / summary(cancel.ms).p50, 3),
+  };
+}

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import WebSocket from 'ws';
 import type { SparkEditApi } from '../../src/extension';
 import { buildEditRequest } from '../../src/core/prompt/buildRequest';
+import { control as postControl, type ControlBody } from '../../scripts/control.mjs';
 
 /**
  * The `apply` benchmark, inside a real VS Code extension host: a 2,000-token
@@ -24,9 +25,7 @@ const BASELINE_BUDGET_MS = 25_000;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function control(body: object): Promise<void> {
-  await fetch(config.controlUrl, { method: 'POST', body: JSON.stringify(body) });
-}
+const control = (body: ControlBody): Promise<unknown> => postControl(config.controlUrl, body);
 
 let fileNo = 0;
 async function open(text: string): Promise<vscode.TextEditor> {
