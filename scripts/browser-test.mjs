@@ -3,7 +3,11 @@
 // being rewritten, accept, save, and read the file from disk.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { control as postControl } from './control.mjs';
 import { launchBrowser, log, makeWorkspace, root, startCodeServer, workbenchUrl } from './testHost.mjs';
+import { askSparkEdit, goToLine, openInWorkbench } from './workbenchPage.mjs';
+
+const control = (server, body) => postControl(server.controlUrl, body);
 
 export const DEMO_SOURCE = `// Shopping cart helpers
 export function total(items) {
@@ -14,48 +18,6 @@ export function total(items) {
   return total;
 }
 `;
-
-async function control(server, body) {
-  const res = await fetch(server.controlUrl, { method: 'POST', body: JSON.stringify(body) });
-  if (!res.ok) throw new Error(`control: HTTP ${res.status}`);
-}
-
-/** Opens `fileName` in the workbench page through Quick Open and waits for its text. */
-export async function openInWorkbench(page, fileName, expectText) {
-  await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
-  await page.locator('.statusbar-item', { hasText: 'Spark' }).first().waitFor({ timeout: 60_000 });
-  // Quick Open fills its list asynchronously: wait for the file's row, retry once.
-  for (let attempt = 0; ; attempt++) {
-    await page.keyboard.press('Control+P');
-    await page.locator('.quick-input-widget input').waitFor({ timeout: 10_000 });
-    await page.keyboard.type(fileName);
-    try {
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: fileName }).first().waitFor({ timeout: 15_000 });
-      await page.keyboard.press('Enter');
-      await page.locator('.monaco-editor .view-lines', { hasText: expectText }).first().waitFor({ timeout: 15_000 });
-      return;
-    } catch (error) {
-      if (attempt >= 1) throw error;
-      await page.keyboard.press('Escape');
-    }
-  }
-}
-
-/** Presses the inline-edit key and waits for *our* input (an earlier Quick Open input may linger in the DOM). */
-export async function askSparkEdit(page, instruction) {
-  await page.keyboard.press('Control+I');
-  await page.locator('.quick-input-widget', { hasText: 'Spark Edit' }).waitFor({ state: 'visible', timeout: 15_000 });
-  await page.keyboard.type(instruction);
-  await page.keyboard.press('Enter');
-}
-
-export async function goToLine(page, line) {
-  await page.keyboard.press('Control+G');
-  await page.locator('.quick-input-widget input').waitFor({ timeout: 10_000 });
-  await page.keyboard.type(String(line));
-  await page.keyboard.press('Enter');
-  await page.waitForTimeout(200);
-}
 
 /** With `extensionsDir`, the extension comes from an installed .vsix instead of the source tree. */
 export async function runBrowserTest(server, { extensionsDir } = {}) {

@@ -5,7 +5,8 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { ensureTestHost, launchBrowser, log, makeWorkspace, root, startCodeServer, startReferenceServer, stopAll, workbenchUrl } from './testHost.mjs';
-import { askSparkEdit, goToLine, openInWorkbench } from './browser-test.mjs';
+import { control } from './control.mjs';
+import { askSparkEdit, goToLine, openInWorkbench } from './workbenchPage.mjs';
 
 const check = process.argv.includes('--check');
 
@@ -26,7 +27,7 @@ async function screenshotCheck(host, workspace, server) {
     await openInWorkbench(page, 'cart.ts', 'export function total');
     await goToLine(page, 11);
     // Slow the stream down so the screenshot catches it mid-flight.
-    await fetch(server.controlUrl, { method: 'POST', body: JSON.stringify({ timing: { ttftMs: 60, tokensPerSecond: 8, tokenChars: 4 } }) });
+    await control(server.controlUrl, { timing: { ttftMs: 60, tokensPerSecond: 8, tokenChars: 4 } });
     await askSparkEdit(page, 'rename total to sum');
     await page.locator('.monaco-editor .view-lines', { hasText: 'let sum = 0' }).first().waitFor({ timeout: 60_000 });
     const shot = join(root, 'media/demo-mid-stream.png');

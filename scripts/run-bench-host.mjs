@@ -10,13 +10,16 @@ async function main() {
   const workspace = makeWorkspace(undefined, { 'sparkEdit.endpoint': server.url, 'sparkEdit.flushIntervalMs': 16 });
   const resultsFile = join(root, 'test-artifacts/bench-apply.json');
   rmSync(resultsFile, { force: true });
-  const { code } = await runInExtensionHost({
+  const { code, hostErrors } = await runInExtensionHost({
     testsPath: join(root, 'dist/bench/host/index.js'),
     config: { serverUrl: server.url, controlUrl: server.controlUrl, workspace, resultsFile },
   });
   stopAll();
   if (code !== 0 || !existsSync(resultsFile)) {
-    process.stdout.write(JSON.stringify({ error: `the apply benchmark failed in the extension host (exit ${code})` }) + '\n');
+    // Say why: the host's own errors, not just an exit code.
+    const why = hostErrors.length ? hostErrors.slice(0, 5).join(' | ') : 'no error was reported by the host (did it start? see test-artifacts/)';
+    process.stderr.write(`[bench] the apply benchmark failed in the extension host (exit ${code}): ${why}\n`);
+    process.stdout.write(JSON.stringify({ error: `the apply benchmark failed in the extension host (exit ${code}): ${why}` }) + '\n');
     process.exit(1);
   }
   process.stdout.write(readFileSync(resultsFile, 'utf8') + '\n');

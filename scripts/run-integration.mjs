@@ -2,7 +2,7 @@
 // VS Code 1.139) against the real reference server, then a browser-level test
 // that drives the workbench with real keys. Prints every test and a closing
 // "N passed, N failed"; exits non-zero on any failure, crash or hang.
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureTestHost, log, makeWorkspace, packageAndInstall, root, runInExtensionHost, startReferenceServer, stopAll } from './testHost.mjs';
 import { runBrowserTest } from './browser-test.mjs';
@@ -22,7 +22,9 @@ async function runExtensionTests(server) {
   if (!existsSync(testsPath)) throw new Error('dist/test/integration/index.js is missing: run npm run build:tests');
   const workspace = makeWorkspace(join(root, 'test/integration/fixtures/workspace'), { 'sparkEdit.endpoint': server.url, 'sparkEdit.flushIntervalMs': 16 });
   const resultsFile = join(artifacts, 'integration-results.txt');
+  const summaryFile = join(artifacts, 'integration-host-summary.json');
   rmSync(resultsFile, { force: true });
+  rmSync(summaryFile, { force: true });
   let printed = 0;
   const printResults = () => {
     if (!existsSync(resultsFile)) return;
@@ -34,16 +36,15 @@ async function runExtensionTests(server) {
   };
   const { code, hostErrors } = await runInExtensionHost({
     testsPath,
-    config: { serverUrl: server.url, controlUrl: server.controlUrl, workspace, resultsFile, artifacts, grep: process.env.SPARK_TEST_GREP },
+    config: { serverUrl: server.url, controlUrl: server.controlUrl, workspace, resultsFile, summaryFile, artifacts, grep: process.env.SPARK_TEST_GREP },
     onTick: printResults,
     started: () => existsSync(resultsFile),
     screenshot: join(artifacts, 'integration-final.png'),
   });
   for (const e of hostErrors.slice(0, 20)) process.stdout.write(`[extension host] ${e}\n`);
-  const text = existsSync(resultsFile) ? readFileSync(resultsFile, 'utf8') : '';
-  const m = /RESULT (\d+) passed, (\d+) failed/.exec(text);
-  if (!m) return { passed: 0, failed: 1, note: `the test runner did not report (exit code ${code}); is the extension host crashing?` };
-  return { passed: Number(m[1]), failed: Number(m[2]) + (code !== 0 && Number(m[2]) === 0 ? 1 : 0) };
+  if (!existsSync(summaryFile)) return { passed: 0, failed: 1, note: `the test runner did not report (exit code ${code}); is the extension host crashing?` };
+  const summary = JSON.parse(readFileSync(summaryFile, 'utf8'));
+  return { passed: summary.passed, failed: summary.failed + (code !== 0 && summary.failed === 0 ? 1 : 0) };
 }
 
 async function main() {
@@ -65,6 +66,7 @@ async function main() {
       process.stdout.write(`  ✗ ${name}\n      ${String(error?.stack ?? error).split('\n').join('\n      ')}\n`);
     }
   }
+  writeFileSync(join(artifacts, 'integration-summary.json'), JSON.stringify({ passed, failed }));
   process.stdout.write(`\nintegration: ${passed} passed, ${failed} failed\n`);
   process.stdout.write(`${passed} passed, ${failed} failed\n`);
   clearTimeout(hardTimer);

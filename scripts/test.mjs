@@ -48,11 +48,11 @@ if (!build.ok) {
 } else {
   process.stdout.write('\n=== integration tests (real VS Code extension host)\n');
   const started = Date.now();
-  const integration = spawnSync(process.execPath, [join(root, 'scripts/run-integration.mjs')], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 64 * 1024 * 1024 });
-  process.stdout.write(integration.stdout ?? '');
-  const m = /integration: (\d+) passed, (\d+) failed/.exec(integration.stdout ?? '');
-  const passed = m ? Number(m[1]) : 0;
-  const failed = m ? Number(m[2]) : 1;
+  const summaryFile = join(root, 'test-artifacts/integration-summary.json');
+  rmSync(summaryFile, { force: true });
+  const integration = spawnSync(process.execPath, [join(root, 'scripts/run-integration.mjs')], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  const summary = existsSync(summaryFile) ? JSON.parse(readFileSync(summaryFile, 'utf8')) : { passed: 0, failed: 1 };
+  const { passed, failed } = summary;
   totals.passed += passed;
   totals.failed += failed + (integration.status !== 0 && failed === 0 ? 1 : 0);
   lines.push(`integration: ${passed} passed, ${failed} failed (${((Date.now() - started) / 1000).toFixed(1)} s)`);

@@ -25,16 +25,22 @@ export interface SparkEditApi {
   logFolder(): vscode.Uri;
   /** The connection pool's counters: connections opened, cold requests, steers. */
   connectionStats(): Readonly<ChannelStats> | undefined;
+  /** What is still alive: runs, documents, timers, sockets, the bundled server (zero after deactivation). */
+  resources(): { runs: number; documents: number; timers: number; sockets: number; localServer: boolean };
 }
 
-/** Closed by `deactivate`, which VS Code awaits: the bundled server must not outlive the extension. */
-let connection: ConnectionManager | undefined;
+/**
+ * Everything the extension owns, in one place. `deactivate` (which VS Code
+ * awaits) disposes it and waits for the bundled server to close; disposing
+ * twice does nothing.
+ */
+let shutdown: (() => Promise<void>) | undefined;
 
 export function activate(context: vscode.ExtensionContext): SparkEditApi {
   const settings = () => readSettings().settings;
   const log = new Log();
   const keys = new ApiKeyStore(context.secrets);
-  connection = new ConnectionManager(settings, keys, log, systemClock);
+  const connection = new ConnectionManager(settings, keys, log, systemClock);
   const manager = new RunManager(connection, settings, log, systemClock);
   const status = new StatusBar(manager, connection);
   const codeLens = new ReviewCodeLens(manager);
@@ -44,10 +50,10 @@ export function activate(context: vscode.ExtensionContext): SparkEditApi {
   reportSettingProblems();
   const warm = (): void => {
     // Quietly: no key may be set yet.
-    connection?.warm().catch((error: unknown) => log.warn(`warm-up failed: ${String(error)}`));
+    connection.warm().catch((error: unknown) => log.warn(`warm-up failed: ${String(error)}`));
   };
 
-  context.subscriptions.push(
+  const owned: vscode.Disposable[] = [
     log,
     connection,
     manager,
@@ -63,15 +69,22 @@ export function activate(context: vscode.ExtensionContext): SparkEditApi {
     vscode.workspace.onWillSaveTextDocument((e) => manager.onWillSaveTextDocument(e.document)),
     vscode.workspace.onDidSaveTextDocument((d) => manager.onDidSaveTextDocument(d)),
     vscode.window.tabGroups.onDidChangeTabs((e) => manager.onDidCloseTabs(e.closed.flatMap((t) => (t.input instanceof vscode.TabInputText ? [t.input.uri] : [])))),
-    keys.onDidChange(() => connection?.reset()),
+    keys.onDidChange(() => connection.reset()),
     vscode.workspace.onDidChangeConfiguration((e) => {
       if (!e.affectsConfiguration(SECTION)) return;
       reportSettingProblems();
       // Runs in flight keep their sockets and settings; the next run connects with the new ones.
-      connection?.reset();
+      connection.reset();
       warm();
     }),
-  );
+  ];
+  shutdown = async () => {
+    shutdown = undefined;
+    // In reverse order of creation: listeners and views, then the runs (they cancel their responses), then the sockets and the server, the log last.
+    for (const d of [...owned].reverse()) d.dispose();
+    await connection.close();
+  };
+  context.subscriptions.push({ dispose: () => void shutdown?.() });
 
   // Pre-warm the socket so the first edit pays no handshake.
   warm();
@@ -82,14 +95,13 @@ export function activate(context: vscode.ExtensionContext): SparkEditApi {
     statusText: () => status.text,
     statusTooltip: () => status.tooltip,
     editCalls: (doc) => manager.editCalls(doc),
-    localServerUrl: () => connection?.localServerUrl() ?? Promise.resolve(undefined),
+    localServerUrl: () => connection.localServerUrl(),
     logFolder: () => context.logUri,
-    connectionStats: () => connection?.stats(),
+    connectionStats: () => connection.stats(),
+    resources: () => ({ ...manager.resources(), ...connection.resources() }),
   };
 }
 
 export async function deactivate(): Promise<void> {
-  // Everything else is disposed through context.subscriptions; the server's close is awaited here.
-  await connection?.close();
-  connection = undefined;
+  await shutdown?.();
 }

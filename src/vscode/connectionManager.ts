@@ -33,6 +33,8 @@ export function codexHeaders(accountId: string, sessionId: string): Record<strin
  */
 export class ConnectionManager implements vscode.Disposable {
   private channel: ResponseChannel | undefined;
+  /** Pools retired by a settings change, finishing the runs still on them. */
+  private readonly retired = new Set<ResponseChannel>();
   private signature: string | undefined;
   private local: Promise<SparkServer> | undefined;
   private localTps: number | undefined;
@@ -73,7 +75,7 @@ export class ConnectionManager implements vscode.Disposable {
     Object.assign(headers, settings.headers);
     const signature = JSON.stringify([url, headers, settings.stallTimeoutMs, settings.firstOutputTimeoutMs]);
     if (this.channel && this.signature === signature) return ok({ channel: this.channel, url });
-    this.channel?.retire();
+    this.retireChannel();
     this.signature = signature;
     this.log.info(`connecting to ${redactUrl(url)}`);
     this.channel = new ResponseChannel({
@@ -107,9 +109,22 @@ export class ConnectionManager implements vscode.Disposable {
 
   /** Settings or key changed: runs in flight keep their sockets, the next run connects anew. */
   reset(): void {
-    this.channel?.retire();
-    this.channel = undefined;
+    this.retireChannel();
     this.signature = undefined;
+  }
+
+  private retireChannel(): void {
+    if (!this.channel) return;
+    this.channel.retire();
+    if (!this.channel.isDisposed) this.retired.add(this.channel);
+    this.channel = undefined;
+  }
+
+  /** What is still open: sockets of every pool, and the bundled server. */
+  resources(): { sockets: number; localServer: boolean } {
+    for (const c of this.retired) if (c.isDisposed) this.retired.delete(c);
+    const pools = [...this.retired, ...(this.channel ? [this.channel] : [])];
+    return { sockets: pools.reduce((n, c) => n + c.openSockets, 0), localServer: this.local !== undefined };
   }
 
   private async startLocal(tokensPerSecond: number): Promise<Result<SparkServer, string>> {
@@ -133,10 +148,19 @@ export class ConnectionManager implements vscode.Disposable {
     }
   }
 
-  /** Closes every socket and waits for the bundled server to stop. Idempotent. */
-  async close(): Promise<void> {
+  private closing: Promise<void> | undefined;
+
+  /** Closes every socket and waits for the bundled server to stop. Idempotent: a second call waits for the same close. */
+  close(): Promise<void> {
+    this.closing ??= this.closeNow();
+    return this.closing;
+  }
+
+  private async closeNow(): Promise<void> {
     this.channel?.dispose();
     this.channel = undefined;
+    for (const c of this.retired) c.dispose();
+    this.retired.clear();
     const local = this.local;
     this.local = undefined;
     if (local) await local.then((s) => s.close()).catch(() => undefined);

@@ -7,6 +7,8 @@ import * as vscode from 'vscode';
 export class Log implements vscode.Disposable {
   private readonly channel = vscode.window.createOutputChannel('Spark Edit', { log: true });
   private secrets = new Set<string>();
+  /** Sockets and the bundled server close after the channel does, on shutdown: their last words go nowhere. */
+  private disposed = false;
 
   addSecret(secret: string | undefined): void {
     if (secret && secret.length >= 4) this.secrets.add(secret);
@@ -19,18 +21,19 @@ export class Log implements vscode.Disposable {
   }
 
   info(message: string): void {
-    this.channel.info(this.redact(message));
+    if (!this.disposed) this.channel.info(this.redact(message));
   }
   warn(message: string): void {
-    this.channel.warn(this.redact(message));
+    if (!this.disposed) this.channel.warn(this.redact(message));
   }
   error(message: string): void {
-    this.channel.error(this.redact(message));
+    if (!this.disposed) this.channel.error(this.redact(message));
   }
   show(): void {
-    this.channel.show(true);
+    if (!this.disposed) this.channel.show(true);
   }
   dispose(): void {
+    this.disposed = true;
     this.channel.dispose();
   }
 }

@@ -273,6 +273,12 @@ export class RunManager implements vscode.Disposable {
     };
   }
 
+  /** What is still alive (lifecycle tests check that nothing is left behind). */
+  resources(): { runs: number; documents: number; timers: number } {
+    const syncTimers = [...this.documents.values()].filter((d) => d.sync.hasTimer).length;
+    return { runs: this.runs.size, documents: this.documents.size, timers: syncTimers + (this.changeTimer ? 1 : 0) };
+  }
+
   /** Stops every run and document sync and every timer. Idempotent. */
   dispose(): void {
     if (this.disposed) return;

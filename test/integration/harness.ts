@@ -1,4 +1,4 @@
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Written by scripts/run-integration.mjs next to the compiled runner. */
@@ -6,12 +6,13 @@ export interface HostConfig {
   readonly serverUrl: string;
   readonly controlUrl: string;
   readonly workspace: string;
+  /** Progress, a line per test, printed by the driver as it goes. */
   readonly resultsFile: string;
+  /** The outcome as JSON ({ passed, failed, tests }), read by the driver once the run ends. */
+  readonly summaryFile: string;
   readonly artifacts: string;
   /** Run only tests whose name contains this (SPARK_TEST_GREP). */
   readonly grep?: string;
-  /** bench mode: run the benchmark instead of the tests */
-  readonly mode?: 'test' | 'bench';
 }
 
 export function hostConfig(): HostConfig {
@@ -43,6 +44,7 @@ export async function runAll(config: HostConfig, beforeEach: () => Promise<void>
   };
   let passed = 0;
   let failed = 0;
+  const outcomes: { name: string; ok: boolean; ms: number }[] = [];
   const selected = config.grep ? tests.filter((t) => t.name.includes(config.grep!)) : tests;
   out(`running ${selected.length} integration tests in VS Code`);
   for (const t of selected) {
@@ -57,16 +59,19 @@ export async function runAll(config: HostConfig, beforeEach: () => Promise<void>
         }),
       ]);
       passed++;
+      outcomes.push({ name: t.name, ok: true, ms: Date.now() - started });
       out(`  ✓ ${t.name} (${Date.now() - started} ms)`);
     } catch (error) {
       failed++;
+      outcomes.push({ name: t.name, ok: false, ms: Date.now() - started });
       const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
       out(`  ✗ ${t.name} (${Date.now() - started} ms)\n${detail.split('\n').map((l) => `      ${l}`).join('\n')}`);
     } finally {
       if (timer) clearTimeout(timer);
     }
   }
-  out(`RESULT ${passed} passed, ${failed} failed`);
+  out(`extension host: ${passed} passed, ${failed} failed`);
+  writeFileSync(config.summaryFile, JSON.stringify({ passed, failed, tests: outcomes }));
   return { passed, failed };
 }
 

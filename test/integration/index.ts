@@ -5,6 +5,8 @@ import './suites/faults';
 import './suites/connection';
 import './suites/robustness';
 import './suites/protocol';
+// Last: it deactivates the extension.
+import './suites/lifecycle';
 
 /** Entry point the VS Code test host calls: `run()` settles when the suite is done. */
 export async function run(): Promise<void> {

@@ -86,6 +86,11 @@ export class DocumentSync {
     this.runs.delete(runId);
   }
 
+  /** Whether a flush timer is armed (lifecycle tests check nothing is left behind). */
+  get hasTimer(): boolean {
+    return this.timer !== undefined;
+  }
+
   region(runId: string): Region | undefined {
     return this.runs.get(runId)?.region;
   }

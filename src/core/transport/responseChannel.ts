@@ -125,6 +125,15 @@ export class ResponseChannel {
     return !this.steeringRefused;
   }
 
+  /** Sockets open or opening. */
+  get openSockets(): number {
+    return this.slots.size;
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+
   /** Responses on the wire now. */
   get busy(): number {
     let n = 0;

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { assert, assertEqual, test, waitFor } from '../harness';
-import { api, control, FAST, inReview, openFile, recordChanges, runsStopped, serverIdle, SLOW, stats, withSetting } from '../helpers';
+import { api, control, FAST, inReview, openFile, recordChanges, runsStopped, SLOW, stats, withSetting } from '../helpers';
 
 /*
  * The protocol as a real Codex endpoint speaks it, driven through the real

@@ -166,4 +166,24 @@ describe('RunController with an in-memory document', () => {
     await clock.advance(50);
     expect(doc.text).toBe('A\r\nB\r\n');
   });
+
+  it('a send that throws ends the run visibly, never stuck in connecting', async () => {
+    const doc = new MemoryDocument('abc\n', '\n', true);
+    const clock = new FakeClock();
+    const sync = new DocumentSync(doc, clock, 16, doc.version);
+    const reports: string[] = [];
+    const ended: RunSnapshot[] = [];
+    const throwing = {
+      canSteer: false,
+      request: (): never => {
+        throw new Error('socket exploded');
+      },
+    };
+    const view: RunView = { update: () => undefined, report: (_l, m) => reports.push(m), clear: () => undefined, ended: (s) => ended.push(s) };
+    startRun({ id: 'r', instruction: 'uppercase', region: { start: 0, end: 4 }, model: 'm', contextTokens: 32_000, onType: 'cancel', redirectPauseMs: 300, applyMode: 'stream' }, doc, sync, throwing, view, clock);
+    await settle();
+    expect(ended.map((s) => s.state.phase)).toEqual(['error']);
+    expect(reports).toEqual(['could not send: socket exploded']);
+    expect(doc.text).toBe('abc\n');
+  });
 });
