@@ -60,6 +60,17 @@ export async function openFile(content: string, extension = 'txt', viewColumn?: 
   return vscode.window.showTextDocument(doc, { preview: false, ...(viewColumn !== undefined ? { viewColumn } : {}) });
 }
 
+/**
+ * Opens `text` in a new file, selects lines [from, to) and starts Refactor
+ * Selection with `instruction`: how most tests begin.
+ */
+export async function startRefactor(text: string, instruction: string, [from, to]: readonly [number, number], extension = 'txt'): Promise<vscode.TextEditor> {
+  const editor = await openFile(text, extension);
+  editor.selection = new vscode.Selection(from, 0, to, 0);
+  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction });
+  return editor;
+}
+
 /** Waits until no run may change the buffer any more, then returns the runs left (under review). */
 export async function runsStopped(timeoutMs = 15_000): Promise<RunSnapshot[]> {
   const a = await api();

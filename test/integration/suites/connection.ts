@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import type { StartResult } from '../../../src/vscode/commands';
 import { startSparkServer } from '../../../src/server/server';
 import { assert, assertEqual, test, waitFor } from '../harness';
-import { api, config, inReview, openFile, setSetting } from '../helpers';
+import { api, config, inReview, openFile, startRefactor, setSetting } from '../helpers';
 
 const SECRET = 'sk-spark-test-0123456789abcdef';
 
@@ -11,9 +11,7 @@ test('missing API key: a clear refusal, nothing edited; after Set API Key the ru
   try {
     await vscode.commands.executeCommand('sparkEdit.clearApiKey');
     await setSetting('endpoint', guarded.url);
-    const editor = await openFile('guarded\n');
-    editor.selection = new vscode.Selection(0, 0, 1, 0);
-    await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+    const editor = await startRefactor('guarded\n', 'uppercase', [0, 1]);
     await waitFor(async () => (await api()).runs().length === 0, 'the run to fail and end', 10_000);
     assertEqual(editor.document.getText(), 'guarded\n', 'nothing edited');
     assert(/HTTP 401.*API key/.test((await api()).statusTooltip()), `status explains: ${(await api()).statusTooltip()}`);
@@ -62,9 +60,7 @@ test('plaintext ws:// to a non-loopback host is refused unless allowed', async (
 test('endpoint "local" starts the bundled server inside the extension', async () => {
   await setSetting('endpoint', 'local');
   try {
-    const editor = await openFile('local run\n');
-    editor.selection = new vscode.Selection(0, 0, 1, 0);
-    await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+    const editor = await startRefactor('local run\n', 'uppercase', [0, 1]);
     await inReview();
     assertEqual(editor.document.getText(), 'LOCAL RUN\n');
     const url = await (await api()).localServerUrl();

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { assert, assertEqual, test, waitFor } from '../harness';
-import { api, control, FAST, inReview, openFile, recordChanges, runsStopped, serverIdle, SLOW } from '../helpers';
+import { api, control, FAST, inReview, openFile, startRefactor, recordChanges, runsStopped, serverIdle, SLOW, withSetting } from '../helpers';
 
 const FUNCTION_FILE = [
   "import { log } from './log';",
@@ -28,9 +28,7 @@ test('inline edit with no selection rewrites the enclosing block', async () => {
 });
 
 test('selection refactor rewrites exactly the selection', async () => {
-  const editor = await openFile('keep\nalpha\nbeta\nkeep too\n');
-  editor.selection = new vscode.Selection(1, 0, 3, 0);
-  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+  const editor = await startRefactor('keep\nalpha\nbeta\nkeep too\n', 'uppercase', [1, 3]);
   await inReview();
   assertEqual(editor.document.getText(), 'keep\nALPHA\nBETA\nkeep too\n');
 });
@@ -47,9 +45,7 @@ test('multiple selections: one run each, all rewritten', async () => {
 });
 
 test('accept keeps the text and clears the review', async () => {
-  const editor = await openFile('a\nb\n');
-  editor.selection = new vscode.Selection(0, 0, 2, 0);
-  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'reverse lines' });
+  const editor = await startRefactor('a\nb\n', 'reverse lines', [0, 2]);
   await inReview();
   await vscode.commands.executeCommand('sparkEdit.accept');
   await waitFor(async () => (await api()).runs().length === 0, 'the run to end');
@@ -58,9 +54,7 @@ test('accept keeps the text and clears the review', async () => {
 
 test('reject restores the original exactly', async () => {
   const original = 'function f(a, b) {\n\treturn a + b; // tabs and trailing space \n}\n';
-  const editor = await openFile(original);
-  editor.selection = new vscode.Selection(0, 0, 3, 0);
-  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'add jsdoc' });
+  const editor = await startRefactor(original, 'add jsdoc', [0, 3]);
   await inReview();
   assert(editor.document.getText() !== original, 'the run changed the text');
   await vscode.commands.executeCommand('sparkEdit.reject');
@@ -145,8 +139,7 @@ test('cancel stops the stream and keeps the partial text', async () => {
 });
 
 test('preview mode lands the whole result in one edit', async () => {
-  await vscode.workspace.getConfiguration('sparkEdit').update('applyMode', 'preview', vscode.ConfigurationTarget.Workspace);
-  try {
+  await withSetting('applyMode', 'preview', async () => {
     await control({ timing: { ttftMs: 5, tokensPerSecond: 2_000, tokenChars: 2 } });
     const original = Array.from({ length: 20 }, (_, i) => `entry ${i}`).join('\n') + '\n';
     const editor = await openFile(original);
@@ -157,9 +150,7 @@ test('preview mode lands the whole result in one edit', async () => {
     changes.dispose();
     assertEqual(editor.document.getText(), original.toUpperCase());
     assertEqual(changes.events.length, 1, 'one document version for the whole run');
-  } finally {
-    await vscode.workspace.getConfiguration('sparkEdit').update('applyMode', undefined, vscode.ConfigurationTarget.Workspace);
-  }
+  });
 });
 
 test('edits are coalesced per frame: far fewer edits than tokens', async () => {
@@ -177,8 +168,7 @@ test('edits are coalesced per frame: far fewer edits than tokens', async () => {
 });
 
 test('onType=redirect: typing inside the region redirects with the edit as context', async () => {
-  await vscode.workspace.getConfiguration('sparkEdit').update('onType', 'redirect', vscode.ConfigurationTarget.Workspace);
-  try {
+  await withSetting('onType', 'redirect', async () => {
     await control({ timing: SLOW });
     const region = Array.from({ length: 30 }, (_, i) => `word ${i}`).join('\n') + '\n';
     const editor = await openFile(region);
@@ -196,7 +186,5 @@ test('onType=redirect: typing inside the region redirects with the edit as conte
     const text = doc.getText();
     assert(text.includes('WORD 29 MINE\n'), `the user edit became part of the redirected run:\n${text}`);
     assertEqual(text, text.toUpperCase(), 'the whole region was carried on');
-  } finally {
-    await vscode.workspace.getConfiguration('sparkEdit').update('onType', undefined, vscode.ConfigurationTarget.Workspace);
-  }
+  });
 });

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { assert, assertEqual, test, waitFor } from '../harness';
-import { api, control, FAST, inReview, openFile, runsStopped, serverIdle, SLOW } from '../helpers';
+import { api, control, FAST, inReview, openFile, startRefactor, runsStopped, serverIdle, SLOW, withSetting } from '../helpers';
 
 const REGION = Array.from({ length: 20 }, (_, i) => `statement ${i};`).join('\n') + '\n';
 const FILE = `// before\n${REGION}// after\n`;
@@ -8,9 +8,7 @@ const FILE = `// before\n${REGION}// after\n`;
 /** Starts an uppercase run on REGION with `faults` queued; returns the editor once the run stopped. */
 async function runWithFault(faults: string[]): Promise<vscode.TextEditor> {
   await control({ faults, timing: FAST });
-  const editor = await openFile(FILE);
-  editor.selection = new vscode.Selection(1, 0, 21, 0);
-  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+  const editor = await startRefactor(FILE, 'uppercase', [1, 21]);
   await runsStopped();
   return editor;
 }
@@ -36,9 +34,7 @@ function assertConsistent(text: string): void {
 async function assertNextRunWorks(): Promise<void> {
   await vscode.commands.executeCommand('sparkEdit.rejectAll');
   await control({ faults: [], timing: FAST });
-  const editor = await openFile('next\n');
-  editor.selection = new vscode.Selection(0, 0, 1, 0);
-  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+  const editor = await startRefactor('next\n', 'uppercase', [0, 1]);
   await inReview();
   assertEqual(editor.document.getText(), 'NEXT\n', 'the next run works without a reload');
 }
@@ -93,14 +89,11 @@ test('a frame over the size limit ends the run with a clear message', async () =
 }, 60_000);
 
 test('a stalled stream is ended by the stall timeout with a plain message', async () => {
-  await vscode.workspace.getConfiguration('sparkEdit').update('stallTimeoutMs', 1500, vscode.ConfigurationTarget.Workspace);
-  try {
+  await withSetting('stallTimeoutMs', 1500, async () => {
     const editor = await runWithFault(['stall:20:10000']);
     assertConsistent(editor.document.getText());
     assert(/sent nothing for 2 s/.test((await lastRun()).message ?? ''), `message: ${(await lastRun()).message}`);
-  } finally {
-    await vscode.workspace.getConfiguration('sparkEdit').update('stallTimeoutMs', undefined, vscode.ConfigurationTarget.Workspace);
-  }
+  });
   await assertNextRunWorks();
 });
 

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { assertEqual, test, waitFor } from '../harness';
-import { api, openFile, setSetting, stats } from '../helpers';
+import { api, setSetting, startRefactor, stats } from '../helpers';
 
 /*
  * Runs last: it deactivates the extension the way VS Code does on shutdown
@@ -14,9 +14,7 @@ test('deactivation mid-stream leaves no run, timer, socket or bundled server beh
   // A settings change warms the pool, which starts the bundled server.
   await waitFor(async () => (localUrl = await a.localServerUrl()) !== undefined, 'the bundled server to start', 10_000);
   // One run on the bundled server is streaming when the extension goes away.
-  const editor = await openFile(Array.from({ length: 40 }, (_, i) => `line ${i}`).join('\n') + '\n');
-  editor.selection = new vscode.Selection(0, 0, 40, 0);
-  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+  await startRefactor(Array.from({ length: 40 }, (_, i) => `line ${i}`).join('\n') + '\n', 'uppercase', [0, 40]);
   await waitFor(() => a.runs().some((r) => r.state.phase === 'streaming'), 'a run streaming on the bundled server', 10_000);
   const ext = vscode.extensions.getExtension('spark-edit.spark-edit')!;
   // The same module instance VS Code loaded: its deactivate is what VS Code awaits on shutdown.

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { assert, assertEqual, test, waitFor } from '../harness';
-import { api, control, FAST, inReview, openFile, recordChanges, runsStopped, SLOW, stats, withSetting } from '../helpers';
+import { api, control, FAST, inReview, openFile, startRefactor, recordChanges, runsStopped, SLOW, stats, withSetting } from '../helpers';
 
 /*
  * The protocol as a real Codex endpoint speaks it, driven through the real
@@ -58,9 +58,7 @@ test('a refusal leaves the file unchanged and shows the refusal', async () => {
 
 test('a flat error event shows the server message verbatim, and the next run works', async () => {
   await control({ timing: FAST, faults: ['error_flat:3'] });
-  const editor = await openFile('one\ntwo\nthree\nfour\n');
-  editor.selection = new vscode.Selection(0, 0, 4, 0);
-  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+  const editor = await startRefactor('one\ntwo\nthree\nfour\n', 'uppercase', [0, 4]);
   const [run] = await runsStopped();
   assert(run?.state.message?.startsWith('the server reported an error [server_error]: The server had an error while processing your request (flat error event).'), `message: ${run?.state.message}`);
   await vscode.commands.executeCommand('sparkEdit.rejectAll');
@@ -77,9 +75,7 @@ const REVERSED_UPPER = Array.from({ length: 30 }, (_, i) => `ITEM ${29 - i}`).jo
 test('Redirect mid-line steers the response on the same socket: no socket closed, no duplicated line', async () => {
   await control({ timing: SLOW });
   const before = await stats();
-  const editor = await openFile(`top\n${ITEMS}bottom\n`);
-  editor.selection = new vscode.Selection(1, 0, 31, 0);
-  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+  const editor = await startRefactor(`top\n${ITEMS}bottom\n`, 'uppercase', [1, 31]);
   // Mid-line: a line of the rewrite has started but not finished.
   await waitFor(() => /ITEM 3\n/.test(editor.document.getText()) && !/ITEM 3\nITEM 4\n/.test(editor.document.getText()), 'a line in progress', 10_000);
   await control({ timing: FAST });
@@ -96,9 +92,7 @@ test('Redirect falls back cleanly to cancel + a new request when the server refu
   await control({ timing: SLOW, steering: false });
   try {
     const before = await stats();
-    const editor = await openFile(`top\n${ITEMS}bottom\n`);
-    editor.selection = new vscode.Selection(1, 0, 31, 0);
-    await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+    const editor = await startRefactor(`top\n${ITEMS}bottom\n`, 'uppercase', [1, 31]);
     await waitFor(() => editor.document.getText().includes('ITEM 2'), 'some output', 10_000);
     await control({ timing: FAST });
     await vscode.commands.executeCommand('sparkEdit.redirect', { instruction: 'reverse lines' });

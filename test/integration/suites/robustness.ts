@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import * as vscode from 'vscode';
 import { assert, assertEqual, test, waitFor } from '../harness';
-import { api, control, FAST, inReview, openFile, recordChanges, runsStopped, serverIdle, SLOW } from '../helpers';
+import { api, control, FAST, inReview, openFile, startRefactor, recordChanges, runsStopped, serverIdle, SLOW } from '../helpers';
 
 const lines = (n: number, word: string): string => Array.from({ length: n }, (_, i) => `${word} ${i}`).join('\n') + '\n';
 
@@ -22,7 +22,7 @@ test('undo during a stream stops the run and keeps the document consistent', asy
   changes.dispose();
   assertEqual(changes.events.filter((e) => e.version > versionAtUndo).length, 0, 'no model edit after the undo');
   const runs = await runsStopped();
-  assert(runs.every((r) => r.state.phase !== 'streaming'), 'the run stopped');
+  assertEqual(runs.map((r) => [r.state.phase, r.state.endReason]), [['review', 'interrupted']], 'the undo interrupted the run');
   // Undo again until the original is back: nothing of it was lost.
   for (let i = 0; i < 10 && doc.getText() !== region; i++) await vscode.commands.executeCommand('undo');
   assertEqual(doc.getText(), region, 'undo reaches the original text');
@@ -61,7 +61,7 @@ test('the file changes on disk mid-stream: the run stops, the disk text wins, no
   await vscode.commands.executeCommand('workbench.action.files.revert');
   await waitFor(() => doc.getText() === 'changed on disk\n', 'the editor to show the disk text', 10_000);
   const runs = await runsStopped();
-  assert(runs.every((r) => r.state.phase !== 'streaming'), 'the run stopped');
+  assertEqual(runs.map((r) => [r.state.phase, r.state.endReason]), [['review', 'interrupted']], 'the revert interrupted the run');
   await serverIdle();
   assertEqual(doc.getText(), 'changed on disk\n', 'no model edit landed on the new text');
 });
@@ -100,9 +100,7 @@ test('a 5 MB file with a small region: correct result, and the extension host st
 
 test('an empty model output deletes the region; Reject brings it back', async () => {
   await control({ timing: FAST });
-  const editor = await openFile('keep\ndrop me\nkeep too\n');
-  editor.selection = new vscode.Selection(1, 0, 2, 0);
-  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'delete everything' });
+  const editor = await startRefactor('keep\ndrop me\nkeep too\n', 'delete everything', [1, 2]);
   await inReview();
   assertEqual(editor.document.getText(), 'keep\nkeep too\n');
   await vscode.commands.executeCommand('sparkEdit.reject');
@@ -111,9 +109,7 @@ test('an empty model output deletes the region; Reject brings it back', async ()
 
 test('an output 100x the region streams in whole', async () => {
   await control({ timing: { ttftMs: 5, tokensPerSecond: 20_000, tokenChars: 8 } });
-  const editor = await openFile('head\nrepeat me\ntail\n');
-  editor.selection = new vscode.Selection(1, 0, 2, 0);
-  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'repeat 100 times' });
+  const editor = await startRefactor('head\nrepeat me\ntail\n', 'repeat 100 times', [1, 2]);
   await inReview();
   assertEqual(editor.document.getText(), `head\n${'repeat me\n'.repeat(100)}tail\n`);
 });
@@ -122,9 +118,7 @@ test('the API key never reaches the log files, settings or status', async () => 
   const secret = 'sk-spark-never-log-this-0123456789';
   await vscode.commands.executeCommand('sparkEdit.setApiKey', secret);
   try {
-    const editor = await openFile('secret test\n');
-    editor.selection = new vscode.Selection(0, 0, 1, 0);
-    await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+    await startRefactor('secret test\n', 'uppercase', [0, 1]);
     await inReview();
     const a = await api();
     const files = await vscode.workspace.fs.readDirectory(a.logFolder());
