@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { parseFault } from './options';
+import { OutputShapeSchema, parseFault } from './options';
 import { startSparkServer } from './server';
 
 const HELP = `spark-edit-server: a local Codex-Spark-compatible endpoint (OpenAI Responses API, WebSocket mode)
@@ -13,8 +13,10 @@ Usage: spark-edit-server [options]
   --jitter-ms N            let each delivery slip by up to N ms (default 0)
   --token-chars N          characters per token (default 4)
   --fault SPEC             inject into every response: drop:N, error:N, failed:N, incomplete:N,
-                           malformed:N, oversized:N[:BYTES], unknown_event:N, stall:N[:MS],
+                           error_flat:N, malformed:N, oversized:N[:BYTES], unknown_event:N, stall:N[:MS],
                            connection_limit, previous_not_found
+  --shape S                output shape: plain (default), codex (reasoning, commentary, final answer), refusal
+  --no-steering            refuse response.steer with steering_not_supported
   --backend URL            bridge to an OpenAI-compatible HTTP API (llama.cpp, Ollama, vLLM, Cerebras)
   --backend-model NAME     model name for the backend (default: the request's)
                            (backend key: env SPARK_BACKEND_API_KEY)
@@ -36,6 +38,8 @@ async function main(): Promise<void> {
       'jitter-ms': { type: 'string' },
       'token-chars': { type: 'string' },
       fault: { type: 'string' },
+      shape: { type: 'string' },
+      'no-steering': { type: 'boolean' },
       backend: { type: 'string' },
       'backend-model': { type: 'string' },
       'max-connections': { type: 'string' },
@@ -53,6 +57,8 @@ async function main(): Promise<void> {
   const num = (v: string | undefined): number | undefined => (v === undefined ? undefined : Number(v));
   const fault = values.fault === undefined ? undefined : parseFault(values.fault);
   if (fault && !fault.ok) throw new Error(fault.error);
+  const shape = values.shape === undefined ? undefined : OutputShapeSchema.safeParse(values.shape);
+  if (shape && !shape.success) throw new Error(`unknown --shape "${values.shape}" (plain, codex or refusal)`);
   const timing = Object.fromEntries(
     Object.entries({
       ttftMs: num(values['ttft-ms']),
@@ -71,6 +77,8 @@ async function main(): Promise<void> {
       apiKey: values['api-key'] ?? process.env.SPARK_SERVER_API_KEY,
       timing,
       fault: fault?.ok ? fault.value : undefined,
+      shape: shape?.data,
+      steering: !values['no-steering'],
       backend: values.backend,
       backendModel: values['backend-model'],
       backendApiKey: process.env.SPARK_BACKEND_API_KEY,

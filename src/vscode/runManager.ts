@@ -185,11 +185,9 @@ export class RunManager implements vscode.Disposable {
     this.log.info(`${entry.port.fileName} is being reverted: its runs stop`);
     const stopped = this.controllersFor(document).filter((c) => isLive(c.phase));
     entry.sync.onExternalReset();
-    void Promise.all(stopped.map((c) => c.whenIdle())).then(async () => {
-      if (!document.isDirty || document.isClosed || vscode.window.activeTextEditor?.document !== document) return;
-      this.log.info(`reverting ${entry.port.fileName} again: an edit already on its way had overtaken the revert`);
-      await vscode.commands.executeCommand('workbench.action.files.revert');
-    }).catch((error: unknown) => this.log.warn(`could not finish the revert: ${String(error)}`));
+    void Promise.all(stopped.map((c) => c.whenIdle()))
+      .then(() => revertAgainIfOvertaken(document, this.log))
+      .catch((error: unknown) => this.log.warn(`could not finish the revert: ${String(error)}`));
   }
 
   onWillSaveTextDocument(document: vscode.TextDocument): void {
@@ -292,4 +290,21 @@ export class RunManager implements vscode.Disposable {
     this.changed.dispose();
     this.reported.dispose();
   }
+}
+
+/**
+ * Whether the document still differs from its file once our last edit has
+ * landed; if so the revert was dropped, and it is done again. The dirty flag
+ * cannot tell (it lags our edits by an event), the file's text can.
+ */
+async function revertAgainIfOvertaken(document: vscode.TextDocument, log: Log): Promise<void> {
+  if (document.isClosed || document.uri.scheme !== 'file') return;
+  const onDisk = new TextDecoder().decode(await vscode.workspace.fs.readFile(document.uri));
+  if (document.isClosed || document.getText() === onDisk.replace(/^\ufeff/, '')) return;
+  log.info(`reverting ${vscode.workspace.asRelativePath(document.uri)} again: an edit already on its way had overtaken the revert`);
+  const shown = vscode.window.activeTextEditor?.document === document;
+  // The revert command acts on the active editor: show the document for it if its editor already closed.
+  if (!shown) await vscode.window.showTextDocument(document, { preview: true, preserveFocus: false });
+  await vscode.commands.executeCommand('workbench.action.files.revert');
+  if (!shown) await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
 }
