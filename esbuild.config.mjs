@@ -30,7 +30,10 @@ const builds = [
   },
 ];
 if (withTests) {
-  builds.push({ ...common, entryPoints: ['test/integration/index.ts'], outfile: 'dist/test/integration/index.js' });
+  builds.push(
+    { ...common, entryPoints: ['test/integration/index.ts'], outfile: 'dist/test/integration/index.js' },
+    { ...common, entryPoints: ['test/integration/reload.ts'], outfile: 'dist/test/integration/reload.js' },
+  );
   if (existsSync('bench/index.ts')) {
     builds.push(
       { ...common, entryPoints: ['bench/index.ts'], outfile: 'dist/bench/index.js' },

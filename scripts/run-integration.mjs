@@ -47,6 +47,23 @@ async function runExtensionTests(server) {
   return { passed: summary.passed, failed: summary.failed + (code !== 0 && summary.failed === 0 ? 1 : 0) };
 }
 
+/** Two phases in one workbench: the module reloads the window and runs again in the new extension host. */
+async function runReloadTest(server) {
+  const testsPath = join(root, 'dist/test/integration/reload.js');
+  const workspace = makeWorkspace(join(root, 'test/integration/fixtures/workspace'), { 'sparkEdit.endpoint': server.url, 'sparkEdit.flushIntervalMs': 16 });
+  const summaryFile = join(artifacts, 'reload-summary.json');
+  rmSync(summaryFile, { force: true });
+  rmSync(join(artifacts, 'reload-phase-1.json'), { force: true });
+  const { code, hostErrors } = await runInExtensionHost({
+    testsPath,
+    config: { serverUrl: server.url, controlUrl: server.controlUrl, workspace, resultsFile: join(artifacts, 'reload-results.txt'), summaryFile, artifacts },
+    screenshot: join(artifacts, 'reload-final.png'),
+  });
+  if (!existsSync(summaryFile)) return { passed: 0, failed: 1, note: `no result (exit ${code}): ${hostErrors.slice(0, 5).join(' | ')}` };
+  const summary = JSON.parse(readFileSync(summaryFile, 'utf8'));
+  return { passed: summary.passed, failed: summary.failed, note: summary.tests?.[0]?.error };
+}
+
 async function main() {
   ensureTestHost();
   const server = await startReferenceServer(['--ttft-ms', '5', '--tokens-per-second', '5000']);
@@ -54,6 +71,17 @@ async function main() {
   const results = await runExtensionTests(server);
   if (results.note) process.stdout.write(`${results.note}\n`);
   let { passed, failed } = results;
+  if (!process.env.SPARK_TEST_GREP || 'window reload'.includes(process.env.SPARK_TEST_GREP)) {
+    const name = 'window reload: a review and a run cut short by the reload come back with a working Reject';
+    const reload = await runReloadTest(server);
+    if (reload.failed === 0 && reload.passed === 1) {
+      passed++;
+      process.stdout.write(`  ✓ ${name}\n`);
+    } else {
+      failed++;
+      process.stdout.write(`  ✗ ${name}\n      ${reload.note ?? ''}\n`);
+    }
+  }
   if (!process.env.SPARK_TEST_GREP) {
     const name = 'browser, packaged .vsix installed in code-server: Ctrl+I, type the instruction, Enter rewrites the file live';
     try {

@@ -10,6 +10,7 @@ import { ContextKeys } from './vscode/contextKeys';
 import { Decorations } from './vscode/decorations';
 import { Log } from './vscode/log';
 import { showRunReports } from './vscode/notifications';
+import { ReviewStore } from './vscode/reviewStore';
 import { RunManager } from './vscode/runManager';
 import { readSettings, SECTION } from './vscode/settings';
 import { StatusBar } from './vscode/statusBar';
@@ -25,6 +26,8 @@ export interface SparkEditApi {
   logFolder(): vscode.Uri;
   /** The connection pool's counters: connections opened, cold requests, steers. */
   connectionStats(): Readonly<ChannelStats> | undefined;
+  /** Resolves once the reviews kept for the next window are written (a reload test waits for this). */
+  reviewsSaved(): Promise<void>;
   /** What is still alive: runs, documents, timers, sockets, the bundled server (zero after deactivation). */
   resources(): { runs: number; documents: number; timers: number; sockets: number; localServer: boolean };
 }
@@ -78,8 +81,13 @@ export function activate(context: vscode.ExtensionContext): SparkEditApi {
       warm();
     }),
   ];
+  const reviews = new ReviewStore(context.workspaceState, manager, log);
+  reviews.start().catch((error: unknown) => log.warn(`could not restore the last window's reviews: ${String(error)}`));
   shutdown = async () => {
     shutdown = undefined;
+    // First keep what is under review (live runs as partial), before stopping anything changes it.
+    await reviews.save().catch((error: unknown) => log.warn(`could not keep the reviews for the next window: ${String(error)}`));
+    reviews.dispose();
     // In reverse order of creation: listeners and views, then the runs (they cancel their responses), then the sockets and the server, the log last.
     for (const d of [...owned].reverse()) d.dispose();
     await connection.close();
@@ -99,6 +107,7 @@ export function activate(context: vscode.ExtensionContext): SparkEditApi {
     logFolder: () => context.logUri,
     connectionStats: () => connection.stats(),
     resources: () => ({ ...manager.resources(), ...connection.resources() }),
+    reviewsSaved: () => reviews.save(),
   };
 }
 

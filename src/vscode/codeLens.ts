@@ -39,7 +39,8 @@ export class ReviewCodeLens implements vscode.CodeLensProvider, vscode.Disposabl
   }
 
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
-    const runs = this.runs.runsFor(document).filter((r) => r.region);
+    // An undone run shows nothing until a redo brings it back.
+    const runs = this.runs.runsFor(document).filter((r) => r.region && r.state.phase !== 'reverted');
     const reviewing = runs.filter((r) => r.state.phase === 'review');
     const lenses: vscode.CodeLens[] = [];
     for (const run of runs) {

@@ -1,5 +1,6 @@
 import { diffLines } from 'diff';
 import * as vscode from 'vscode';
+import { isLive } from '../core/session/reducer';
 import type { RunSnapshot } from '../core/session/runController';
 import type { RunManager } from './runManager';
 
@@ -63,7 +64,7 @@ export class Decorations implements vscode.Disposable {
           const review = this.review(doc, run);
           inserted.push(...review.inserted);
           removed.push(...review.removed);
-        } else if (run.state.phase !== 'done' && run.state.phase !== 'error') {
+        } else if (isLive(run.state.phase)) {
           const end = Math.min(region.end, region.start + run.frontier);
           if (end > region.start) streaming.push(new vscode.Range(doc.positionAt(region.start), doc.positionAt(Math.max(region.start, end - 1))));
           const at = doc.positionAt(end);

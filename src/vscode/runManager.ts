@@ -4,8 +4,8 @@ import type { Settings } from '../core/config/settings';
 import { DocumentSync } from '../core/edit/documentSync';
 import { regionsOverlap, type Region } from '../core/edit/regionTracker';
 import { err, ok, type Result } from '../core/result';
-import { isLive } from '../core/session/reducer';
-import { RunController, type RunSnapshot, type RunView } from '../core/session/runController';
+import { isLive, type EndReason } from '../core/session/reducer';
+import { RunController, type RequestSender, type RunSnapshot, type RunView } from '../core/session/runController';
 import type { ConnectionManager, ConnectFailure } from './connectionManager';
 import { VsCodeDocumentPort } from './documentPort';
 import type { Log } from './log';
@@ -25,6 +25,22 @@ export interface RunReport {
   readonly level: 'info' | 'warning' | 'error';
   readonly message: string;
 }
+
+/** A run under review as kept in workspace state across a window reload. */
+export interface StoredRun {
+  readonly uri: string;
+  readonly start: number;
+  readonly end: number;
+  readonly original: string;
+  /** The region's text when it was stored: the run comes back only if the document still holds exactly this. */
+  readonly text: string;
+  readonly instruction: string;
+  readonly endReason: EndReason;
+  readonly message: string | undefined;
+}
+
+/** Regions larger than this are not kept across a reload (workspace state is not a file store). */
+const MAX_STORED_CHARS = 400_000;
 
 /** Streaming marks follow the run at most this often; the buffer itself is not throttled. */
 const CHANGE_INTERVAL_MS = 50;
@@ -79,7 +95,7 @@ export class RunManager implements vscode.Disposable {
     // Editing a range again accepts the earlier result under review there.
     for (const c of this.controllersFor(editor.document)) {
       const s = c.snapshot;
-      if (s.state.phase === 'review' && s.region && regions.some((r) => regionsOverlap(r, s.region!))) c.dispatch({ type: 'accept' });
+      if ((s.state.phase === 'review' || s.state.phase === 'reverted') && s.region && regions.some((r) => regionsOverlap(r, s.region!))) c.dispatch({ type: 'accept' });
     }
     const ids: string[] = [];
     for (const region of regions) {
@@ -115,6 +131,74 @@ export class RunManager implements vscode.Disposable {
     if (ids.length === 0) return err({ reason: 'overlap', message: 'Spark Edit is already editing that range.' });
     this.changeNow();
     return ok(ids);
+  }
+
+  /**
+   * Brings back a run under review after a window reload, if the document
+   * still holds exactly the text the run left there.
+   */
+  async restore(document: vscode.TextDocument, stored: StoredRun): Promise<boolean> {
+    const region = { start: stored.start, end: stored.end };
+    const text = document.getText();
+    const atStored = text.slice(stored.start, stored.end);
+    const atOriginal = text.slice(stored.start, stored.start + stored.original.length);
+    if (stored.end > text.length || atStored !== stored.text) {
+      // The reload restored the buffer from a backup taken before the run's edits (VS Code writes
+      // backups with a delay): put back what had been applied. A run undone before the reload was not kept.
+      const lost = atOriginal === stored.original && stored.text !== stored.original;
+      if (!lost) return false;
+      const edit = new vscode.WorkspaceEdit();
+      edit.replace(document.uri, new vscode.Range(document.positionAt(stored.start), document.positionAt(stored.start + stored.original.length)), stored.text);
+      if (!(await vscode.workspace.applyEdit(edit))) return false;
+      this.log.info(`put back the output of "${stored.instruction}" that the reload had lost`);
+    }
+    if (this.controllersFor(document).some((c) => c.snapshot.region && regionsOverlap(c.snapshot.region, region))) return false;
+    const settings = this.settings();
+    const connection = await this.connection.ensure();
+    const sender: RequestSender = connection.ok
+      ? connection.value.channel
+      : { canSteer: false, request: (_body, listener) => (listener.onFailure({ kind: 'connect', message: connection.error.message }), { cancel: () => undefined, steer: () => false }) };
+    const entry = this.entryFor(document, settings);
+    const id = `run-${this.nextId++}`;
+    const restored = RunController.restore(
+      { id, instruction: stored.instruction, region, model: settings.model, contextTokens: settings.contextTokens, onType: settings.onType, redirectPauseMs: settings.redirectPauseMs, applyMode: settings.applyMode, log: (m) => this.log.info(m) },
+      stored.original,
+      stored.endReason,
+      stored.message,
+      entry.port,
+      entry.sync,
+      sender,
+      this.viewFor(id),
+      this.clock,
+    );
+    if (!restored.ok) return false;
+    this.runs.set(id, { controller: restored.value, uri: document.uri.toString() });
+    this.changeNow();
+    return true;
+  }
+
+  /** What to keep across a window reload: every run under review, and every live run as it stands (it will come back partial). */
+  toStore(): StoredRun[] {
+    const stored: StoredRun[] = [];
+    for (const { controller, uri } of this.runs.values()) {
+      const s = controller.snapshot;
+      const entry = this.documents.get(uri);
+      if (!s.region || !entry || (s.state.phase !== 'review' && !isLive(s.state.phase))) continue;
+      const text = entry.port.getText().slice(s.region.start, s.region.end);
+      if (text.length + s.original.length > MAX_STORED_CHARS) continue;
+      const live = isLive(s.state.phase);
+      stored.push({
+        uri,
+        start: s.region.start,
+        end: s.region.end,
+        original: s.original,
+        text,
+        instruction: s.state.instruction,
+        endReason: live ? 'interrupted' : (s.state.endReason ?? 'completed'),
+        message: live ? 'interrupted by a window reload; the text that arrived is kept, marked as partial' : s.state.message,
+      });
+    }
+    return stored;
   }
 
   private controllersFor(document: vscode.TextDocument): RunController[] {
@@ -153,7 +237,7 @@ export class RunManager implements vscode.Disposable {
     if (target === 'all') controllers = [...this.runs.values()].map((r) => r.controller);
     else if ('runId' in target) controllers = [this.runs.get(target.runId)?.controller].filter((c): c is RunController => c !== undefined);
     else controllers = this.controllersFor(target.document);
-    const eligible = controllers.filter((c) => (decision === 'reject' ? c.phase !== 'done' : c.phase === 'review'));
+    const eligible = controllers.filter((c) => (decision === 'reject' ? c.phase !== 'done' : c.phase === 'review' || c.phase === 'reverted'));
     for (const c of eligible) c.dispatch({ type: decision });
     return eligible.length;
   }
@@ -198,14 +282,22 @@ export class RunManager implements vscode.Disposable {
     this.saving.delete(document.uri.toString());
   }
 
-  /** The user closed the last tab of a document: its live runs stop at once (the document itself may stay open). */
+  /**
+   * The user closed the last tab of a document: its runs end at once, the
+   * text staying as it is (the save prompt already asked what to keep), so
+   * reopening the file never shows a stale review.
+   */
   onDidCloseTabs(uris: readonly vscode.Uri[]): void {
     const open = new Set(
       vscode.window.tabGroups.all.flatMap((g) => g.tabs).flatMap((t) => (t.input instanceof vscode.TabInputText ? [t.input.uri.toString()] : [])),
     );
     for (const uri of uris) {
       if (open.has(uri.toString())) continue;
-      for (const r of [...this.runs.values()]) if (r.uri === uri.toString() && isLive(r.controller.phase)) r.controller.dispatch({ type: 'cancel' });
+      for (const r of [...this.runs.values()]) {
+        if (r.uri !== uri.toString()) continue;
+        r.controller.dispatch({ type: 'cancel' });
+        r.controller.dispatch({ type: 'accept' });
+      }
     }
   }
 

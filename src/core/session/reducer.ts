@@ -11,9 +11,12 @@ export type OnTypePolicy = 'cancel' | 'redirect';
  *   output is ignored until its successor starts;
  * - redirecting: the user is typing in the region (onType = redirect);
  * - applying: the stream ended, its last edits are landing;
- * - review: Accept / Reject; done, error: the run is over.
+ * - review: Accept / Reject;
+ * - reverted: the user undid the run back to the original text; no review is
+ *   shown, and a redo (the model's text back) returns it to review;
+ * - done, error: the run is over.
  */
-export type Phase = 'connecting' | 'streaming' | 'steering' | 'redirecting' | 'applying' | 'review' | 'done' | 'error';
+export type Phase = 'connecting' | 'streaming' | 'steering' | 'redirecting' | 'applying' | 'review' | 'reverted' | 'done' | 'error';
 
 /** Why the stream stopped, when it did. */
 export type EndReason = 'completed' | 'interrupted' | 'cancelled' | 'failed' | 'refused';
@@ -69,6 +72,8 @@ export type RunEvent =
   | { readonly type: 'cancel' }
   /** `canSteer`: the endpoint has not said it cannot steer. */
   | { readonly type: 'redirect'; readonly instruction: string; readonly canSteer: boolean }
+  /** After a user edit during review: what the region now holds. */
+  | { readonly type: 'regionText'; readonly matches: 'original' | 'output' | 'neither' }
   | { readonly type: 'accept' }
   | { readonly type: 'reject' }
   | { readonly type: 'documentClosed' };
@@ -123,6 +128,12 @@ export function initialRunState(instruction: string, onType: OnTypePolicy, redir
     lastDeltaAt: undefined,
   };
   return { state, effects: [{ type: 'sendRequest', mode: 'initial', previousResponseId: undefined }] };
+}
+
+/** A run brought back after a window reload, straight into review (its stream is long gone). */
+export function restoredRunState(instruction: string, endReason: EndReason, message: string | undefined): RunState {
+  const { state } = initialRunState(instruction, 'cancel', 700);
+  return { ...state, phase: 'review', endReason, message, wroteText: true };
 }
 
 const stay = (state: RunState): Transition => ({ state, effects: [] });
@@ -205,14 +216,21 @@ export function reduceRun(state: RunState, event: RunEvent): Transition {
       if (state.phase === 'done' || state.phase === 'error') return stay(state);
       return redirectTo(state, event.instruction, undefined, event.canSteer);
 
+    case 'regionText':
+      // Undo back to the original ends the review (nothing to accept or reject); redo brings it back.
+      if (state.phase === 'review' && event.matches === 'original' && state.endReason !== 'refused') return stay({ ...state, phase: 'reverted' });
+      if (state.phase === 'reverted' && event.matches === 'output') return stay({ ...state, phase: 'review' });
+      return stay(state);
+
     case 'accept':
-      if (state.phase !== 'review') return stay(state);
+      if (state.phase !== 'review' && state.phase !== 'reverted') return stay(state);
       return { state: { ...state, phase: 'done' }, effects: [{ type: 'clearMarks' }] };
 
     case 'reject':
       if (state.phase === 'done' || state.phase === 'error') return stay(state);
-      // A refusal changed nothing: there is nothing to restore.
-      if (state.endReason === 'refused') return { state: { ...state, phase: 'done' }, effects: [{ type: 'clearMarks' }] };
+      // A refusal changed nothing, and an undone run is the original already: nothing to restore,
+      // and no edit that would clear a redo stack this run does not own.
+      if (state.endReason === 'refused' || state.phase === 'reverted') return { state: { ...state, phase: 'done' }, effects: [{ type: 'clearMarks' }] };
       // Reject works while streaming too: stop first, then restore.
       return { state: { ...state, phase: 'done', endReason: state.endReason ?? 'cancelled' }, effects: [...STOP_NOW, { type: 'restoreOriginal' }, { type: 'clearMarks' }] };
 

@@ -7,7 +7,7 @@ import { buildContinuationRequest, buildEditRequest, buildSteer, type RequestOpt
 import type { OutgoingResponseCreate, ReasoningEffort } from '../protocol/clientEvents';
 import { ok, type Result } from '../result';
 import type { ResponseHandle, ResponseListener } from '../transport/responseChannel';
-import { initialRunState, reduceRun, type Effect, type OnTypePolicy, type RequestMode, type RunEvent, type RunState, type Transition } from './reducer';
+import { initialRunState, reduceRun, restoredRunState, type EndReason, type Effect, type OnTypePolicy, type RequestMode, type RunEvent, type RunState, type Transition } from './reducer';
 
 /** What a run reads of its document. */
 export interface RunDocument {
@@ -77,6 +77,8 @@ export class RunController implements RunDocumentListener {
   private redirectTimer: unknown;
   private ended = false;
   private restorePending = false;
+  /** The region's text when the run's output had landed (redo brings exactly this back). */
+  private outputText: string | undefined;
 
   /** Starts a run on `options.region`; refused when another run is still writing into that range. */
   static start(options: RunOptions, document: RunDocument, sync: DocumentSync, sender: RequestSender, view: RunView, clock: Clock): Result<RunController, string> {
@@ -87,6 +89,31 @@ export class RunController implements RunDocumentListener {
     return ok(run);
   }
 
+  /**
+   * Brings back a run under review after a window reload: its region and
+   * original text, straight into review. Reject restores the original; Accept
+   * forgets it.
+   */
+  static restore(
+    options: RunOptions,
+    original: string,
+    endReason: EndReason,
+    message: string | undefined,
+    document: RunDocument,
+    sync: DocumentSync,
+    sender: RequestSender,
+    view: RunView,
+    clock: Clock,
+  ): Result<RunController, string> {
+    const run = new RunController(options, document, sync, sender, view, clock, original);
+    const attached = sync.attach(options.id, options.region, run);
+    if (!attached.ok) return attached;
+    sync.discard(options.id); // nothing streams into a restored region
+    run.state = restoredRunState(options.instruction, endReason, message);
+    run.outputText = document.getText().slice(options.region.start, options.region.end);
+    return ok(run);
+  }
+
   private constructor(
     private readonly options: RunOptions,
     private readonly document: RunDocument,
@@ -94,8 +121,9 @@ export class RunController implements RunDocumentListener {
     private readonly sender: RequestSender,
     private readonly view: RunView,
     private readonly clock: Clock,
+    original?: string,
   ) {
-    this.original = document.getText().slice(options.region.start, options.region.end);
+    this.original = original ?? document.getText().slice(options.region.start, options.region.end);
     this.state = initialRunState(options.instruction, options.onType, options.redirectPauseMs).state;
   }
 
@@ -134,6 +162,12 @@ export class RunController implements RunDocumentListener {
   // RunDocumentListener
   onUserEdit(placement: ChangePlacement): void {
     this.dispatch({ type: 'userEdit', placement });
+    const phase = this.state.phase;
+    if ((phase === 'review' || phase === 'reverted') && (placement === 'inside' || placement === 'overlapping')) {
+      // Bounded by the region's size: only edits inside it can undo or redo the run.
+      const text = this.regionText();
+      this.dispatch({ type: 'regionText', matches: text === this.original ? 'original' : text === this.outputText ? 'output' : 'neither' });
+    }
   }
 
   onDocumentClosed(): void {
@@ -221,7 +255,11 @@ export class RunController implements RunDocumentListener {
   /** Lands what is pending (closing the undo group), then the run is ready for review. */
   private landThenReview(): void {
     // DocumentSync.finish never rejects: it resolves once nothing of the run is pending.
-    void this.sync.finish(this.options.id).then(() => this.dispatch({ type: 'outputApplied' }));
+    void this.sync.finish(this.options.id).then(() => {
+      if (this.ended) return;
+      this.outputText = this.regionText();
+      this.dispatch({ type: 'outputApplied' });
+    });
   }
 
   /**

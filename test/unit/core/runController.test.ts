@@ -186,4 +186,20 @@ describe('RunController with an in-memory document', () => {
     expect(reports).toEqual(['could not send: socket exploded']);
     expect(doc.text).toBe('abc\n');
   });
+
+  it('undo back to the original ends the review; redo brings it back; Reject then changes nothing', async () => {
+    const { doc, clock, sender, run } = await start('head\nalpha\nbeta\ntail\n', { start: 5, end: 16 });
+    sender.delta('ALPHA\nBETA\n');
+    sender.complete();
+    await clock.advance(50);
+    expect(run.snapshot.state.phase).toBe('review');
+    doc.undo();
+    expect(doc.text).toBe('head\nalpha\nbeta\ntail\n');
+    expect(run.snapshot.state.phase).toBe('reverted');
+    const versionAfterUndo = doc.version;
+    run.dispatch({ type: 'reject' });
+    await clock.advance(50);
+    expect(doc.version).toBe(versionAfterUndo); // no edit: the redo stack stays the user's
+    expect(run.snapshot.state.phase).toBe('done');
+  });
 });
