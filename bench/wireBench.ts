@@ -154,7 +154,7 @@ export async function cancelBench(server: ServerProcess, trials = 30): Promise<R
   let editsAfterKeystroke = 0;
   const coldBefore = channel.stats.coldRequests;
   for (let i = 0; i < trials; i++) {
-    await sleep(30); // let the spare reconnect
+    while (channel.warmIdle < 1) await sleep(1); // the spare is open again
     const handle = startRun(channel, codeText(8_000, i), 'uppercase');
     while (handle.doc.modelEditVersions.length < 2) await sleep(1);
     const closesBefore = socketLog.closedAt.length;
@@ -234,7 +234,7 @@ export async function redirectBench(server: ServerProcess, trials = 20): Promise
     const ms: number[] = [];
     let correct = 0;
     for (let i = 0; i < trials; i++) {
-      await sleep(20); // let the spare reconnect after a cancel
+      while (channel.warmIdle < 1) await sleep(1); // the spare is open again after a cancel
       const text = codeText(2_000, i);
       const handle = startRun(sender, text, 'uppercase');
       while (handle.doc.modelEditVersions.length < 3) await sleep(1);

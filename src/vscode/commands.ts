@@ -10,6 +10,9 @@ import { err, ok, type Result } from '../core/result';
 import type { RunManager, StartFailure } from './runManager';
 import { readSettings, SECTION } from './settings';
 
+/** How long Ctrl+S waits for a streaming edit to land before it stops it and saves. */
+const SAVE_WAIT_MS = 2_000;
+
 /** The run ids a command started, or why it started none. */
 export type StartResult = Result<string[], StartFailure>;
 
@@ -138,6 +141,15 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     }),
     vscode.commands.registerCommand('sparkEdit.acceptAll', () => runs.decide('accept', 'all')),
     vscode.commands.registerCommand('sparkEdit.rejectAll', () => runs.decide('reject', 'all')),
+    vscode.commands.registerCommand('sparkEdit.saveWhenLanded', async () => {
+      const doc = active();
+      if (doc) {
+        const outcome = await runs.settleForSave(doc, SAVE_WAIT_MS);
+        log.info(outcome === 'landed' ? 'saving once the edit had landed' : `the edit had not landed after ${SAVE_WAIT_MS} ms: stopped it (whole lines kept), then saving`);
+      }
+      // VS Code's own save, with everything it does (format on save included), on the finished text.
+      await vscode.commands.executeCommand('workbench.action.files.save');
+    }),
     vscode.commands.registerCommand('sparkEdit.setApiKey', setApiKey),
     vscode.commands.registerCommand('sparkEdit.clearApiKey', async () => {
       await keys.clear();

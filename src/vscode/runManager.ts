@@ -274,8 +274,37 @@ export class RunManager implements vscode.Disposable {
       .catch((error: unknown) => this.log.warn(`could not finish the revert: ${String(error)}`));
   }
 
+  /**
+   * Ctrl+S while a run streams: wait (at most `budgetMs`) for the document's
+   * runs to land, else stop them keeping whole lines only; either way every
+   * edit of the run lands before the save, in its one undo step, and no half
+   * model line reaches the disk. Resolves with what happened.
+   */
+  async settleForSave(document: vscode.TextDocument, budgetMs: number): Promise<'landed' | 'stopped'> {
+    const live = this.controllersFor(document).filter((c) => isLive(c.phase));
+    if (live.length === 0) return 'landed';
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const landed = await Promise.race([
+      Promise.all(live.map((c) => c.whenSettled())).then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), budgetMs))),
+    ]);
+    clearTimeout(timer);
+    if (landed) return 'landed';
+    for (const c of live) c.dispatch({ type: 'stopForSave' });
+    await Promise.all(live.map((c) => c.whenSettled()));
+    return 'stopped';
+  }
+
+  /**
+   * Any other save mid-stream (auto-save, Save All, the close prompt): the
+   * user saves the text as it stands, so the runs stop at once, keeping it.
+   */
   onWillSaveTextDocument(document: vscode.TextDocument): void {
     this.saving.add(document.uri.toString());
+    const live = this.controllersFor(document).filter((c) => isLive(c.phase));
+    if (live.length === 0) return;
+    this.log.info(`${vscode.workspace.asRelativePath(document.uri)} is being saved mid-stream: its runs stop, the text is saved as it stands`);
+    for (const c of live) c.dispatch({ type: 'cancel' });
   }
 
   onDidSaveTextDocument(document: vscode.TextDocument): void {

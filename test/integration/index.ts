@@ -5,6 +5,7 @@ import './suites/faults';
 import './suites/connection';
 import './suites/robustness';
 import './suites/protocol';
+import './suites/editorEvents';
 // Last: it deactivates the extension.
 import './suites/lifecycle';
 

@@ -70,6 +70,8 @@ export type RunEvent =
   | { readonly type: 'outputApplied' }
   | { readonly type: 'redirectPauseElapsed' }
   | { readonly type: 'cancel' }
+  /** The user saves mid-stream and the run did not land in time: stop, keep whole lines only, close the undo group. */
+  | { readonly type: 'stopForSave' }
   /** `canSteer`: the endpoint has not said it cannot steer. */
   | { readonly type: 'redirect'; readonly instruction: string; readonly canSteer: boolean }
   /** After a user edit during review: what the region now holds. */
@@ -90,8 +92,8 @@ export type Effect =
   | { readonly type: 'appendOutput'; readonly text: string }
   /** The model is done: make the buffer exactly its output, then report `outputApplied`. */
   | { readonly type: 'finishOutput' }
-  /** The stream ended early: land what is pending as it is, then report `outputApplied`. */
-  | { readonly type: 'landPartialOutput' }
+  /** The stream ended early: land what is pending, then report `outputApplied`; `wholeLinesOnly` removes the model's unfinished line. */
+  | { readonly type: 'landPartialOutput'; readonly wholeLinesOnly: boolean }
   /** Stop all model edits now: nothing pending may land. */
   | { readonly type: 'discardPending' }
   | { readonly type: 'cancelResponse' }
@@ -149,7 +151,7 @@ function endEarly(state: RunState, endReason: EndReason, message: string | undef
   }
   const effects: Effect[] = [...stopFirst];
   if (endReason === 'failed') {
-    effects.push({ type: 'landPartialOutput' });
+    effects.push({ type: 'landPartialOutput', wholeLinesOnly: false });
     message = `${message ?? 'the run failed'}; the text that arrived is kept, marked as partial`;
   }
   if (message) effects.push({ type: 'report', level, message });
@@ -211,6 +213,14 @@ export function reduceRun(state: RunState, event: RunEvent): Transition {
 
     case 'cancel':
       return isLive(state.phase) ? endEarly(state, 'cancelled', 'cancelled', STOP_NOW) : stay(state);
+
+    case 'stopForSave':
+      // Nobody typed: what arrived may land, so the saved text holds every finished line of the rewrite and no half line.
+      if (!onWire(state.phase)) return stay(state);
+      return {
+        state: { ...state, phase: 'applying', endReason: 'cancelled', message: 'stopped to save: the finished lines are kept, marked as partial' },
+        effects: [{ type: 'cancelResponse' }, { type: 'landPartialOutput', wholeLinesOnly: true }, { type: 'report', level: 'info', message: 'stopped to save: the finished lines are kept, marked as partial' }],
+      };
 
     case 'redirect':
       if (state.phase === 'done' || state.phase === 'error') return stay(state);

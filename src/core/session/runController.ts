@@ -7,7 +7,7 @@ import { buildContinuationRequest, buildEditRequest, buildSteer, type RequestOpt
 import type { OutgoingResponseCreate, ReasoningEffort } from '../protocol/clientEvents';
 import { ok, type Result } from '../result';
 import type { ResponseHandle, ResponseListener } from '../transport/responseChannel';
-import { initialRunState, reduceRun, restoredRunState, type EndReason, type Effect, type OnTypePolicy, type RequestMode, type RunEvent, type RunState, type Transition } from './reducer';
+import { initialRunState, isLive, reduceRun, restoredRunState, type EndReason, type Effect, type OnTypePolicy, type RequestMode, type RunEvent, type RunState, type Transition } from './reducer';
 
 /** What a run reads of its document. */
 export interface RunDocument {
@@ -77,6 +77,7 @@ export class RunController implements RunDocumentListener {
   private redirectTimer: unknown;
   private ended = false;
   private restorePending = false;
+  private readonly settledWaiters: (() => void)[] = [];
   /** The region's text when the run's output had landed (redo brings exactly this back). */
   private outputText: string | undefined;
 
@@ -182,6 +183,10 @@ export class RunController implements RunDocumentListener {
   private run(transition: Transition): void {
     this.state = transition.state;
     for (const effect of transition.effects) this.execute(effect);
+    if (!isLive(this.state.phase) && this.settledWaiters.length > 0) {
+      const waiters = this.settledWaiters.splice(0);
+      for (const w of waiters) w();
+    }
     if (this.ended) return;
     if (this.state.phase === 'done' || this.state.phase === 'error') {
       this.end();
@@ -212,7 +217,7 @@ export class RunController implements RunDocumentListener {
         this.finishOutput();
         return;
       case 'landPartialOutput':
-        this.landThenReview();
+        this.landThenReview(effect.wholeLinesOnly);
         return;
       case 'discardPending':
         this.sync.discard(this.options.id);
@@ -253,12 +258,29 @@ export class RunController implements RunDocumentListener {
   }
 
   /** Lands what is pending (closing the undo group), then the run is ready for review. */
-  private landThenReview(): void {
+  private landThenReview(wholeLinesOnly = false): void {
+    const dropUnfinished = wholeLinesOnly
+      ? this.sync.whenIdle(this.options.id).then(() => this.sync.land(this.options.id)).then(() => this.removeUnfinishedLine())
+      : Promise.resolve();
     // DocumentSync.finish never rejects: it resolves once nothing of the run is pending.
-    void this.sync.finish(this.options.id).then(() => {
-      if (this.ended) return;
-      this.outputText = this.regionText();
-      this.dispatch({ type: 'outputApplied' });
+    void dropUnfinished
+      .then(() => this.sync.finish(this.options.id))
+      .then(() => {
+        if (this.ended) return;
+        this.outputText = this.regionText();
+        this.dispatch({ type: 'outputApplied' });
+      })
+      .catch((error: unknown) => this.options.log?.(`[${this.options.id}] could not land the last edits: ${String(error)}`));
+  }
+
+  /** Resolves once the run no longer changes the buffer (review, done or error). */
+  whenSettled(): Promise<void> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (this.ended || !isLive(this.state.phase)) resolve();
+        else this.settledWaiters.push(check);
+      };
+      check();
     });
   }
 

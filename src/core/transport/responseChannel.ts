@@ -125,6 +125,11 @@ export class ResponseChannel {
     return !this.steeringRefused;
   }
 
+  /** Idle sockets already open: what the next request (or the one after a cancel) takes with no handshake. */
+  get warmIdle(): number {
+    return this.idleSlots().filter((s) => s.socket).length;
+  }
+
   /** Sockets open or opening. */
   get openSockets(): number {
     return this.slots.size;
