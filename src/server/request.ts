@@ -1,5 +1,5 @@
 import { inputTexts, type ResponseCreate } from '../core/protocol/clientEvents';
-import { parseEditText } from '../core/prompt/buildRequest';
+import { parseEditText, parsePartial } from '../core/prompt/buildRequest';
 import type { EngineRequest } from './engines/engine';
 
 /** What the built-in engine understood of a prompt; `region` undefined when it understood nothing. */
@@ -49,8 +49,10 @@ export function engineRequestFor(request: ResponseCreate, previous?: EngineReque
   // A steer that only says what to change applies to the region the steered response was rewriting.
   const region = understood.region ?? previous?.region;
   const history = understood.region === undefined && previous ? [...previous.history, previous.instruction] : understood.history;
+  const continueAfter = parsePartial(last?.text ?? '');
   return {
     region: region ?? '',
+    ...(continueAfter !== undefined ? { continueAfter } : {}),
     understood: region !== undefined,
     instruction: understood.instruction,
     history,

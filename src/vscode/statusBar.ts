@@ -13,6 +13,7 @@ function liveText(run: RunSnapshot): string {
   if (s.queued) return '$(watch) Spark: waiting for a connection';
   if (s.phase === 'steering') return '$(debug-step-over) Spark: redirecting';
   if (s.phase === 'redirecting') return '$(edit) Spark: paused while you type';
+  if (s.phase === 'connecting' && s.resumes > 0) return '$(sync~spin) Spark: reconnecting';
   if (s.phase === 'connecting') return s.progress ? '$(sync~spin) Spark: thinking' : '$(sync~spin) Spark: sending';
   const rate = run.tokensPerSecond !== undefined ? `${fmt(run.tokensPerSecond)} tok/s` : 'streaming';
   const ttft = run.timeToFirstTokenMs !== undefined ? ` · TTFT ${fmt(run.timeToFirstTokenMs)} ms` : '';
@@ -74,7 +75,8 @@ export class StatusBar implements vscode.Disposable {
     if (run) {
       item.text = liveText(run);
       const progress = run.state.progress ? `\nThe model says: ${run.state.progress}` : '';
-      item.tooltip = `Editing: "${run.state.instruction}". Type anywhere to stop it; Spark Edit: Redirect to change course.${progress}`;
+      const resumed = run.state.resumes > 0 ? '\nReconnected: the connection dropped and the edit carried on where it stopped.' : '';
+      item.tooltip = `Editing: "${run.state.instruction}". Type anywhere to stop it; Spark Edit: Redirect to change course.${progress}${resumed}`;
       if (run.tokensPerSecond !== undefined) this.lastRun = `last run ${fmt(run.tokensPerSecond)} tok/s${run.timeToFirstTokenMs !== undefined ? ` · TTFT ${fmt(run.timeToFirstTokenMs)} ms` : ''}`;
       return;
     }

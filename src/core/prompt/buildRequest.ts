@@ -130,6 +130,23 @@ export function buildContinuationRequest(region: string, instruction: string, hi
   return { request, estimatedTokens: estimateTokens(SYSTEM_INSTRUCTIONS) + estimateTokens(text), trimmedChars: 0 };
 }
 
+/** Tags around the output so far in a resume request; the reference server's built-in engine reads them too. */
+export const PARTIAL_OPEN = '<partial>';
+export const PARTIAL_CLOSE = '</partial>';
+
+/**
+ * After a dropped connection: the full request again, plus the answer as far
+ * as it arrived, asking for exactly the rest (no repetition), so the client
+ * can splice it in without duplicating or losing a character.
+ */
+export function buildResumeRequest(context: EditContext, instruction: string, history: readonly string[], outputSoFar: string, options: RequestOptions): BuiltPrompt {
+  const built = buildEditRequest(context, instruction, history, options);
+  const note = ['', 'Your answer was cut off by a dropped connection. It began exactly with:', `${PARTIAL_OPEN}${outputSoFar}${PARTIAL_CLOSE}`, 'Continue exactly where it stopped: send only the rest of the answer, repeating nothing.'].join('\n');
+  const message = built.request.input[0]!;
+  const text = message.content[0]!.text + note;
+  return { ...built, request: { ...built.request, input: [{ ...message, content: [{ type: 'input_text', text }] }] }, estimatedTokens: built.estimatedTokens + estimateTokens(note) };
+}
+
 /** What a steer says: the region as it reads now (the model's unfinished line removed) and the new instruction, rewritten whole. */
 export function buildSteer(region: string, instruction: string, history: readonly string[], responseId: string): OutgoingResponseSteer {
   const text = [
@@ -148,7 +165,17 @@ export function parseEditRequest(request: Pick<ResponseCreate, 'input'>): { regi
   return parseEditText(text);
 }
 
+/** The output so far of a resume request, if it is one. */
+export function parsePartial(text: string): string | undefined {
+  const open = text.lastIndexOf(PARTIAL_OPEN);
+  const close = text.lastIndexOf(PARTIAL_CLOSE);
+  return open >= 0 && close > open ? text.slice(open + PARTIAL_OPEN.length, close) : undefined;
+}
+
 export function parseEditText(text: string): { region: string | undefined; instruction: string | undefined; history: string[] } {
+  // A resume's output so far is the model's text, not the user's: it never counts as region or instruction.
+  const partialAt = text.lastIndexOf(PARTIAL_OPEN);
+  if (partialAt >= 0 && parsePartial(text) !== undefined) text = text.slice(0, partialAt);
   const open = text.indexOf(`${REGION_OPEN}\n`);
   const close = text.lastIndexOf(REGION_CLOSE);
   const region = open >= 0 && close >= open ? text.slice(open + REGION_OPEN.length + 1, close) : undefined;

@@ -49,6 +49,8 @@ export interface RunState {
   readonly refusal: string | undefined;
   /** Every socket was busy when the request was made; it waits for one. */
   readonly queued: boolean;
+  /** Times this run continued by itself after its connection dropped. */
+  readonly resumes: number;
   readonly endReason: EndReason | undefined;
   readonly message: string | undefined;
   /** Whether any model edit reached the document in this run. */
@@ -85,6 +87,12 @@ export type RequestMode = 'initial' | 'redirect' | 'fullContextRetry';
 export type Effect =
   /** Send a request; `previousResponseId` continues that response (only the region and instructions travel). */
   | { readonly type: 'sendRequest'; readonly mode: RequestMode; readonly previousResponseId: string | undefined }
+  /**
+   * The connection dropped mid-stream: after `delayMs`, ask a fresh
+   * connection to continue exactly where the output stopped (the output so
+   * far travels with the request), and keep applying into the same stream.
+   */
+  | { readonly type: 'resume'; readonly delayMs: number }
   /** Send `response.steer` to the active response, with the current region and the new instruction. */
   | { readonly type: 'steer'; readonly responseId: string }
   /** The steered response's successor started: stream it into the region from its current text. */
@@ -121,6 +129,7 @@ export function initialRunState(instruction: string, onType: OnTypePolicy, redir
     progress: undefined,
     refusal: undefined,
     queued: false,
+    resumes: 0,
     endReason: undefined,
     message: undefined,
     wroteText: false,
@@ -139,6 +148,16 @@ export function restoredRunState(instruction: string, endReason: EndReason, mess
 }
 
 const stay = (state: RunState): Transition => ({ state, effects: [] });
+
+/** At most this many automatic resumes per run, after these pauses; then the partial result stays as it is. */
+export const MAX_RESUMES = 2;
+const RESUME_BACKOFF_MS = [100, 500];
+
+/**
+ * A connection that dropped (network blip, server restart, connection-limit
+ * close) is worth a resume; a frame that was refused, bad data or a stall is not.
+ */
+const isResumable = (failure: TransportFailure): boolean => failure.kind === 'dropped' && failure.code !== 1009 && failure.code !== 1001;
 const STOP_NOW: readonly Effect[] = [{ type: 'discardPending' }, { type: 'cancelResponse' }];
 
 /** Ends a stream early; keeps what landed so the user can review or reject it. */
@@ -178,6 +197,13 @@ export function reduceRun(state: RunState, event: RunEvent): Transition {
 
     case 'transportFailed':
       if (!onWire(state.phase)) return stay(state);
+      if (isResumable(event.failure) && state.phase !== 'steering' && state.resumes < MAX_RESUMES) {
+        // Nothing else went wrong: carry on by ourselves, unseen but for a word in the status bar.
+        return {
+          state: { ...state, phase: 'connecting', resumes: state.resumes + 1, activeResponseId: undefined, queued: false },
+          effects: [{ type: 'resume', delayMs: RESUME_BACKOFF_MS[state.resumes] ?? 1_000 }],
+        };
+      }
       return endEarly(state, 'failed', event.failure.message, []);
 
     case 'steerUnavailable':

@@ -3,7 +3,7 @@ import type { DocumentSync, RunDocumentListener } from '../edit/documentSync';
 import { OutputNormalizer } from '../edit/outputFilters';
 import type { ChangePlacement, Region } from '../edit/regionTracker';
 import { StreamingDiff } from '../edit/streamingDiff';
-import { buildContinuationRequest, buildEditRequest, buildSteer, type RequestOptions } from '../prompt/buildRequest';
+import { buildContinuationRequest, buildEditRequest, buildResumeRequest, buildSteer, type RequestOptions } from '../prompt/buildRequest';
 import type { OutgoingResponseCreate, ReasoningEffort } from '../protocol/clientEvents';
 import { ok, type Result } from '../result';
 import type { ResponseHandle, ResponseListener } from '../transport/responseChannel';
@@ -71,6 +71,8 @@ export class RunController implements RunDocumentListener {
   private diff: StreamingDiff | undefined;
   private normalizer: OutputNormalizer | undefined;
   private previewBuffer = '';
+  /** The code text of the stream being applied, as it arrived (a resume sends it back). */
+  private outputSoFar = '';
   private handle: ResponseHandle | undefined;
   /** Events of a superseded request carry an older token and are ignored. */
   private requestToken = 0;
@@ -207,6 +209,13 @@ export class RunController implements RunDocumentListener {
         // The steered response keeps its listener: the successor arrives through it.
         this.afterIdle(this.requestToken, () => this.steerNow(effect.responseId));
         return;
+      case 'resume': {
+        const token = ++this.requestToken;
+        this.clock.setTimeout(() => {
+          if (token === this.requestToken && !this.ended) this.sendResume(token);
+        }, effect.delayMs);
+        return;
+      }
       case 'beginSuccessor':
         this.beginStream();
         return;
@@ -361,6 +370,25 @@ export class RunController implements RunDocumentListener {
     this.handle = this.sender.request(prompt.request, this.listenerFor(token));
   }
 
+  /** Continues the dropped stream on a fresh connection, into the same diff: nothing duplicated, nothing lost. */
+  private sendResume(token: number): void {
+    const text = this.document.getText();
+    const region = this.currentRegion();
+    const prompt = buildResumeRequest(
+      { fileName: this.document.fileName, languageId: this.document.languageId, before: text.slice(0, region.start), region: this.original, after: text.slice(region.end) },
+      this.state.instruction,
+      this.state.history,
+      this.outputSoFar,
+      this.requestOptions(),
+    );
+    this.options.log?.(`[${this.options.id}] the connection dropped: resuming after ${this.outputSoFar.length} characters of output (attempt ${this.state.resumes})`);
+    try {
+      this.handle = this.sender.request(prompt.request, this.listenerFor(token));
+    } catch (error) {
+      this.dispatch({ type: 'transportFailed', failure: { kind: 'protocol', message: `could not send: ${error instanceof Error ? error.message : String(error)}` } });
+    }
+  }
+
   private steerNow(responseId: string): void {
     const sent = this.handle?.steer(buildSteer(this.regionText(), this.state.instruction, this.state.history, responseId)) ?? false;
     this.options.log?.(`[${this.options.id}] ${sent ? `steering ${responseId}` : 'could not steer: the response is no longer on the wire'}`);
@@ -372,11 +400,13 @@ export class RunController implements RunDocumentListener {
     this.diff = new StreamingDiff(regionText);
     this.normalizer = new OutputNormalizer(this.document.eol, /\r?\n$/.test(regionText));
     this.previewBuffer = '';
+    this.outputSoFar = '';
     this.sync.resume(this.options.id);
   }
 
   private append(raw: string): void {
     if (!this.diff || !this.normalizer) return;
+    this.outputSoFar += raw;
     const text = this.normalizer.push(raw);
     if (text.length === 0) return;
     if (this.options.applyMode === 'preview') {

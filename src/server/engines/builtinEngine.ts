@@ -291,6 +291,9 @@ export const builtinEngine: Engine = {
   paced: true,
   *generate(request: EngineRequest): Iterable<string> {
     // A prompt it cannot read still gets an answer, never a failed response.
-    yield request.understood ? builtinRewrite(request) : NOT_UNDERSTOOD;
+    const answer = request.understood ? builtinRewrite(request) : NOT_UNDERSTOOD;
+    // A resume gets the rest of the same (deterministic) answer.
+    const prefix = request.continueAfter;
+    yield prefix !== undefined && answer.startsWith(prefix) ? answer.slice(prefix.length) : answer;
   },
 };

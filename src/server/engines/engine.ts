@@ -1,6 +1,8 @@
 /** What an engine is asked: the region, the instruction, and what came before. */
 export interface EngineRequest {
   readonly region: string;
+  /** A resume after a dropped connection: the answer so far, to be continued, not repeated. */
+  readonly continueAfter?: string;
   /** Whether a region and an instruction could be read out of the prompt at all. */
   readonly understood: boolean;
   readonly instruction: string;

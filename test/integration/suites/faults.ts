@@ -57,12 +57,35 @@ test('server error mid-stream: partial text kept and marked, status says so, nex
   await assertNextRunWorks();
 });
 
-test('dropped connection mid-stream: partial kept, reconnects for the next run', async () => {
+test('a connection dropped mid-stream resumes by itself: the exact final text, no failure shown', async () => {
   const editor = await runWithFault(['drop:30']);
+  assertEqual(editor.document.getText(), `// before\n${REGION.toUpperCase()}// after\n`, 'spliced without a duplicated or lost character');
+  const [run] = (await api()).runs();
+  assertEqual([run?.state.phase, run?.state.endReason, run?.state.resumes, run?.state.message], ['review', 'completed', 1, undefined]);
+  assert(!(await api()).statusText().includes('error'), 'no failure in the status bar');
+});
+
+test('three drops in a row: after two resumes the partial text is kept and marked', async () => {
+  const editor = await runWithFault(['drop:30', 'drop:3', 'drop:3']);
   assertConsistent(editor.document.getText());
   const run = await lastRun();
   assert(/dropped mid-response/.test(run.message ?? ''), `plain message: ${run.message}`);
   await assertNextRunWorks();
+});
+
+test('a keystroke during the resume wins: no model edit after it, the partial output and the keystroke kept', async () => {
+  // The resume's response stays silent for 5 s: the user types meanwhile.
+  await control({ faults: ['drop:30', 'stall:0:5000'], timing: FAST });
+  const editor = await startRefactor(FILE, 'uppercase', [1, 21]);
+  await waitFor(async () => (await api()).runs()[0]?.state.resumes === 1, 'the resume');
+  await vscode.commands.executeCommand('cursorTop');
+  await vscode.commands.executeCommand('type', { text: 'Z' });
+  const atKeystroke = editor.document.getText();
+  await runsStopped();
+  await serverIdle();
+  assertEqual(editor.document.getText(), atKeystroke, 'nothing after the keystroke');
+  assert(atKeystroke.startsWith('Z// before\nSTATEMENT 0;'), 'the keystroke and the partial output are kept');
+  assertEqual((await lastRun()).endReason, 'interrupted');
 });
 
 test('response.failed and response.incomplete end the run with their reason', async () => {

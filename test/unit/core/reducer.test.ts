@@ -178,10 +178,21 @@ describe('run reducer', () => {
   });
 
   it('a failure mid-stream keeps the partial text for review and says so', () => {
-    const { state, effects } = play([delta('a'), { type: 'transportFailed', failure: { kind: 'dropped', code: 1006, message: 'the connection dropped' } }, { type: 'outputApplied' }]);
-    const message = 'the connection dropped; the text that arrived is kept, marked as partial';
-    expect(effects[2]).toEqual([{ type: 'landPartialOutput' }, { type: 'report', level: 'error', message }]);
+    const { state, effects } = play([delta('a'), { type: 'transportFailed', failure: { kind: 'stalled', afterMs: 8_000, message: 'the server sent nothing for 8 s' } }, { type: 'outputApplied' }]);
+    const message = 'the server sent nothing for 8 s; the text that arrived is kept, marked as partial';
+    expect(effects[2]).toEqual([{ type: 'landPartialOutput', wholeLinesOnly: false }, { type: 'report', level: 'error', message }]);
     expect(state).toMatchObject({ phase: 'review', endReason: 'failed', message });
+  });
+
+  it('a dropped connection resumes twice by itself, then keeps the partial text', () => {
+    const drop: RunEvent = { type: 'transportFailed', failure: { kind: 'dropped', code: 1006, message: 'the connection dropped' } };
+    const { state, effects } = play([delta('a'), drop, delta('b'), drop, delta('c'), drop]);
+    expect(effects[2]).toEqual([{ type: 'resume', delayMs: 100 }]);
+    expect(effects[4]).toEqual([{ type: 'resume', delayMs: 500 }]);
+    expect(effects[6]).toEqual([{ type: 'landPartialOutput', wholeLinesOnly: false }, { type: 'report', level: 'error', message: 'the connection dropped; the text that arrived is kept, marked as partial' }]);
+    expect(state).toMatchObject({ resumes: 2, deltas: 3, phase: 'applying' });
+    // A frame over the size limit or a shut-down channel is no blip: no resume.
+    expect(play([delta('a'), { type: 'transportFailed', failure: { kind: 'dropped', code: 1009, message: 'too big' } }]).effects[2]![0]).toEqual({ type: 'landPartialOutput', wholeLinesOnly: false });
   });
 
   it('incomplete and failed responses end the stream with their reason; incomplete with {} details too', () => {

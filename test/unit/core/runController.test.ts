@@ -1,7 +1,7 @@
 import { startRun } from '../support/startRun';
 import { describe, expect, it } from 'vitest';
 import { DocumentSync } from '../../../src/core/edit/documentSync';
-import { parseEditRequest } from '../../../src/core/prompt/buildRequest';
+import { parseEditRequest, parsePartial } from '../../../src/core/prompt/buildRequest';
 import { type RunSnapshot, type RunView } from '../../../src/core/session/runController';
 import { FakeClock, settle } from '../support/fakeClock';
 import { ScriptedSender } from '../support/fakeSender';
@@ -139,14 +139,52 @@ describe('RunController with an in-memory document', () => {
     expect(parseEditRequest(sender.requests[1]!).region).toContain('my two');
   });
 
-  it('a dropped connection keeps the partial text, marks it partial, and the document stays consistent', async () => {
+  it('a dropped connection resumes by itself: the rest is spliced in, nothing duplicated or lost', async () => {
+    const { doc, clock, sender, run, reports } = await start('keep\nold one\nold two\n', { start: 5, end: 21 });
+    sender.delta('NEW ONE\nNEW T');
+    await clock.advance(20);
+    sender.fail({ kind: 'dropped', code: 1006, message: 'the connection dropped mid-response' });
+    expect(run.snapshot.state).toMatchObject({ phase: 'connecting', resumes: 1 });
+    await clock.advance(99);
+    expect(sender.requests).toHaveLength(1); // the resume waits out its backoff
+    await clock.advance(1);
+    expect(sender.requests).toHaveLength(2);
+    const text = sender.requests[1]!.input[0]!.content[0]!.text;
+    expect(parseEditRequest(sender.requests[1]!)).toEqual({ region: 'old one\nold two\n', instruction: 'uppercase', history: [] });
+    expect(parsePartial(text)).toBe('NEW ONE\nNEW T');
+    sender.delta('WO\n');
+    sender.complete();
+    await clock.advance(50);
+    expect(doc.text).toBe('keep\nNEW ONE\nNEW TWO\n');
+    expect(run.snapshot.state).toMatchObject({ phase: 'review', endReason: 'completed', resumes: 1 });
+    expect(reports).toEqual([]);
+  });
+
+  it('after two resumes a third drop keeps the partial text, marked partial', async () => {
     const { doc, clock, sender, run, reports } = await start('keep\nold\n', { start: 5, end: 9 });
     sender.delta('NEW\nhalf');
+    for (const wait of [100, 500]) {
+      sender.fail({ kind: 'dropped', code: 1006, message: 'the connection dropped mid-response' });
+      await clock.advance(wait);
+    }
+    expect(sender.requests).toHaveLength(3);
     sender.fail({ kind: 'dropped', code: 1006, message: 'the connection dropped mid-response' });
     await clock.advance(50);
     expect(doc.text.startsWith('keep\nNEW\n')).toBe(true);
-    expect(run.snapshot.state.phase).toBe('review');
+    expect(run.snapshot.state).toMatchObject({ phase: 'review', endReason: 'failed', resumes: 2 });
     expect(reports.join()).toMatch(/partial/);
+  });
+
+  it('a keystroke during the resume wins: no resume request, no model edit after it', async () => {
+    const { doc, clock, sender, run } = await start('keep\nold\n', { start: 5, end: 9 });
+    sender.delta('NEW\n');
+    await clock.advance(20);
+    sender.fail({ kind: 'dropped', code: 1006, message: 'the connection dropped mid-response' });
+    doc.userEdit(0, 0, 'typed ');
+    await clock.advance(600);
+    expect(sender.requests).toHaveLength(1);
+    expect(doc.text).toBe('typed keep\nNEW\nold\n');
+    expect(run.snapshot.state).toMatchObject({ phase: 'review', endReason: 'interrupted' });
   });
 
   it('closing the document mid-stream stops the run with a clear message', async () => {
