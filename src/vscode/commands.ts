@@ -65,7 +65,13 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     if (!editor) return undefined;
     const instruction = instructionFrom(args) ?? (await askInstruction(memento, { title }));
     if (!instruction) return undefined;
-    return explainFailure(await runs.start(editor, regions, instruction));
+    const result = await runs.start(editor, regions, instruction);
+    // The range is already being edited (a run started while the box was open): the instruction redirects it, never dropped.
+    if (!result.ok && result.error.reason === 'overlap') {
+      log.info(`"${instruction}": that range is being edited, so it redirects the run there`);
+      return (await runs.redirect(editor.document, instruction)) > 0 ? ok([]) : explainFailure(result);
+    }
+    return explainFailure(result);
   };
 
   const editInline = async (args?: unknown): Promise<StartResult | undefined> => {
@@ -92,6 +98,8 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   const redirect = async (args?: unknown): Promise<StartResult | undefined> => {
     const editor = vscode.window.activeTextEditor;
     if (!editor) return undefined;
+    // A second Ctrl+I while the first run is still connecting redirects that run once it exists.
+    await runs.whenStarted(editor.document);
     const previous = runs.lastInstruction(editor.document);
     if (previous === undefined) return editInline(args);
     const instruction = instructionFrom(args) ?? (await askInstruction(memento, { title: 'Spark Edit: redirect (keeps what was written so far)', prefill: previous }));

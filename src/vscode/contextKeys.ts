@@ -1,5 +1,4 @@
 import * as vscode from 'vscode';
-import { isLive } from '../core/session/reducer';
 import type { RunManager } from './runManager';
 
 /** `sparkEdit.streaming` and `sparkEdit.reviewing` for the active editor, for keybinding when-clauses. */
@@ -15,7 +14,7 @@ export class ContextKeys implements vscode.Disposable {
   private update(): void {
     const editor = vscode.window.activeTextEditor;
     const runs = editor ? this.runs.runsFor(editor.document) : [];
-    const streaming = runs.some((r) => isLive(r.state.phase));
+    const streaming = editor !== undefined && this.runs.isLive(editor.document);
     const reviewing = runs.some((r) => r.state.phase === 'review');
     const state = `${streaming}/${reviewing}`;
     if (state === this.state) return;

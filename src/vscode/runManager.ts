@@ -59,6 +59,8 @@ export class RunManager implements vscode.Disposable {
   /** Fires when any run changed; read `snapshots()` / `runsFor()` to render. */
   readonly onDidChangeRuns = this.changed.event;
   readonly onDidReport = this.reported.event;
+  /** Starts under way (the connection is being made): a second Ctrl+I meanwhile is a redirect, not a second box. */
+  private readonly starting = new Map<string, Promise<unknown>>();
   /** Documents being saved (between onWillSave and onDidSave): their turning clean is no revert. */
   private readonly saving = new Set<string>();
   private nextId = 1;
@@ -87,6 +89,24 @@ export class RunManager implements vscode.Disposable {
   }
 
   async start(editor: vscode.TextEditor, regions: readonly Region[], instruction: string): Promise<Result<string[], StartFailure>> {
+    const key = editor.document.uri.toString();
+    const started = this.startNow(editor, regions, instruction);
+    this.starting.set(key, started);
+    this.changeNow();
+    try {
+      return await started;
+    } finally {
+      if (this.starting.get(key) === started) this.starting.delete(key);
+      this.changeNow();
+    }
+  }
+
+  /** Resolves once a start under way in this document has its runs (or failed). */
+  async whenStarted(document: vscode.TextDocument): Promise<void> {
+    await this.starting.get(document.uri.toString())?.catch(() => undefined);
+  }
+
+  private async startNow(editor: vscode.TextEditor, regions: readonly Region[], instruction: string): Promise<Result<string[], StartFailure>> {
     if (regions.length === 0) return err({ reason: 'empty', message: 'nothing to edit' });
     const connection = await this.connection.ensure();
     if (!connection.ok) return connection;
@@ -206,9 +226,9 @@ export class RunManager implements vscode.Disposable {
     return [...this.runs.values()].filter((r) => r.uri === uri).map((r) => r.controller);
   }
 
-  /** Whether a run of this document may still change it (the same predicate as the status bar and context keys). */
+  /** Whether a run of this document may still change it, or one is starting (the same predicate as the status bar and context keys). */
   isLive(document: vscode.TextDocument): boolean {
-    return this.controllersFor(document).some((c) => isLive(c.phase));
+    return this.starting.has(document.uri.toString()) || this.controllersFor(document).some((c) => isLive(c.phase));
   }
 
   lastInstruction(document: vscode.TextDocument): string | undefined {
@@ -237,8 +257,12 @@ export class RunManager implements vscode.Disposable {
     if (target === 'all') controllers = [...this.runs.values()].map((r) => r.controller);
     else if ('runId' in target) controllers = [this.runs.get(target.runId)?.controller].filter((c): c is RunController => c !== undefined);
     else controllers = this.controllersFor(target.document);
-    const eligible = controllers.filter((c) => (decision === 'reject' ? c.phase !== 'done' : c.phase === 'review' || c.phase === 'reverted'));
-    for (const c of eligible) c.dispatch({ type: decision });
+    // Accept while streaming accepts early: the run stops and keeps what is there.
+    const eligible = controllers.filter((c) => (decision === 'reject' ? c.phase !== 'done' : c.phase === 'review' || c.phase === 'reverted' || isLive(c.phase)));
+    for (const c of eligible) {
+      if (decision === 'accept' && isLive(c.phase)) c.dispatch({ type: 'cancel' });
+      c.dispatch({ type: decision });
+    }
     return eligible.length;
   }
 

@@ -6,6 +6,7 @@ import './suites/connection';
 import './suites/robustness';
 import './suites/protocol';
 import './suites/editorEvents';
+import './suites/keys';
 // Last: it deactivates the extension.
 import './suites/lifecycle';
 

@@ -63,4 +63,21 @@ describe('package.json manifest', () => {
   it('ships the walkthrough media it names', () => {
     for (const w of manifest.contributes.walkthroughs) for (const s of w.steps) if (s.media.markdown) expect(() => readFileSync(join(root, s.media.markdown!))).not.toThrow();
   });
+
+  it('Escape rejects or cancels only when nothing else in the editor wants it, and Ctrl+Enter never edits while streaming', () => {
+    const escapes = manifest.contributes.keybindings.filter((k) => k.key === 'escape');
+    expect(escapes.map((k) => k.command).sort()).toEqual(['sparkEdit.cancel', 'sparkEdit.reject']);
+    for (const k of escapes) {
+      for (const other of ['!suggestWidgetVisible', '!editorHasMultipleSelections', '!editorHasSelection', '!parameterHintsVisible', '!renameInputVisible', '!inSnippetMode', '!findWidgetVisible']) {
+        expect(k.when, `${k.command}: ${other}`).toContain(other);
+      }
+    }
+    const ctrlEnter = manifest.contributes.keybindings.filter((k) => k.key === 'ctrl+enter');
+    expect(ctrlEnter.map((k) => [k.command, k.when])).toEqual([
+      ['sparkEdit.accept', 'editorTextFocus && sparkEdit.reviewing && !sparkEdit.streaming'],
+      ['sparkEdit.accept', 'editorTextFocus && sparkEdit.streaming'],
+    ]);
+    const ctrlI = manifest.contributes.keybindings.filter((k) => k.key === 'ctrl+i');
+    expect(ctrlI.map((k) => k.command)).toEqual(['sparkEdit.editInline', 'sparkEdit.redirect']);
+  });
 });

@@ -1,0 +1,37 @@
+import * as vscode from 'vscode';
+import { assertEqual, test, waitFor } from '../harness';
+import { api, control, FAST, openFile, runsStopped, serverIdle } from '../helpers';
+
+/*
+ * Keys that do what the user means. The keybindings' when-clauses are checked
+ * in test/unit/manifest.test.ts; here the commands they run.
+ */
+
+const LINES = Array.from({ length: 30 }, (_, i) => `line ${i}`).join('\n') + '\n';
+
+test('Ctrl+Enter while streaming accepts early: the run stops, what is there stays, nothing lands after', async () => {
+  await control({ timing: { ttftMs: 5, tokensPerSecond: 20, tokenChars: 4 } });
+  const editor = await openFile(LINES);
+  editor.selection = new vscode.Selection(0, 0, 30, 0);
+  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+  await waitFor(() => editor.document.getText().includes('LINE 1'), 'some output', 10_000);
+  await vscode.commands.executeCommand('sparkEdit.accept');
+  const atAccept = editor.document.getText();
+  assertEqual(await runsStopped(), [], 'accepted: no run left');
+  await serverIdle();
+  assertEqual(editor.document.getText(), atAccept, 'nothing after the accept');
+  assertEqual(atAccept.split('\n').slice(0, -1).filter((l) => l === ''), [], 'no blank line inserted (Insert Line Below did not run)');
+});
+
+test('Ctrl+I twice quickly: the second instruction redirects the first run, it is never dropped', async () => {
+  await control({ timing: FAST });
+  const editor = await openFile('one\ntwo\nthree\n');
+  editor.selection = new vscode.Selection(0, 0, 3, 0);
+  // The second press arrives while the first run is still connecting.
+  const first = vscode.commands.executeCommand('sparkEdit.editInline', { instruction: 'uppercase' });
+  const second = vscode.commands.executeCommand('sparkEdit.editInline', { instruction: 'reverse lines' });
+  await Promise.all([first, second]);
+  await waitFor(async () => (await api()).runs().some((r) => r.state.phase === 'review'), 'the run in review');
+  const [run] = (await api()).runs();
+  assertEqual([run?.state.history, run?.state.instruction, editor.document.getText()], [['uppercase'], 'reverse lines', 'THREE\nTWO\nONE\n']);
+});
