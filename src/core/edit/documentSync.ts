@@ -17,6 +17,8 @@ export interface DocumentPort {
 
 /** What a run hears about its document. */
 export interface RunDocumentListener {
+  /** Every change of the document, ours and the user's, in order (hunks under review are tracked over them). */
+  onChanges?(changes: readonly DocumentChange[]): void;
   /** Someone other than Spark Edit changed the document (typing, paste, undo, another extension). */
   onUserEdit(placement: ChangePlacement): void;
   onDocumentClosed(): void;
@@ -168,11 +170,13 @@ export class DocumentSync {
       this.version = version;
       flight.echoed = true;
       this.rebaseForOwnEdits(flight);
+      for (const run of [...this.runs.values()]) run.listener.onChanges?.(changes);
       if (flight.replied) this.complete(flight);
       return;
     }
     this.version = version;
-    for (const run of this.runs.values()) {
+    for (const run of [...this.runs.values()]) {
+      run.listener.onChanges?.(changes);
       const placement = worstPlacement(run.region, changes);
       run.region = rebaseRegionOverChanges(run.region, changes);
       run.listener.onUserEdit(placement);

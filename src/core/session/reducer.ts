@@ -51,6 +51,8 @@ export interface RunState {
   readonly queued: boolean;
   /** Times this run continued by itself after its connection dropped. */
   readonly resumes: number;
+  /** Changed hunks still waiting for Accept / Reject (review only). */
+  readonly pendingHunks: readonly string[];
   readonly endReason: EndReason | undefined;
   readonly message: string | undefined;
   /** Whether any model edit reached the document in this run. */
@@ -69,7 +71,10 @@ export type RunEvent =
   /** A steer could not be sent (its response is no longer on the wire). */
   | { readonly type: 'steerUnavailable' }
   | { readonly type: 'userEdit'; readonly placement: ChangePlacement }
-  | { readonly type: 'outputApplied' }
+  /** What the stream wrote has landed; `hunks` are the changed hunks to review. */
+  | { readonly type: 'outputApplied'; readonly hunks: readonly string[] }
+  /** Accept or Reject one hunk; the last decided hunk ends the review. */
+  | { readonly type: 'decideHunk'; readonly hunkId: string; readonly decision: 'accept' | 'reject' }
   | { readonly type: 'redirectPauseElapsed' }
   | { readonly type: 'cancel' }
   /** The user saves mid-stream and the run did not land in time: stop, keep whole lines only, close the undo group. */
@@ -106,7 +111,10 @@ export type Effect =
   | { readonly type: 'discardPending' }
   | { readonly type: 'cancelResponse' }
   | { readonly type: 'startRedirectTimer'; readonly ms: number }
+  /** Put the original back: every pending hunk's original text (the whole region when there are none), one undo step. */
   | { readonly type: 'restoreOriginal' }
+  /** Put one hunk's original text back, one undo step. */
+  | { readonly type: 'rejectHunk'; readonly hunkId: string }
   | { readonly type: 'clearMarks' }
   | { readonly type: 'report'; readonly level: 'info' | 'warning' | 'error'; readonly message: string };
 
@@ -130,6 +138,7 @@ export function initialRunState(instruction: string, onType: OnTypePolicy, redir
     refusal: undefined,
     queued: false,
     resumes: 0,
+    pendingHunks: [],
     endReason: undefined,
     message: undefined,
     wroteText: false,
@@ -144,7 +153,7 @@ export function initialRunState(instruction: string, onType: OnTypePolicy, redir
 /** A run brought back after a window reload, straight into review (its stream is long gone). */
 export function restoredRunState(instruction: string, endReason: EndReason, message: string | undefined): RunState {
   const { state } = initialRunState(instruction, 'cancel', 700);
-  return { ...state, phase: 'review', endReason, message, wroteText: true };
+  return { ...state, phase: 'review', endReason, message, wroteText: true, pendingHunks: [] };
 }
 
 const stay = (state: RunState): Transition => ({ state, effects: [] });
@@ -235,7 +244,16 @@ export function reduceRun(state: RunState, event: RunEvent): Transition {
       return redirectTo(state, state.instruction, 'continue, keeping the edits I just made', false);
 
     case 'outputApplied':
-      return state.phase === 'applying' ? stay({ ...state, phase: 'review', wroteText: true }) : stay(state);
+      return state.phase === 'applying' ? stay({ ...state, phase: 'review', wroteText: true, pendingHunks: event.hunks }) : stay(state);
+
+    case 'decideHunk': {
+      if (state.phase !== 'review' || !state.pendingHunks.includes(event.hunkId)) return stay(state);
+      const pendingHunks = state.pendingHunks.filter((h) => h !== event.hunkId);
+      const effects: Effect[] = event.decision === 'reject' ? [{ type: 'rejectHunk', hunkId: event.hunkId }] : [];
+      // The last decision ends the review: every hunk is now the model's text or the original, as chosen.
+      if (pendingHunks.length === 0) return { state: { ...state, phase: 'done', pendingHunks }, effects: [...effects, { type: 'clearMarks' }] };
+      return { state: { ...state, pendingHunks }, effects };
+    }
 
     case 'cancel':
       return isLive(state.phase) ? endEarly(state, 'cancelled', 'cancelled', STOP_NOW) : stay(state);

@@ -1,7 +1,8 @@
 import type { Clock } from '../clock';
 import type { DocumentSync, RunDocumentListener } from '../edit/documentSync';
 import { OutputNormalizer } from '../edit/outputFilters';
-import type { ChangePlacement, Region } from '../edit/regionTracker';
+import type { ChangePlacement, DocumentChange, Region } from '../edit/regionTracker';
+import { computeHunks, HunkSet, type Hunk } from '../review/hunks';
 import { StreamingDiff } from '../edit/streamingDiff';
 import { buildContinuationRequest, buildEditRequest, buildResumeRequest, buildSteer, type RequestOptions } from '../prompt/buildRequest';
 import type { OutgoingResponseCreate, ReasoningEffort } from '../protocol/clientEvents';
@@ -31,6 +32,8 @@ export interface RunSnapshot {
   readonly original: string;
   /** Region offset the model has written up to (for the live marker). */
   readonly frontier: number;
+  /** Changed hunks still waiting for a decision (review only), in document offsets. */
+  readonly hunks: readonly Hunk[];
   readonly tokensPerSecond: number | undefined;
   readonly timeToFirstTokenMs: number | undefined;
 }
@@ -78,8 +81,11 @@ export class RunController implements RunDocumentListener {
   private requestToken = 0;
   private redirectTimer: unknown;
   private ended = false;
-  private restorePending = false;
+  /** Restoring edits not landed yet: the sync stays attached for them. */
+  private restorePending = 0;
   private readonly settledWaiters: (() => void)[] = [];
+  /** The changed hunks under review, tracked over every document change. */
+  private hunks: HunkSet | undefined;
   /** The region's text when the run's output had landed (redo brings exactly this back). */
   private outputText: string | undefined;
 
@@ -114,6 +120,8 @@ export class RunController implements RunDocumentListener {
     sync.discard(options.id); // nothing streams into a restored region
     run.state = restoredRunState(options.instruction, endReason, message);
     run.outputText = document.getText().slice(options.region.start, options.region.end);
+    run.hunks = new HunkSet(computeHunks(original, run.outputText), options.region.start, options.id);
+    run.state = { ...run.state, pendingHunks: run.hunks.pending.map((h) => h.id) };
     return ok(run);
   }
 
@@ -147,6 +155,7 @@ export class RunController implements RunDocumentListener {
       region: this.sync.region(this.options.id),
       original: this.original,
       frontier: this.diff?.frontier ?? 0,
+      hunks: this.pendingHunks(),
       tokensPerSecond: streamedMs > 0 ? ((s.deltas - 1) * 1000) / streamedMs : undefined,
       timeToFirstTokenMs: s.sentAt !== undefined && s.firstDeltaAt !== undefined ? s.firstDeltaAt - s.sentAt : undefined,
     };
@@ -162,7 +171,22 @@ export class RunController implements RunDocumentListener {
     this.dispatch({ type: 'redirect', instruction, canSteer: this.sender.canSteer });
   }
 
+  /** The hunks the reducer still has pending (accepted ones are the model's text for good). */
+  private pendingHunks(): readonly Hunk[] {
+    const pending = this.state.pendingHunks;
+    return (this.hunks?.pending ?? []).filter((h) => pending.includes(h.id));
+  }
+
+  /** Accept or Reject one changed hunk (Reject puts its original text back, one undo step). */
+  decideHunk(hunkId: string, decision: 'accept' | 'reject'): void {
+    this.dispatch({ type: 'decideHunk', hunkId, decision });
+  }
+
   // RunDocumentListener
+  onChanges(changes: readonly DocumentChange[]): void {
+    this.hunks?.rebase(changes);
+  }
+
   onUserEdit(placement: ChangePlacement): void {
     this.dispatch({ type: 'userEdit', placement });
     const phase = this.state.phase;
@@ -246,6 +270,11 @@ export class RunController implements RunDocumentListener {
       case 'restoreOriginal':
         this.restoreOriginal();
         return;
+      case 'rejectHunk': {
+        const hunk = this.hunks?.remove(effect.hunkId);
+        if (hunk) this.landRestore([{ range: hunk.range, text: hunk.originalText }]);
+        return;
+      }
       case 'clearMarks':
         this.view.clear(this.snapshot);
         return;
@@ -277,7 +306,9 @@ export class RunController implements RunDocumentListener {
       .then(() => {
         if (this.ended) return;
         this.outputText = this.regionText();
-        this.dispatch({ type: 'outputApplied' });
+        const region = this.currentRegion();
+        this.hunks = new HunkSet(computeHunks(this.original, this.outputText), region.start, this.options.id);
+        this.dispatch({ type: 'outputApplied', hunks: this.hunks.pending.map((h) => h.id) });
       })
       .catch((error: unknown) => this.options.log?.(`[${this.options.id}] could not land the last edits: ${String(error)}`));
   }
@@ -429,14 +460,45 @@ export class RunController implements RunDocumentListener {
     this.landThenReview();
   }
 
+  /**
+   * Reject: every pending hunk gets its original text back (the user's edits
+   * between hunks stay); without hunks (a run stopped mid-stream) the whole
+   * region does. One undo step either way.
+   */
   private restoreOriginal(): void {
-    this.restorePending = true;
-    void this.sync.whenIdle(this.options.id).then(() => {
-      const region = this.currentRegion();
-      this.sync.resume(this.options.id);
-      this.sync.enqueue(this.options.id, [{ start: 0, end: region.end - region.start, text: this.original }]);
-      return this.sync.finish(this.options.id).then(() => this.sync.detach(this.options.id));
-    });
+    const pending = this.pendingHunks();
+    const decidedSome = (this.hunks?.pending.length ?? 0) > 0;
+    this.hunks = undefined;
+    if (pending.length > 0 || decidedSome) {
+      this.landRestore(pending.map((h) => ({ range: h.range, text: h.originalText })));
+      return;
+    }
+    this.landRestore(undefined);
+  }
+
+  /**
+   * Lands restoring edits (document ranges, read once nothing of the run is in
+   * flight) as one undo step; `undefined` restores the whole region. The sync
+   * stays attached until they land, even if the run ends meanwhile.
+   */
+  private landRestore(pieces: readonly { range: Region; text: string }[] | undefined): void {
+    this.restorePending++;
+    void this.sync
+      .whenIdle(this.options.id)
+      .then(() => {
+        const region = this.currentRegion();
+        const edits = pieces
+          ? // Sequential edits, last first, so earlier offsets stay valid.
+            [...pieces].sort((a, b) => b.range.start - a.range.start).map((p) => ({ start: p.range.start - region.start, end: p.range.end - region.start, text: p.text }))
+          : [{ start: 0, end: region.end - region.start, text: this.original }];
+        this.sync.resume(this.options.id);
+        this.sync.enqueue(this.options.id, edits);
+        return this.sync.finish(this.options.id);
+      })
+      .then(() => {
+        this.restorePending--;
+        if (this.ended && this.restorePending === 0) this.sync.detach(this.options.id);
+      });
   }
 
   private end(): void {
@@ -446,7 +508,7 @@ export class RunController implements RunDocumentListener {
     this.handle = undefined;
     const snapshot = this.snapshot;
     // A pending restore still needs the sync; it detaches when it lands.
-    if (!this.restorePending) this.sync.detach(this.options.id);
+    if (this.restorePending === 0) this.sync.detach(this.options.id);
     this.view.ended(snapshot);
   }
 }

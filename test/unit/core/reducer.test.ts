@@ -23,7 +23,7 @@ function play(events: RunEvent[], onType: 'cancel' | 'redirect' = 'cancel'): { s
 
 describe('run reducer', () => {
   it('sends on start, streams deltas, finishes into review, accept ends it', () => {
-    const { state, effects } = play([{ type: 'sent', at: 0 }, created('resp_1'), delta('a'), delta('b'), response('response.completed'), { type: 'outputApplied' }, { type: 'accept' }]);
+    const { state, effects } = play([{ type: 'sent', at: 0 }, created('resp_1'), delta('a'), delta('b'), response('response.completed'), { type: 'outputApplied', hunks: [] }, { type: 'accept' }]);
     expect(effects).toEqual([
       [SEND_INITIAL],
       [],
@@ -70,7 +70,7 @@ describe('run reducer', () => {
   });
 
   it('redirect after a completed response continues it by previous_response_id; not found falls back to full context', () => {
-    const done = play([created('resp_1'), delta('a'), response('response.completed'), { type: 'outputApplied' }, { type: 'redirect', instruction: 'again', canSteer: true }]);
+    const done = play([created('resp_1'), delta('a'), response('response.completed'), { type: 'outputApplied', hunks: [] }, { type: 'redirect', instruction: 'again', canSteer: true }]);
     expect(done.effects[5]).toEqual([{ type: 'sendRequest', mode: 'redirect', previousResponseId: 'resp_1' }]);
     expect(done.state.continued).toBe('resp_1');
     const notFound = reduceRun(done.state, server({ type: 'error', error: { code: 'previous_response_not_found', message: 'gone' } }));
@@ -178,7 +178,7 @@ describe('run reducer', () => {
   });
 
   it('a failure mid-stream keeps the partial text for review and says so', () => {
-    const { state, effects } = play([delta('a'), { type: 'transportFailed', failure: { kind: 'stalled', afterMs: 8_000, message: 'the server sent nothing for 8 s' } }, { type: 'outputApplied' }]);
+    const { state, effects } = play([delta('a'), { type: 'transportFailed', failure: { kind: 'stalled', afterMs: 8_000, message: 'the server sent nothing for 8 s' } }, { type: 'outputApplied', hunks: [] }]);
     const message = 'the server sent nothing for 8 s; the text that arrived is kept, marked as partial';
     expect(effects[2]).toEqual([{ type: 'landPartialOutput', wholeLinesOnly: false }, { type: 'report', level: 'error', message }]);
     expect(state).toMatchObject({ phase: 'review', endReason: 'failed', message });

@@ -1,0 +1,92 @@
+import { diffLines } from 'diff';
+import { rebaseRegionOverChanges, type DocumentChange, type Region } from '../edit/regionTracker';
+
+/**
+ * One changed hunk of a run under review: where the model's text stands in
+ * the document now (tracked over every edit, like a region), and the
+ * original text it replaced. Unchanged lines are never a hunk.
+ */
+export interface Hunk {
+  readonly id: string;
+  readonly range: Region;
+  readonly originalText: string;
+}
+
+/** A hunk as computed, in region offsets: `[start, end)` of the model's text and the original lines it replaced. */
+export interface HunkSpec {
+  readonly start: number;
+  readonly end: number;
+  readonly originalText: string;
+}
+
+/**
+ * The changed hunks between a region's original text and its rewrite, by
+ * lines (jsdiff's line diff, bounded by the region's size): adjacent removed
+ * and added lines form one hunk.
+ */
+export function computeHunks(original: string, rewritten: string): HunkSpec[] {
+  const hunks: HunkSpec[] = [];
+  let at = 0;
+  let open: { start: number; end: number; originalText: string } | undefined;
+  const close = (): void => {
+    if (open) hunks.push(open);
+    open = undefined;
+  };
+  for (const part of diffLines(original, rewritten)) {
+    if (part.added) {
+      open ??= { start: at, end: at, originalText: '' };
+      open.end = at + part.value.length;
+      at += part.value.length;
+    } else if (part.removed) {
+      open ??= { start: at, end: at, originalText: '' };
+      open.originalText += part.value;
+    } else {
+      close();
+      at += part.value.length;
+    }
+  }
+  close();
+  return hunks;
+}
+
+/**
+ * The pending hunks of one run: each tracked over document changes with the
+ * region rules (text inserted at a hunk's edge stays outside it), accepted
+ * or rejected one at a time in any order.
+ */
+export class HunkSet {
+  private hunks: Hunk[];
+
+  constructor(specs: readonly HunkSpec[], regionStart: number, idPrefix: string) {
+    this.hunks = specs.map((h, i) => ({ id: `${idPrefix}.${i + 1}`, range: { start: regionStart + h.start, end: regionStart + h.end }, originalText: h.originalText }));
+  }
+
+  get pending(): readonly Hunk[] {
+    return this.hunks;
+  }
+
+  get isEmpty(): boolean {
+    return this.hunks.length === 0;
+  }
+
+  find(id: string): Hunk | undefined {
+    return this.hunks.find((h) => h.id === id);
+  }
+
+  /** The hunk at a document offset: the one containing it, else the first below it on the same or a later line. */
+  at(offset: number): Hunk | undefined {
+    return this.hunks.find((h) => h.range.start <= offset && offset <= h.range.end);
+  }
+
+  /** Every document change, the run's own included, in the order they happened. */
+  rebase(changes: readonly DocumentChange[]): void {
+    this.hunks = this.hunks.map((h) => ({ ...h, range: rebaseRegionOverChanges(h.range, changes) }));
+  }
+
+  /** Drops a decided hunk from the pending ones. */
+  remove(id: string): Hunk | undefined {
+    const hunk = this.find(id);
+    this.hunks = this.hunks.filter((h) => h.id !== id);
+    return hunk;
+  }
+}
