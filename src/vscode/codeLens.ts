@@ -30,7 +30,7 @@ export class ReviewCodeLens implements vscode.CodeLensProvider, vscode.Disposabl
     this.subscription = runs.onDidChangeRuns(() => {
       const signature = runs
         .snapshots()
-        .map((s) => `${s.id}:${s.state.phase}:${s.state.queued}:${s.state.endReason ?? ''}`)
+        .map((s) => `${s.id}:${s.state.phase}:${s.state.queued}:${s.state.endReason ?? ''}:${s.state.pendingHunks.join('+')}`)
         .join(',');
       if (signature === this.signature) return;
       this.signature = signature;
@@ -70,6 +70,15 @@ export class ReviewCodeLens implements vscode.CodeLensProvider, vscode.Disposabl
       if (run.tokensPerSecond !== undefined) facts.push(`${round(run.tokensPerSecond)} tok/s`);
       if (run.timeToFirstTokenMs !== undefined) facts.push(`TTFT ${round(run.timeToFirstTokenMs)} ms`);
       if (facts.length) lens(facts.join(' · '), '', [], run.state.message);
+      // Several hunks: each its own Accept / Reject, above it.
+      if (run.hunks.length > 1) {
+        for (const hunk of run.hunks) {
+          const at = document.positionAt(hunk.range.start);
+          const hunkRange = new vscode.Range(at, at);
+          lenses.push(new vscode.CodeLens(hunkRange, { title: '$(check) Accept hunk', command: 'sparkEdit.acceptHunk', arguments: [run.id, hunk.id], tooltip: 'Keep this change (Ctrl+Alt+Y)' }));
+          lenses.push(new vscode.CodeLens(hunkRange, { title: '$(discard) Reject hunk', command: 'sparkEdit.rejectHunk', arguments: [run.id, hunk.id], tooltip: 'Restore this part only (Ctrl+Alt+N)' }));
+        }
+      }
     }
     return lenses;
   }

@@ -129,6 +129,28 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
 
   const active = (): vscode.TextDocument | undefined => vscode.window.activeTextEditor?.document;
 
+  /** From a CodeLens (run and hunk ids) or a key (the hunk at the cursor). */
+  const decideHunk = (decision: 'accept' | 'reject', runId: unknown, hunkId: unknown): boolean => {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) return false;
+    const target = typeof runId === 'string' && typeof hunkId === 'string' ? { runId, hunkId } : { offset: editor.document.offsetAt(editor.selection.active) };
+    return runs.decideHunk(editor.document, target, decision);
+  };
+
+  /** Moves the cursor to the next (or previous) pending hunk, wrapping around, and reveals it. */
+  const goToHunk = (direction: 1 | -1): boolean => {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) return false;
+    const hunks = runs.hunksFor(editor.document);
+    if (hunks.length === 0) return false;
+    const at = editor.document.offsetAt(editor.selection.active);
+    const next = direction === 1 ? (hunks.find((h) => h.hunk.range.start > at) ?? hunks[0]!) : ([...hunks].reverse().find((h) => h.hunk.range.start < at) ?? hunks.at(-1)!);
+    const position = editor.document.positionAt(next.hunk.range.start);
+    editor.selection = new vscode.Selection(position, position);
+    editor.revealRange(new vscode.Range(position, position), vscode.TextEditorRevealType.InCenterIfOutsideViewport);
+    return true;
+  };
+
   return [
     vscode.commands.registerCommand('sparkEdit.editInline', editInline),
     vscode.commands.registerCommand('sparkEdit.refactorSelection', refactorSelection),
@@ -147,6 +169,10 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       if (typeof runId === 'string') return runs.decide('reject', { runId });
       return doc ? runs.decide('reject', { document: doc }) : 0;
     }),
+    vscode.commands.registerCommand('sparkEdit.acceptHunk', (runId?: unknown, hunkId?: unknown) => decideHunk('accept', runId, hunkId)),
+    vscode.commands.registerCommand('sparkEdit.rejectHunk', (runId?: unknown, hunkId?: unknown) => decideHunk('reject', runId, hunkId)),
+    vscode.commands.registerCommand('sparkEdit.nextHunk', () => goToHunk(1)),
+    vscode.commands.registerCommand('sparkEdit.previousHunk', () => goToHunk(-1)),
     vscode.commands.registerCommand('sparkEdit.acceptAll', () => runs.decide('accept', 'all')),
     vscode.commands.registerCommand('sparkEdit.rejectAll', () => runs.decide('reject', 'all')),
     vscode.commands.registerCommand('sparkEdit.saveWhenLanded', async () => {

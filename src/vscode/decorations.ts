@@ -1,4 +1,4 @@
-import { diffLines } from 'diff';
+import { computeHunks } from '../core/review/hunks';
 import * as vscode from 'vscode';
 import { isLive } from '../core/session/reducer';
 import type { RunSnapshot } from '../core/session/runController';
@@ -36,7 +36,7 @@ export class Decorations implements vscode.Disposable {
     overviewRulerLane: vscode.OverviewRulerLane.Left,
   });
   /** Review diffs are computed once per run, keyed by document version. */
-  private readonly reviewCache = new Map<string, { version: number; inserted: vscode.Range[]; removed: vscode.DecorationOptions[] }>();
+  private readonly reviewCache = new Map<string, { key: string; inserted: vscode.Range[]; removed: vscode.DecorationOptions[] }>();
   private readonly subscriptions: vscode.Disposable[];
 
   constructor(private readonly runs: RunManager) {
@@ -79,32 +79,31 @@ export class Decorations implements vscode.Disposable {
   }
 
   private review(doc: vscode.TextDocument, run: RunSnapshot): { inserted: vscode.Range[]; removed: vscode.DecorationOptions[] } {
+    const key = `${doc.version}:${run.state.pendingHunks.join('+')}`;
     const cached = this.reviewCache.get(run.id);
-    if (cached && cached.version === doc.version) return cached;
-    const region = run.region!;
-    const current = doc.getText().slice(region.start, region.end);
+    if (cached && cached.key === key) return cached;
+    // With hunks, only the pending ones are marked (accepted hunks are plain text now); a run
+    // stopped mid-stream has none, and is marked by a line diff of its region (bounded by its size).
+    const hunks =
+      run.state.pendingHunks.length > 0
+        ? run.hunks.map((h) => ({ start: h.range.start, end: h.range.end, removed: h.originalText }))
+        : diffHunks(run.original, doc.getText().slice(run.region!.start, run.region!.end), run.region!.start);
     const inserted: vscode.Range[] = [];
     const removed: vscode.DecorationOptions[] = [];
-    let offset = region.start;
-    // Bounded: one line diff of one region, once per document version.
-    for (const part of diffLines(run.original, current)) {
-      if (part.added) {
-        const end = offset + part.value.length;
-        inserted.push(new vscode.Range(doc.positionAt(offset), doc.positionAt(Math.max(offset, end - 1))));
-        offset = end;
-      } else if (part.removed) {
-        const lines = part.value.replace(/\r?\n$/, '').split(/\r?\n/);
-        const at = doc.lineAt(doc.positionAt(offset).line).range.end;
-        const summary = lines.length === 1 ? lines[0]!.trim() : `${lines[0]!.trim()}  (+${lines.length - 1} more removed)`;
-        const hover = new vscode.MarkdownString();
-        hover.appendMarkdown('**Removed by Spark Edit**\n');
-        hover.appendCodeblock(part.value, doc.languageId);
-        removed.push({ range: new vscode.Range(at, at), hoverMessage: hover, renderOptions: { after: { contentText: `− ${summary.slice(0, 120)}` } } });
-      } else {
-        offset += part.value.length;
-      }
+    for (const h of hunks) {
+      if (h.end > h.start) inserted.push(new vscode.Range(doc.positionAt(h.start), doc.positionAt(Math.max(h.start, h.end - 1))));
+      if (h.removed.length === 0) continue;
+      const lines = h.removed.replace(/\r?\n$/, '').split(/\r?\n/);
+      // Removed text as ghost text at the end of the hunk's first line (or the line above a pure deletion).
+      const line = h.end > h.start ? doc.positionAt(h.start).line : Math.max(0, doc.positionAt(h.start).line - 1);
+      const at = doc.lineAt(line).range.end;
+      const summary = lines.length === 1 ? lines[0]!.trim() : `${lines[0]!.trim()}  (+${lines.length - 1} more removed)`;
+      const hover = new vscode.MarkdownString();
+      hover.appendMarkdown('**Removed by Spark Edit**\n');
+      hover.appendCodeblock(h.removed, doc.languageId);
+      removed.push({ range: new vscode.Range(at, at), hoverMessage: hover, renderOptions: { after: { contentText: `− ${summary.slice(0, 120)}` } } });
     }
-    const entry = { version: doc.version, inserted, removed };
+    const entry = { key, inserted, removed };
     this.reviewCache.set(run.id, entry);
     return entry;
   }
@@ -112,4 +111,9 @@ export class Decorations implements vscode.Disposable {
   dispose(): void {
     for (const d of [...this.subscriptions, this.streaming, this.frontier, this.inserted, this.removed]) d.dispose();
   }
+}
+
+/** The changed hunks of a region that has none tracked (a run stopped mid-stream), in document offsets. */
+function diffHunks(original: string, current: string, regionStart: number): { start: number; end: number; removed: string }[] {
+  return computeHunks(original, current).map((h) => ({ start: regionStart + h.start, end: regionStart + h.end, removed: h.originalText }));
 }

@@ -5,6 +5,7 @@ import { DocumentSync } from '../core/edit/documentSync';
 import { regionsOverlap, type Region } from '../core/edit/regionTracker';
 import { err, ok, type Result } from '../core/result';
 import { isLive, type EndReason } from '../core/session/reducer';
+import type { Hunk } from '../core/review/hunks';
 import { RunController, type RequestSender, type RunSnapshot, type RunView } from '../core/session/runController';
 import type { ConnectionManager, ConnectFailure } from './connectionManager';
 import { VsCodeDocumentPort } from './documentPort';
@@ -264,6 +265,26 @@ export class RunManager implements vscode.Disposable {
       c.dispatch({ type: decision });
     }
     return eligible.length;
+  }
+
+  /** Every pending hunk of the document's runs under review, top to bottom. */
+  hunksFor(document: vscode.TextDocument): { runId: string; hunk: Hunk }[] {
+    return this.runsFor(document)
+      .filter((s) => s.state.phase === 'review')
+      .flatMap((s) => s.hunks.map((hunk) => ({ runId: s.id, hunk })))
+      .sort((a, b) => a.hunk.range.start - b.hunk.range.start);
+  }
+
+  /** Accept or Reject one hunk: by id, or the one at `offset` (the cursor). False when there is none. */
+  decideHunk(document: vscode.TextDocument, target: { runId: string; hunkId: string } | { offset: number }, decision: 'accept' | 'reject'): boolean {
+    const hunks = this.hunksFor(document);
+    const found =
+      'hunkId' in target
+        ? hunks.find((h) => h.runId === target.runId && h.hunk.id === target.hunkId)
+        : (hunks.find((h) => h.hunk.range.start <= target.offset && target.offset <= h.hunk.range.end) ?? hunks.find((h) => h.hunk.range.start >= target.offset));
+    if (!found) return false;
+    this.runs.get(found.runId)?.controller.decideHunk(found.hunk.id, decision);
+    return true;
   }
 
   onDidChangeTextDocument(event: vscode.TextDocumentChangeEvent): void {

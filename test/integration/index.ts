@@ -7,6 +7,7 @@ import './suites/robustness';
 import './suites/protocol';
 import './suites/editorEvents';
 import './suites/keys';
+import './suites/hunks';
 // Last: it deactivates the extension.
 import './suites/lifecycle';
 

@@ -116,6 +116,12 @@ export class DocumentSync {
     run.finishing = undefined;
   }
 
+  /** The run's next edit opens an undo step of its own (a hunk's or the run's Reject). */
+  startUndoStep(runId: string): void {
+    const run = this.runs.get(runId);
+    if (run) run.madeEdits = false;
+  }
+
   /** Lets a discarded or finished run write again (a redirect starts a new stream). */
   resume(runId: string): void {
     const run = this.runs.get(runId);

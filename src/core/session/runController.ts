@@ -492,6 +492,7 @@ export class RunController implements RunDocumentListener {
             [...pieces].sort((a, b) => b.range.start - a.range.start).map((p) => ({ start: p.range.start - region.start, end: p.range.end - region.start, text: p.text }))
           : [{ start: 0, end: region.end - region.start, text: this.original }];
         this.sync.resume(this.options.id);
+        this.sync.startUndoStep(this.options.id);
         this.sync.enqueue(this.options.id, edits);
         return this.sync.finish(this.options.id);
       })
