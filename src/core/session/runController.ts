@@ -461,15 +461,16 @@ export class RunController implements RunDocumentListener {
   }
 
   /**
-   * Reject: every pending hunk gets its original text back (the user's edits
-   * between hunks stay); without hunks (a run stopped mid-stream) the whole
-   * region does. One undo step either way.
+   * Reject of the whole run: the region's true original (as it was before the
+   * run, whatever a formatter or the user did inside it since). Once hunks
+   * have been decided one by one, those decisions stand: only the pending
+   * hunks get their original text back. One undo step either way.
    */
   private restoreOriginal(): void {
     const pending = this.pendingHunks();
-    const decidedSome = (this.hunks?.pending.length ?? 0) > 0;
+    const decidedSome = pending.length < (this.hunks?.pending.length ?? 0);
     this.hunks = undefined;
-    if (pending.length > 0 || decidedSome) {
+    if (decidedSome) {
       this.landRestore(pending.map((h) => ({ range: h.range, text: h.originalText })));
       return;
     }

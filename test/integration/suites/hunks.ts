@@ -55,6 +55,8 @@ test('user edits between hunks are kept whatever is decided', async () => {
   const editor = await reviewOf();
   editor.selection = new vscode.Selection(2, 0, 2, 0);
   await vscode.commands.executeCommand('type', { text: '// mine\n' });
-  await vscode.commands.executeCommand('sparkEdit.reject');
-  await waitFor(() => editor.document.getText() === FILE.replace('keep two', '// mine\nkeep two'), 'Reject puts back the hunks and keeps the user line');
+  const [run] = (await api()).runs();
+  for (const hunk of run!.hunks) await vscode.commands.executeCommand('sparkEdit.rejectHunk', run!.id, hunk.id);
+  await waitFor(() => editor.document.getText() === FILE.replace('keep two', '// mine\nkeep two'), 'every hunk put back, the user line kept');
+  await waitFor(async () => (await api()).runs().length === 0, 'the review over');
 });

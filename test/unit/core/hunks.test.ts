@@ -130,7 +130,7 @@ describe('per-hunk review', () => {
     }
   }, 600_000);
 
-  it('Reject of the whole run puts back every pending hunk and keeps the user edits between them', async () => {
+  it('Reject of the whole run restores the true original; after a hunk was decided, only the pending hunks', async () => {
     const doc = new MemoryDocument('one\ntwo\nthree\nfour\n', '\n', true);
     const clock = new FakeClock();
     const sync = new DocumentSync(doc, clock, 16, doc.version);
@@ -143,8 +143,9 @@ describe('per-hunk review', () => {
     await clock.advance(100);
     expect(run.snapshot.hunks.map((h) => h.originalText)).toEqual(['one\n', 'four\n']);
     doc.userEdit(doc.text.indexOf('three'), 0, 'my ');
+    run.decideHunk(run.snapshot.hunks[0]!.id, 'accept');
     run.dispatch({ type: 'reject' });
     await clock.advance(100);
-    expect(doc.text).toBe('one\ntwo\nmy three\nfour\n');
+    expect(doc.text).toBe('ONE\ntwo\nmy three\nfour\n');
   });
 });
