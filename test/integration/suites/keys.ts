@@ -35,3 +35,4 @@ test('Ctrl+I twice quickly: the second instruction redirects the first run, it i
   const [run] = (await api()).runs();
   assertEqual([run?.state.history, run?.state.instruction, editor.document.getText()], [['uppercase'], 'reverse lines', 'THREE\nTWO\nONE\n']);
 });
+
