@@ -40,12 +40,18 @@ export class VsCodeDocumentPort implements DocumentPort, RunDocument {
     this.editCalls++;
     try {
       if (editor) {
+        const linesAbove = linesAddedAboveView(editor, edits);
         const applied = await editor.edit(
           (builder) => {
             for (const r of ranges) builder.replace(r.range, r.text);
           },
           { undoStopBefore: undoStops.before, undoStopAfter: undoStops.after },
         );
+        if (applied && linesAbove !== 0 && vscode.window.activeTextEditor === editor) {
+          // The editor keeps its scroll position in pixels, so lines added above the view slide the
+          // text the user reads; scroll by as many lines to keep it where it was.
+          void vscode.commands.executeCommand('editorScroll', { to: linesAbove > 0 ? 'down' : 'up', by: 'line', value: Math.abs(linesAbove), revealCursor: false });
+        }
         return applied ? 'applied' : doc.isClosed ? 'closed' : 'stale';
       }
       if (ranges.length === 0) return 'applied';
@@ -58,4 +64,27 @@ export class VsCodeDocumentPort implements DocumentPort, RunDocument {
       return doc.isClosed ? 'closed' : 'stale';
     }
   }
+}
+
+const newlines = (text: string): number => {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+};
+
+/**
+ * Lines an edit adds (or removes) wholly above the lines the user is looking
+ * at; 0 when any edit reaches the view (the user is at the frontier, following it).
+ */
+function linesAddedAboveView(editor: vscode.TextEditor, edits: readonly TextEdit[]): number {
+  const visible = editor.visibleRanges[0];
+  if (!visible || visible.start.line === 0) return 0;
+  const doc = editor.document;
+  const top = doc.offsetAt(visible.start);
+  let lines = 0;
+  for (const e of edits) {
+    if (e.end > top) return 0;
+    lines += newlines(e.text) - newlines(doc.getText(new vscode.Range(doc.positionAt(e.start), doc.positionAt(e.end))));
+  }
+  return lines;
 }

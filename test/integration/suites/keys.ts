@@ -36,3 +36,23 @@ test('Ctrl+I twice quickly: the second instruction redirects the first run, it i
   assertEqual([run?.state.history, run?.state.instruction, editor.document.getText()], [['uppercase'], 'reverse lines', 'THREE\nTWO\nONE\n']);
 });
 
+
+test('editor manners: a region above the view grows, and the text the user reads stays in place; the cursor stays on its text', async () => {
+  await control({ timing: { ttftMs: 5, tokensPerSecond: 400, tokenChars: 8 } });
+  const body = Array.from({ length: 300 }, (_, i) => (i < 40 && i % 4 === 0 ? `function f${i}(a, b) {` : i < 40 && i % 4 === 3 ? '}' : `  const line${i} = ${i};`)).join('\n') + '\n';
+  const editor = await openFile(body, 'js');
+  editor.revealRange(new vscode.Range(240, 0, 240, 0), vscode.TextEditorRevealType.AtTop);
+  await waitFor(() => (editor.visibleRanges[0]?.start.line ?? 0) > 100, 'the view scrolled down');
+  const firstVisibleText = editor.document.lineAt(editor.visibleRanges[0]!.start.line).text;
+  editor.selection = new vscode.Selection(0, 0, 40, 0);
+  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'add jsdoc' });
+  editor.selection = new vscode.Selection(250, 4, 250, 4);
+  const cursorText = editor.document.lineAt(250).text;
+  await waitFor(async () => (await api()).runs().some((r) => r.state.phase === 'review'), 'the run in review', 15_000);
+  assertEqual(editor.document.lineCount > 301, true, 'the region above grew');
+  // The view's position reaches the extension host by an event of its own: wait for it.
+  const settledView = (): boolean => editor.document.lineAt(editor.visibleRanges[0]!.start.line).text === firstVisibleText;
+  await waitFor(settledView, 'the text the user was reading at the top of the view', 3_000).catch(() => undefined);
+  assertEqual(editor.document.lineAt(editor.visibleRanges[0]!.start.line).text, firstVisibleText, 'the text the user was reading did not slide');
+  assertEqual(editor.document.lineAt(editor.selection.active.line).text, cursorText, 'the cursor is still on its text');
+});
