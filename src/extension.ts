@@ -10,6 +10,7 @@ import { ContextKeys } from './vscode/contextKeys';
 import { Decorations } from './vscode/decorations';
 import { Log } from './vscode/log';
 import { showRunReports } from './vscode/notifications';
+import { ProblemWatcher } from './vscode/problems';
 import { ReviewStore } from './vscode/reviewStore';
 import { RunManager } from './vscode/runManager';
 import { readSettings, SECTION } from './vscode/settings';
@@ -26,6 +27,8 @@ export interface SparkEditApi {
   logFolder(): vscode.Uri;
   /** The connection pool's counters: connections opened, cold requests, steers. */
   connectionStats(): Readonly<ChannelStats> | undefined;
+  /** Problems before / after a run under review: 'checking', 'not checked', or the new problems' messages. */
+  problems(runId: string): { status: string; added: string[] } | undefined;
   /** Resolves once the reviews kept for the next window are written (a reload test waits for this). */
   reviewsSaved(): Promise<void>;
   /** What is still alive: runs, documents, timers, sockets, the bundled server (zero after deactivation). */
@@ -46,7 +49,8 @@ export function activate(context: vscode.ExtensionContext): SparkEditApi {
   const connection = new ConnectionManager(settings, keys, log, systemClock);
   const manager = new RunManager(connection, settings, log, systemClock);
   const status = new StatusBar(manager, connection);
-  const codeLens = new ReviewCodeLens(manager);
+  const problems = new ProblemWatcher(manager);
+  const codeLens = new ReviewCodeLens(manager, problems);
   const reportSettingProblems = (): void => {
     for (const p of readSettings().problems) log.warn(`setting sparkEdit.${p.key} ignored: ${p.message}`);
   };
@@ -61,11 +65,12 @@ export function activate(context: vscode.ExtensionContext): SparkEditApi {
     connection,
     manager,
     status,
+    problems,
     codeLens,
     new Decorations(manager),
     new ContextKeys(manager),
     showRunReports(manager, log),
-    ...registerCommands({ runs: manager, keys, connection, log, memento: context.globalState }),
+    ...registerCommands({ runs: manager, keys, connection, log, memento: context.globalState, problems }),
     vscode.languages.registerCodeLensProvider({ scheme: '*' }, codeLens),
     vscode.workspace.onDidChangeTextDocument((e) => manager.onDidChangeTextDocument(e)),
     vscode.workspace.onDidCloseTextDocument((d) => manager.onDidCloseTextDocument(d)),
@@ -108,6 +113,10 @@ export function activate(context: vscode.ExtensionContext): SparkEditApi {
     connectionStats: () => connection.stats(),
     resources: () => ({ ...manager.resources(), ...connection.resources() }),
     reviewsSaved: () => reviews.save(),
+    problems: (runId) => {
+      const check = problems.check(runId);
+      return check && { status: check.status, added: check.status === 'checked' ? check.added.map((d) => d.message) : [] };
+    },
   };
 }
 

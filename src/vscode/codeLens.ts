@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { RunSnapshot } from '../core/session/runController';
+import type { ProblemWatcher } from './problems';
 import type { RunManager } from './runManager';
 
 const round = (n: number): string => Math.round(n).toLocaleString('en-US');
@@ -23,10 +24,15 @@ export class ReviewCodeLens implements vscode.CodeLensProvider, vscode.Disposabl
   private readonly changed = new vscode.EventEmitter<void>();
   readonly onDidChangeCodeLenses = this.changed.event;
   private readonly subscription: vscode.Disposable;
+  private readonly problemsChanged: vscode.Disposable;
   /** Lenses change with phases, not per token: refreshing per frame makes the editor re-query for nothing. */
   private signature = '';
 
-  constructor(private readonly runs: RunManager) {
+  constructor(
+    private readonly runs: RunManager,
+    private readonly problems: ProblemWatcher,
+  ) {
+    this.problemsChanged = problems.onDidChange(() => this.changed.fire());
     this.subscription = runs.onDidChangeRuns(() => {
       const signature = runs
         .snapshots()
@@ -70,6 +76,15 @@ export class ReviewCodeLens implements vscode.CodeLensProvider, vscode.Disposabl
       if (run.tokensPerSecond !== undefined) facts.push(`${round(run.tokensPerSecond)} tok/s`);
       if (run.timeToFirstTokenMs !== undefined) facts.push(`TTFT ${round(run.timeToFirstTokenMs)} ms`);
       if (facts.length) lens(facts.join(' · '), '', [], run.state.message);
+      const check = this.problems.check(run.id);
+      if (check?.status === 'checking') lens('$(loading~spin) checking problems…');
+      else if (check?.status === 'not checked') lens('problems not checked', '', [], 'No diagnostics arrived in time (no language server for this file, or it did not answer).');
+      else if (check?.status === 'checked' && check.added.length === 0) lens('$(pass) no new problems');
+      else if (check?.status === 'checked') {
+        const list = check.added.map((d) => `line ${d.range.start.line + 1}: ${d.message}`).join('\n');
+        lens(`$(warning) +${check.added.length} problem${check.added.length === 1 ? '' : 's'}`, '', [], list);
+        lens('Fix problems', 'sparkEdit.fixProblems', [run.id], 'Redirect the run with these problems as context');
+      }
       // Several hunks: each its own Accept / Reject, above it.
       if (run.hunks.length > 1) {
         for (const hunk of run.hunks) {
@@ -85,6 +100,7 @@ export class ReviewCodeLens implements vscode.CodeLensProvider, vscode.Disposabl
 
   dispose(): void {
     this.subscription.dispose();
+    this.problemsChanged.dispose();
     this.changed.dispose();
   }
 }

@@ -5,6 +5,7 @@ import type { Region } from '../core/edit/regionTracker';
 import type { ApiKeyStore } from './apiKey';
 import type { ConnectionManager } from './connectionManager';
 import { askInstruction } from './instructionInput';
+import type { ProblemWatcher } from './problems';
 import type { Log } from './log';
 import { err, ok, type Result } from '../core/result';
 import type { RunManager, StartFailure } from './runManager';
@@ -27,6 +28,7 @@ export interface CommandDeps {
   readonly connection: ConnectionManager;
   readonly log: Log;
   readonly memento: vscode.Memento;
+  readonly problems: ProblemWatcher;
 }
 
 const instructionFrom = (args: unknown): string | undefined =>
@@ -39,7 +41,7 @@ function selectionRegions(editor: vscode.TextEditor): Region[] {
 
 /** Every command of the extension; package.json lists the same ids (a unit test checks). */
 export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
-  const { runs, keys, connection, log, memento } = deps;
+  const { runs, keys, connection, log, memento, problems } = deps;
 
   const explainFailure = (result: StartResult): StartResult => {
     if (result.ok) return result;
@@ -173,6 +175,13 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     vscode.commands.registerCommand('sparkEdit.rejectHunk', (runId?: unknown, hunkId?: unknown) => decideHunk('reject', runId, hunkId)),
     vscode.commands.registerCommand('sparkEdit.nextHunk', () => goToHunk(1)),
     vscode.commands.registerCommand('sparkEdit.previousHunk', () => goToHunk(-1)),
+    vscode.commands.registerCommand('sparkEdit.fixProblems', (runId?: unknown) => {
+      if (typeof runId !== 'string') return false;
+      const check = problems.check(runId);
+      if (check?.status !== 'checked' || check.added.length === 0) return false;
+      const list = check.added.map((d) => `line ${d.range.start.line + 1}: ${d.message}`).join('; ');
+      return runs.redirectRun(runId, `fix these problems the last edit introduced: ${list}`);
+    }),
     vscode.commands.registerCommand('sparkEdit.acceptAll', () => runs.decide('accept', 'all')),
     vscode.commands.registerCommand('sparkEdit.rejectAll', () => runs.decide('reject', 'all')),
     vscode.commands.registerCommand('sparkEdit.saveWhenLanded', async () => {

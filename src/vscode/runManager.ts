@@ -244,6 +244,13 @@ export class RunManager implements vscode.Disposable {
     return runs.length;
   }
 
+  /** Redirects one run (by id); false when there is no such run. */
+  redirectRun(runId: string, instruction: string): boolean {
+    const run = this.runs.get(runId);
+    run?.controller.redirect(instruction);
+    return run !== undefined;
+  }
+
   /** Stops the document's live runs; resolves once their last edit has landed or been refused. */
   async cancel(document: vscode.TextDocument): Promise<number> {
     const live = this.controllersFor(document).filter((r) => isLive(r.phase));

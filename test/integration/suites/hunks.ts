@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { assertEqual, test, waitFor } from '../harness';
-import { api, control, FAST, inReview, startRefactor } from '../helpers';
+import { api, control, FAST, inReview, openFile, startRefactor } from '../helpers';
 
 /* Per-hunk review in the real editor: lenses, keys' commands, undo. */
 
@@ -59,4 +59,41 @@ test('user edits between hunks are kept whatever is decided', async () => {
   for (const hunk of run!.hunks) await vscode.commands.executeCommand('sparkEdit.rejectHunk', run!.id, hunk.id);
   await waitFor(() => editor.document.getText() === FILE.replace('keep two', '// mine\nkeep two'), 'every hunk put back, the user line kept');
   await waitFor(async () => (await api()).runs().length === 0, 'the review over');
+});
+
+test('problems before / after: a run that breaks a .ts file says "+1 problem" and offers Fix problems; a clean one says "no new problems"', async () => {
+  await control({ timing: FAST });
+  // A cold TypeScript server can take longer than the check's budget: wake it first.
+  const probe = await openFile('const probe: number = "not a number";\n', 'ts');
+  await waitFor(() => vscode.languages.getDiagnostics(probe.document.uri).length > 0, 'the TypeScript server to start', 45_000);
+  const broken = await startRefactor('const x = 1;\nexport const y2 = x + 1;\n', 'rename x to y', [0, 1], 'ts');
+  await inReview();
+  const a = await api();
+  const brokenRun = a.runs()[0]!;
+  await waitFor(() => a.problems(brokenRun.id)?.status === 'checked', 'the language server to answer', 20_000).catch((e: unknown) => {
+    throw new Error(`${String(e)}: ${JSON.stringify(a.problems(brokenRun.id))}, diagnostics now ${JSON.stringify(vscode.languages.getDiagnostics(broken.document.uri).map((d) => d.message))}, runs ${JSON.stringify(a.runs().map((r) => r.id))}`);
+  });
+  const check = a.problems(brokenRun.id)!;
+  assertEqual(check.added.length, 1, `one new problem: ${JSON.stringify(check.added)}`);
+  assertEqual(/Cannot find name 'x'/.test(check.added[0] ?? ''), true, check.added[0] ?? '');
+  const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', broken.document.uri);
+  assertEqual(lenses.some((l) => l.command?.title.includes('+1 problem')) && lenses.some((l) => l.command?.command === 'sparkEdit.fixProblems'), true, 'the lens says so and offers the fix');
+  await vscode.commands.executeCommand('sparkEdit.acceptAll');
+
+  const clean = await startRefactor('export function add(a: number, b: number) {\n  return a + b;\n}\n', 'add jsdoc', [0, 3], 'ts');
+  await inReview();
+  const cleanRun = a.runs()[0]!;
+  await waitFor(() => a.problems(cleanRun.id)?.status === 'checked', 'the language server to answer', 20_000);
+  assertEqual(a.problems(cleanRun.id)?.added, [], 'no new problems');
+  const cleanLenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', clean.document.uri);
+  assertEqual(cleanLenses.some((l) => l.command?.title.includes('no new problems')), true);
+}, 120_000);
+
+test('problems: a file no language server checks says "not checked", without blocking the review', async () => {
+  await control({ timing: FAST });
+  const editor = await startRefactor('plain words\n', 'uppercase', [0, 1]);
+  const [run] = await inReview();
+  assertEqual(editor.document.getText(), 'PLAIN WORDS\n');
+  assertEqual((await api()).problems(run!.id)?.status, 'checking', 'the review is there while the check waits');
+  await waitFor(async () => (await api()).problems(run!.id)?.status === 'not checked', 'the budget to run out', 10_000);
 });
