@@ -19,6 +19,47 @@ export function total(items) {
 }
 `;
 
+const HUNKS_SOURCE = ['let x = 1;', 'keep one', 'keep two', 'use(x);', 'keep three', 'log(x);', ''].join('\n');
+
+/** Polls the file on disk until it holds `expected` (the save reaches the disk asynchronously). */
+async function waitForDisk(page, file, expected) {
+  const deadline = Date.now() + 10_000;
+  let onDisk = '';
+  while (Date.now() < deadline) {
+    onDisk = readFileSync(file, 'utf8');
+    if (onDisk === expected) return;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`file on disk:\n${onDisk}\nexpected:\n${expected}`);
+}
+
+/** Keyboard only: three hunks, reviewed one by one with the hunk keys, then saved. */
+async function reviewHunkByHunk(page, server, workspace, artifacts) {
+  const file = join(workspace, 'hunks.js');
+  writeFileSync(file, HUNKS_SOURCE);
+  await control(server, { faults: [], timing: { ttftMs: 5, tokensPerSecond: 2000, tokenChars: 4 } });
+  await openInWorkbench(page, 'hunks.js', 'keep three');
+  await page.keyboard.press('Control+A');
+  await askSparkEdit(page, 'rename x to y');
+  const hunkLens = page.locator('.monaco-editor .codelens-decoration', { hasText: 'Reject hunk' });
+  await hunkLens.nth(2).waitFor({ timeout: 20_000 });
+  await page.keyboard.press('Control+Home');
+  await page.screenshot({ path: join(artifacts, 'browser-review-hunks.png') });
+  // The first hunk (line 1): reject it. The next: accept. The last: reject, which ends the review.
+  await page.keyboard.press('Control+Alt+N');
+  await page.locator('.monaco-editor .view-lines', { hasText: 'let x = 1;' }).first().waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Alt+F5');
+  await page.locator('.statusbar-item', { hasText: 'Ln 4,' }).first().waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Control+Alt+Y');
+  await hunkLens.nth(1).waitFor({ state: 'detached', timeout: 10_000 });
+  await page.keyboard.press('Alt+F5');
+  await page.locator('.statusbar-item', { hasText: 'Ln 6,' }).first().waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Control+Alt+N');
+  await page.locator('.monaco-editor .codelens-decoration', { hasText: 'Reject' }).first().waitFor({ state: 'detached', timeout: 10_000 });
+  await page.keyboard.press('Control+S');
+  await waitForDisk(page, file, HUNKS_SOURCE.replace('use(x);', 'use(y);'));
+}
+
 /** With `extensionsDir`, the extension comes from an installed .vsix instead of the source tree. */
 export async function runBrowserTest(server, { extensionsDir } = {}) {
   const workspace = makeWorkspace(undefined, { 'sparkEdit.endpoint': server.url });
@@ -39,18 +80,11 @@ export async function runBrowserTest(server, { extensionsDir } = {}) {
     await page.locator('.monaco-editor .codelens-decoration', { hasText: 'Accept' }).first().waitFor({ timeout: 30_000 });
     await page.screenshot({ path: join(artifacts, 'browser-review.png') });
     await page.keyboard.press('Control+Enter');
-    await page.waitForTimeout(300);
+    await page.locator('.monaco-editor .codelens-decoration', { hasText: 'Accept' }).first().waitFor({ state: 'detached', timeout: 10_000 });
     await page.keyboard.press('Control+S');
-    const expected = DEMO_SOURCE.replace(/\btotal\b/g, 'sum');
-    const deadline = Date.now() + 10_000;
-    let onDisk = '';
-    while (Date.now() < deadline) {
-      onDisk = readFileSync(file, 'utf8');
-      if (onDisk === expected) break;
-      await page.waitForTimeout(200);
-    }
+    await waitForDisk(page, file, DEMO_SOURCE.replace(/\btotal\b/g, 'sum'));
     await page.screenshot({ path: join(artifacts, 'browser-final.png') });
-    if (onDisk !== expected) throw new Error(`file on disk:\n${onDisk}\nexpected:\n${expected}`);
+    await reviewHunkByHunk(page, server, workspace, artifacts);
     log('browser test: screenshots in test-artifacts/');
   } catch (error) {
     for (const page of browser.contexts().flatMap((c) => c.pages())) await page.screenshot({ path: join(artifacts, 'browser-failure.png') }).catch(() => undefined);

@@ -83,7 +83,7 @@ async function main() {
     }
   }
   if (!process.env.SPARK_TEST_GREP) {
-    const name = 'browser, packaged .vsix installed in code-server: Ctrl+I, type the instruction, Enter rewrites the file live';
+    const name = 'browser, packaged .vsix installed in code-server: Ctrl+I, type the instruction, Enter rewrites the file live; then a hunk-by-hunk review with the keyboard only';
     try {
       const { extensionsDir } = packageAndInstall();
       await runBrowserTest(server, { extensionsDir });
