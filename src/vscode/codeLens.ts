@@ -36,7 +36,7 @@ export class ReviewCodeLens implements vscode.CodeLensProvider, vscode.Disposabl
     this.subscription = runs.onDidChangeRuns(() => {
       const signature = runs
         .snapshots()
-        .map((s) => `${s.id}:${s.state.phase}:${s.state.queued}:${s.state.endReason ?? ''}:${s.state.pendingHunks.join('+')}`)
+        .map((s) => `${s.id}:${s.state.phase}:${s.state.queued}:${s.state.endReason ?? ''}:${s.hunks.map((h) => h.id).join('+')}`)
         .join(',');
       if (signature === this.signature) return;
       this.signature = signature;
@@ -58,6 +58,8 @@ export class ReviewCodeLens implements vscode.CodeLensProvider, vscode.Disposabl
       if (run.state.phase !== 'review') {
         lens(liveTitle(run));
         lens('Cancel', 'sparkEdit.cancel', [], 'Stop and keep what was written (Escape)');
+        // Hunks above the frontier are final: review them while the stream goes on below.
+        this.hunkLenses(document, run, lenses);
         continue;
       }
       if (run.state.endReason === 'refused') {
@@ -86,16 +88,18 @@ export class ReviewCodeLens implements vscode.CodeLensProvider, vscode.Disposabl
         lens('Fix problems', 'sparkEdit.fixProblems', [run.id], 'Redirect the run with these problems as context');
       }
       // Several hunks: each its own Accept / Reject, above it.
-      if (run.hunks.length > 1) {
-        for (const hunk of run.hunks) {
-          const at = document.positionAt(hunk.range.start);
-          const hunkRange = new vscode.Range(at, at);
-          lenses.push(new vscode.CodeLens(hunkRange, { title: '$(check) Accept hunk', command: 'sparkEdit.acceptHunk', arguments: [run.id, hunk.id], tooltip: 'Keep this change (Ctrl+Alt+Y)' }));
-          lenses.push(new vscode.CodeLens(hunkRange, { title: '$(discard) Reject hunk', command: 'sparkEdit.rejectHunk', arguments: [run.id, hunk.id], tooltip: 'Restore this part only (Ctrl+Alt+N)' }));
-        }
-      }
+      if (run.hunks.length > 1) this.hunkLenses(document, run, lenses);
     }
     return lenses;
+  }
+
+  private hunkLenses(document: vscode.TextDocument, run: RunSnapshot, lenses: vscode.CodeLens[]): void {
+    for (const hunk of run.hunks) {
+      const at = document.positionAt(hunk.range.start);
+      const range = new vscode.Range(at, at);
+      lenses.push(new vscode.CodeLens(range, { title: '$(check) Accept hunk', command: 'sparkEdit.acceptHunk', arguments: [run.id, hunk.id], tooltip: 'Keep this change (Ctrl+Alt+Y)' }));
+      lenses.push(new vscode.CodeLens(range, { title: '$(discard) Reject hunk', command: 'sparkEdit.rejectHunk', arguments: [run.id, hunk.id], tooltip: 'Restore this part only (Ctrl+Alt+N)' }));
+    }
   }
 
   dispose(): void {

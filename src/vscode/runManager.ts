@@ -274,10 +274,10 @@ export class RunManager implements vscode.Disposable {
     return eligible.length;
   }
 
-  /** Every pending hunk of the document's runs under review, top to bottom. */
+  /** Every pending hunk of the document's runs (under review, or final above a stream's frontier), top to bottom. */
   hunksFor(document: vscode.TextDocument): { runId: string; hunk: Hunk }[] {
     return this.runsFor(document)
-      .filter((s) => s.state.phase === 'review')
+      .filter((s) => s.state.phase === 'review' || s.state.phase === 'streaming')
       .flatMap((s) => s.hunks.map((hunk) => ({ runId: s.id, hunk })))
       .sort((a, b) => a.hunk.range.start - b.hunk.range.start);
   }

@@ -29,6 +29,8 @@ export class StreamingDiff {
   private readonly oldStarts: number[];
   private oldLine = 0;
   private resolvedLength = 0;
+  /** The complete output lines so far, as they stand in the buffer (final: review can start on them). */
+  private resolvedText = '';
   private tail = '';
   /** Whether the tail is in the buffer (followed by its own '\n'). */
   private shown = false;
@@ -65,6 +67,21 @@ export class StreamingDiff {
     return this.shown ? { start: this.resolvedLength, text: this.tail + '\n' } : undefined;
   }
 
+  /** The finished part: the output's complete lines and the original text they replaced. */
+  get finishedPart(): { readonly output: string; readonly originalLength: number } {
+    return { output: this.resolvedText, originalLength: this.oldStarts[this.oldLine]! };
+  }
+
+  /**
+   * A finished hunk was put back to its original text while the stream goes
+   * on below it: `[start, end)` of the finished output becomes `text`.
+   */
+  replaceFinished(start: number, end: number, text: string): void {
+    if (end > this.resolvedText.length) throw new RangeError('only the finished part can be replaced');
+    this.resolvedText = this.resolvedText.slice(0, start) + text + this.resolvedText.slice(end);
+    this.resolvedLength += text.length - (end - start);
+  }
+
   /** Feeds a chunk of output; returns the sequential edits that bring the buffer up to date. */
   push(chunk: string): TextEdit[] {
     if (this.finished) throw new Error('StreamingDiff.push after finish');
@@ -94,6 +111,7 @@ export class StreamingDiff {
     const end = this.shown ? keepUntil + 1 + remainingOld : this.resolvedLength + remainingOld;
     if (end > keepUntil) edits.push({ start: keepUntil, end, text: '' });
     this.resolvedLength += this.tail.length;
+    this.resolvedText += this.tail;
     this.tail = '';
     this.shown = false;
     this.oldLine = this.oldLines.length;
@@ -144,6 +162,7 @@ export class StreamingDiff {
       }
     }
     this.resolvedLength += line.length;
+    this.resolvedText += line;
     this.tail = '';
     this.shown = false;
   }

@@ -12,12 +12,16 @@ export interface Hunk {
   readonly originalText: string;
 }
 
-/** A hunk as computed, in region offsets: `[start, end)` of the model's text and the original lines it replaced. */
+/** A hunk as computed, in region offsets: `[start, end)` of the model's text, and the original lines it replaced (from `originalStart`). */
 export interface HunkSpec {
   readonly start: number;
   readonly end: number;
+  readonly originalStart: number;
   readonly originalText: string;
 }
+
+/** A hunk's id: its run and where its original text starts, stable from the moment it is final in the stream to the end of review. */
+export const hunkId = (runId: string, spec: HunkSpec): string => `${runId}.L${spec.originalStart}`;
 
 /**
  * The changed hunks between a region's original text and its rewrite, by
@@ -27,22 +31,25 @@ export interface HunkSpec {
 export function computeHunks(original: string, rewritten: string): HunkSpec[] {
   const hunks: HunkSpec[] = [];
   let at = 0;
-  let open: { start: number; end: number; originalText: string } | undefined;
+  let originalAt = 0;
+  let open: { start: number; end: number; originalStart: number; originalText: string } | undefined;
   const close = (): void => {
     if (open) hunks.push(open);
     open = undefined;
   };
   for (const part of diffLines(original, rewritten)) {
     if (part.added) {
-      open ??= { start: at, end: at, originalText: '' };
+      open ??= { start: at, end: at, originalStart: originalAt, originalText: '' };
       open.end = at + part.value.length;
       at += part.value.length;
     } else if (part.removed) {
-      open ??= { start: at, end: at, originalText: '' };
+      open ??= { start: at, end: at, originalStart: originalAt, originalText: '' };
       open.originalText += part.value;
+      originalAt += part.value.length;
     } else {
       close();
       at += part.value.length;
+      originalAt += part.value.length;
     }
   }
   close();
@@ -57,8 +64,8 @@ export function computeHunks(original: string, rewritten: string): HunkSpec[] {
 export class HunkSet {
   private hunks: Hunk[];
 
-  constructor(specs: readonly HunkSpec[], regionStart: number, idPrefix: string) {
-    this.hunks = specs.map((h, i) => ({ id: `${idPrefix}.${i + 1}`, range: { start: regionStart + h.start, end: regionStart + h.end }, originalText: h.originalText }));
+  constructor(specs: readonly HunkSpec[], regionStart: number, runId: string) {
+    this.hunks = specs.map((h) => ({ id: hunkId(runId, h), range: { start: regionStart + h.start, end: regionStart + h.end }, originalText: h.originalText }));
   }
 
   get pending(): readonly Hunk[] {

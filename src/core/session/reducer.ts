@@ -113,8 +113,10 @@ export type Effect =
   | { readonly type: 'startRedirectTimer'; readonly ms: number }
   /** Put the original back: every pending hunk's original text (the whole region when there are none), one undo step. */
   | { readonly type: 'restoreOriginal' }
-  /** Put one hunk's original text back, one undo step. */
+  /** Put one hunk's original text back, one undo step (mid-stream: within the run's step). */
   | { readonly type: 'rejectHunk'; readonly hunkId: string }
+  /** A finished hunk accepted while the stream goes on: it will not be pending in review. */
+  | { readonly type: 'acceptLiveHunk'; readonly hunkId: string }
   | { readonly type: 'clearMarks' }
   | { readonly type: 'report'; readonly level: 'info' | 'warning' | 'error'; readonly message: string };
 
@@ -247,6 +249,10 @@ export function reduceRun(state: RunState, event: RunEvent): Transition {
       return state.phase === 'applying' ? stay({ ...state, phase: 'review', wroteText: true, pendingHunks: event.hunks }) : stay(state);
 
     case 'decideHunk': {
+      // Hunks above the frontier are final: they can be decided while the stream goes on below them.
+      if (state.phase === 'streaming') {
+        return { state, effects: [event.decision === 'reject' ? { type: 'rejectHunk', hunkId: event.hunkId } : { type: 'acceptLiveHunk', hunkId: event.hunkId }] };
+      }
       if (state.phase !== 'review' || !state.pendingHunks.includes(event.hunkId)) return stay(state);
       const pendingHunks = state.pendingHunks.filter((h) => h !== event.hunkId);
       const effects: Effect[] = event.decision === 'reject' ? [{ type: 'rejectHunk', hunkId: event.hunkId }] : [];

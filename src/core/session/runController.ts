@@ -2,7 +2,10 @@ import type { Clock } from '../clock';
 import type { DocumentSync, RunDocumentListener } from '../edit/documentSync';
 import { OutputNormalizer } from '../edit/outputFilters';
 import type { ChangePlacement, DocumentChange, Region } from '../edit/regionTracker';
-import { computeHunks, HunkSet, type Hunk } from '../review/hunks';
+import { computeHunks, HunkSet, hunkId, type Hunk } from '../review/hunks';
+
+/** Above this many characters a region's live hunks are not computed while it streams. */
+const MAX_LIVE_HUNK_CHARS = 50_000;
 import { StreamingDiff } from '../edit/streamingDiff';
 import { buildContinuationRequest, buildEditRequest, buildResumeRequest, buildSteer, type RequestOptions } from '../prompt/buildRequest';
 import type { OutgoingResponseCreate, ReasoningEffort } from '../protocol/clientEvents';
@@ -86,6 +89,8 @@ export class RunController implements RunDocumentListener {
   private readonly settledWaiters: (() => void)[] = [];
   /** The changed hunks under review, tracked over every document change. */
   private hunks: HunkSet | undefined;
+  /** Hunks accepted while the stream went on: not pending when the review starts. */
+  private readonly acceptedLive = new Set<string>();
   /** The region's text when the run's output had landed (redo brings exactly this back). */
   private outputText: string | undefined;
 
@@ -155,7 +160,7 @@ export class RunController implements RunDocumentListener {
       region: this.sync.region(this.options.id),
       original: this.original,
       frontier: this.diff?.frontier ?? 0,
-      hunks: this.pendingHunks(),
+      hunks: this.state.phase === 'streaming' ? this.liveHunks() : this.pendingHunks(),
       tokensPerSecond: streamedMs > 0 ? ((s.deltas - 1) * 1000) / streamedMs : undefined,
       timeToFirstTokenMs: s.sentAt !== undefined && s.firstDeltaAt !== undefined ? s.firstDeltaAt - s.sentAt : undefined,
     };
@@ -169,6 +174,34 @@ export class RunController implements RunDocumentListener {
   /** Redirects the run to a new instruction (steering where the endpoint can). */
   redirect(instruction: string): void {
     this.dispatch({ type: 'redirect', instruction, canSteer: this.sender.canSteer });
+  }
+
+  /**
+   * While streaming: the hunks of the finished part that are final (unchanged
+   * text follows them, so no later line can extend them), in document offsets.
+   */
+  private liveHunks(): readonly Hunk[] {
+    const diff = this.diff;
+    if (!diff || this.options.applyMode !== 'stream') return [];
+    const { output, originalLength } = diff.finishedPart;
+    // Bounded: a line diff of the finished part, skipped for huge regions.
+    if (output.length + originalLength > MAX_LIVE_HUNK_CHARS) return [];
+    const region = this.currentRegion();
+    return computeHunks(this.original.slice(0, originalLength), output)
+      .filter((h) => h.end < output.length && !this.acceptedLive.has(hunkId(this.options.id, h)))
+      .map((h) => ({ id: hunkId(this.options.id, h), range: { start: region.start + h.start, end: region.start + h.end }, originalText: h.originalText }));
+  }
+
+  /** Puts a finished hunk back to its original text while the stream goes on below it (within the run's undo step). */
+  private rejectLiveHunk(id: string): void {
+    const diff = this.diff;
+    const hunk = this.liveHunks().find((h) => h.id === id);
+    if (!diff || !hunk) return;
+    const region = this.currentRegion();
+    const start = hunk.range.start - region.start;
+    const end = hunk.range.end - region.start;
+    diff.replaceFinished(start, end, hunk.originalText);
+    this.sync.enqueue(this.options.id, [{ start, end, text: hunk.originalText }]);
   }
 
   /** The hunks the reducer still has pending (accepted ones are the model's text for good). */
@@ -271,10 +304,17 @@ export class RunController implements RunDocumentListener {
         this.restoreOriginal();
         return;
       case 'rejectHunk': {
+        if (this.state.phase === 'streaming') {
+          this.rejectLiveHunk(effect.hunkId);
+          return;
+        }
         const hunk = this.hunks?.remove(effect.hunkId);
         if (hunk) this.landRestore([{ range: hunk.range, text: hunk.originalText }]);
         return;
       }
+      case 'acceptLiveHunk':
+        this.acceptedLive.add(effect.hunkId);
+        return;
       case 'clearMarks':
         this.view.clear(this.snapshot);
         return;
@@ -308,7 +348,7 @@ export class RunController implements RunDocumentListener {
         this.outputText = this.regionText();
         const region = this.currentRegion();
         this.hunks = new HunkSet(computeHunks(this.original, this.outputText), region.start, this.options.id);
-        this.dispatch({ type: 'outputApplied', hunks: this.hunks.pending.map((h) => h.id) });
+        this.dispatch({ type: 'outputApplied', hunks: this.hunks.pending.map((h) => h.id).filter((id) => !this.acceptedLive.has(id)) });
       })
       .catch((error: unknown) => this.options.log?.(`[${this.options.id}] could not land the last edits: ${String(error)}`));
   }

@@ -97,3 +97,22 @@ test('problems: a file no language server checks says "not checked", without blo
   assertEqual((await api()).problems(run!.id)?.status, 'checking', 'the review is there while the check waits');
   await waitFor(async () => (await api()).problems(run!.id)?.status === 'not checked', 'the budget to run out', 10_000);
 });
+
+test('review of the top hunk while the stream continues below', async () => {
+  await control({ timing: { ttftMs: 5, tokensPerSecond: 15, tokenChars: 4 } });
+  const lines = ['let x = 1;', 'keep one', ...Array.from({ length: 20 }, (_, i) => (i % 3 === 0 ? `use(x, ${i});` : `keep ${i}`)), ''];
+  const original = lines.join('\n');
+  const editor = await startRefactor(original, 'rename x to y', [0, lines.length - 1]);
+  const a = await api();
+  // The first hunk is final once an unchanged line follows it.
+  await waitFor(() => a.runs()[0]?.state.phase === 'streaming' && (a.runs()[0]?.hunks.length ?? 0) >= 1, 'a final hunk above the frontier', 15_000);
+  const [run] = a.runs();
+  const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', editor.document.uri);
+  assertEqual(lenses.some((l) => l.command?.command === 'sparkEdit.rejectHunk' && l.range.start.line === 0), true, 'a Reject hunk lens on the first line while streaming');
+  await vscode.commands.executeCommand('sparkEdit.rejectHunk', run!.id, run!.hunks[0]!.id);
+  await waitFor(() => editor.document.getText().startsWith('let x = 1;\n'), 'the top hunk put back');
+  assertEqual(a.runs()[0]?.state.phase, 'streaming', 'the stream goes on below');
+  await control({ timing: FAST });
+  await inReview();
+  assertEqual(editor.document.getText(), 'let x = 1;\n' + original.slice(original.indexOf('\n') + 1).replace(/\bx\b/g, 'y'), 'the rest of the rewrite landed below it');
+}, 60_000);

@@ -21,11 +21,11 @@ describe('computeHunks', () => {
     const original = 'a\nb\nc\nd\ne\n';
     const rewritten = 'a\nB\nc\nd\nE\nF\n';
     expect(computeHunks(original, rewritten)).toEqual([
-      { start: 2, end: 4, originalText: 'b\n' },
-      { start: 8, end: 12, originalText: 'e\n' },
+      { start: 2, end: 4, originalStart: 2, originalText: 'b\n' },
+      { start: 8, end: 12, originalStart: 8, originalText: 'e\n' },
     ]);
     expect(computeHunks(original, original)).toEqual([]);
-    expect(computeHunks('x\ny\n', 'x\n')).toEqual([{ start: 2, end: 2, originalText: 'y\n' }]);
+    expect(computeHunks('x\ny\n', 'x\n')).toEqual([{ start: 2, end: 2, originalStart: 2, originalText: 'y\n' }]);
   });
 
   it('matches a reference line diff on random rewrites (2,000 seeded cases)', () => {
@@ -43,7 +43,10 @@ describe('computeHunks', () => {
         inChange = Boolean(part.added || part.removed);
       }
       expect(hunks.length, `seed ${seed}`).toBe(runs);
-      for (const h of hunks) expect(rewritten.slice(h.start, h.end) !== h.originalText, `seed ${seed}`).toBe(true);
+      for (const h of hunks) {
+        expect(rewritten.slice(h.start, h.end) !== h.originalText, `seed ${seed}`).toBe(true);
+        expect(original.slice(h.originalStart, h.originalStart + h.originalText.length), `seed ${seed}`).toBe(h.originalText);
+      }
     }
   });
 });
@@ -147,5 +150,36 @@ describe('per-hunk review', () => {
     run.dispatch({ type: 'reject' });
     await clock.advance(100);
     expect(doc.text).toBe('ONE\ntwo\nmy three\nfour\n');
+  });
+
+  it('while the stream goes on: a finished hunk above the frontier can be rejected or accepted, and the rest streams in below', async () => {
+    const original = 'let x = 1;\nkeep one\nuse(x);\nkeep two\nlog(x);\nkeep three\n';
+    const output = original.replace(/\bx\b/g, 'y');
+    const doc = new MemoryDocument(original, '\n', true);
+    const clock = new FakeClock();
+    const sync = new DocumentSync(doc, clock, 16, doc.version);
+    doc.onChange((v, c) => sync.onDocumentChange(v, c));
+    const sender = new ScriptedSender();
+    const run = startRun({ id: 'r', instruction: 'x', region: { start: 0, end: original.length }, model: 'm', contextTokens: 32_000, onType: 'cancel', redirectPauseMs: 300, applyMode: 'stream' }, doc, sync, sender, quietView, clock);
+    await clock.advance(0);
+    // Up to and including "keep two": the first two hunks are final (unchanged lines follow them).
+    sender.delta(output.slice(0, output.indexOf('log(')));
+    await clock.advance(20);
+    expect(run.snapshot.state.phase).toBe('streaming');
+    const live = run.snapshot.hunks;
+    expect(live.map((h) => h.originalText)).toEqual(['let x = 1;\n', 'use(x);\n']);
+    run.decideHunk(live[0]!.id, 'reject');
+    run.decideHunk(live[1]!.id, 'accept');
+    await clock.advance(20);
+    expect(run.snapshot.hunks).toEqual([]);
+    expect(doc.text.startsWith('let x = 1;\nkeep one\nuse(y);\nkeep two\n')).toBe(true);
+    sender.delta(output.slice(output.indexOf('log(')));
+    sender.complete();
+    await clock.advance(100);
+    expect(doc.text).toBe('let x = 1;\nkeep one\nuse(y);\nkeep two\nlog(y);\nkeep three\n');
+    expect(run.snapshot.state.phase).toBe('review');
+    expect(run.snapshot.hunks.map((h) => h.originalText)).toEqual(['log(x);\n']);
+    doc.undo();
+    expect(doc.text).toBe(original);
   });
 });
