@@ -64,6 +64,32 @@ async function reviewHunkByHunk(page, server, workspace, artifacts) {
   await waitForDisk(page, file, HUNKS_SOURCE.replace('use(x);', 'use(y);'));
 }
 
+/**
+ * The file is rewritten on disk while the instruction box is open (a remote
+ * window's lag, another program): the run must rewrite the lines the user
+ * selected, wherever they are now, never a shifted range.
+ */
+async function fileChangesWhileTheBoxIsOpen(page, workspace) {
+  const file = join(workspace, 'stale.js');
+  const original = 'alpha\nbeta\ngamma\ndelta\n';
+  writeFileSync(file, original);
+  await openInWorkbench(page, 'stale.js', 'gamma');
+  await goToLine(page, 2);
+  await page.keyboard.press('Shift+ArrowDown');
+  await page.keyboard.press('Shift+ArrowDown');
+  await page.keyboard.press('Control+I');
+  await page.locator('.quick-input-widget', { hasText: 'Spark Edit' }).waitFor({ state: 'visible', timeout: 15_000 });
+  writeFileSync(file, `new 1\nnew 2\nnew 3\n${original}`);
+  await page.locator('.monaco-editor .view-lines', { hasText: 'new 3' }).first().waitFor({ timeout: 15_000 });
+  await page.keyboard.type('uppercase');
+  await page.keyboard.press('Enter');
+  await page.locator('.monaco-editor .codelens-decoration', { hasText: 'Accept' }).first().waitFor({ timeout: 20_000 });
+  await page.keyboard.press('Control+Enter');
+  await page.locator('.monaco-editor .codelens-decoration', { hasText: 'Accept' }).first().waitFor({ state: 'detached', timeout: 10_000 });
+  await page.keyboard.press('Control+S');
+  await waitForDisk(page, file, 'new 1\nnew 2\nnew 3\nalpha\nBETA\nGAMMA\ndelta\n');
+}
+
 /** With `extensionsDir`, the extension comes from an installed .vsix instead of the source tree. */
 export async function runBrowserTest(server, { extensionsDir } = {}) {
   const workspace = makeWorkspace(undefined, { 'sparkEdit.endpoint': server.url });
@@ -89,6 +115,7 @@ export async function runBrowserTest(server, { extensionsDir } = {}) {
     await waitForDisk(page, file, DEMO_SOURCE.replace(/\btotal\b/g, 'sum'));
     await page.screenshot({ path: join(artifacts, 'browser-final.png') });
     await reviewHunkByHunk(page, server, workspace, artifacts);
+    await fileChangesWhileTheBoxIsOpen(page, workspace);
     log('browser test: screenshots in test-artifacts/');
   } catch (error) {
     for (const page of browser.contexts().flatMap((c) => c.pages())) await page.screenshot({ path: join(artifacts, 'browser-failure.png') }).catch(() => undefined);

@@ -11,6 +11,8 @@ import { err, ok, type Result } from '../core/result';
 import type { RunManager, StartFailure } from './runManager';
 import { readSettings, SECTION } from './settings';
 
+const SELECTION_GONE = 'the selection is gone (the file changed while the instruction box was open); nothing was changed';
+
 /** How long Ctrl+S waits for a streaming edit to land before it stops it and saves. */
 const SAVE_WAIT_MS = 2_000;
 
@@ -62,11 +64,24 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     return result;
   };
 
-  const run = async (regions: Region[], title: string, args: unknown): Promise<StartResult | undefined> => {
+  /**
+   * Asks for the instruction, then picks the regions from the editor as it is
+   * *now*: the document may have changed while the box was open (a keystroke
+   * that reached the editor first, a file reloaded from disk, another
+   * extension), and VS Code's selections follow such changes where offsets
+   * taken before would not.
+   */
+  const run = async (pickRegions: (editor: vscode.TextEditor) => Region[] | string, title: string, args: unknown): Promise<StartResult | undefined> => {
     const editor = vscode.window.activeTextEditor;
     if (!editor) return undefined;
     const instruction = instructionFrom(args) ?? (await askInstruction(memento, { title }));
     if (!instruction) return undefined;
+    const regions = pickRegions(editor);
+    if (typeof regions === 'string') {
+      log.warn(regions);
+      void vscode.window.showWarningMessage(`Spark Edit: ${regions}`).then(undefined, () => undefined);
+      return err({ reason: 'empty', message: regions });
+    }
     const result = await runs.start(editor, regions, instruction);
     // The range is already being edited (a run started while the box was open): the instruction redirects it, never dropped.
     if (!result.ok && result.error.reason === 'overlap') {
@@ -80,10 +95,18 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     const editor = vscode.window.activeTextEditor;
     if (!editor) return undefined;
     if (runs.isLive(editor.document)) return redirect(args);
-    const selected = selectionRegions(editor);
-    const doc = editor.document;
-    const regions = selected.length > 0 ? selected : [pickRegion(doc.getText(), doc.offsetAt(editor.selection.active), readSettings().settings.regionLines)];
-    return run(regions, 'Spark Edit: what should change here?', args);
+    const hadSelection = selectionRegions(editor).length > 0;
+    return run(
+      (e) => {
+        const selected = selectionRegions(e);
+        if (selected.length > 0) return selected;
+        if (hadSelection) return SELECTION_GONE;
+        const doc = e.document;
+        return [pickRegion(doc.getText(), doc.offsetAt(e.selection.active), readSettings().settings.regionLines)];
+      },
+      'Spark Edit: what should change here?',
+      args,
+    );
   };
 
   const refactorSelection = async (args?: unknown): Promise<StartResult | undefined> => {
@@ -94,7 +117,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       void vscode.window.showInformationMessage('Spark Edit: select the code to refactor first.');
       return undefined;
     }
-    return run(regions, `Spark Edit: refactor ${regions.length > 1 ? `${regions.length} selections` : 'the selection'}`, args);
+    return run((e) => (selectionRegions(e).length > 0 ? selectionRegions(e) : SELECTION_GONE), `Spark Edit: refactor ${regions.length > 1 ? `${regions.length} selections` : 'the selection'}`, args);
   };
 
   const redirect = async (args?: unknown): Promise<StartResult | undefined> => {
