@@ -5,14 +5,7 @@ export interface ControlBody {
   steering?: boolean;
   closeConnections?: boolean;
 }
-export interface ServerStats {
-  connections: number;
-  responses: number;
-  activeGenerations: number;
-  abortedGenerations: number;
-  tokensSent: number;
-  steersAccepted: number;
-  steered: number;
-}
+export type { ServerStats } from '../src/server/clientConnection.js';
+import type { ServerStats } from '../src/server/clientConnection.js';
 export function control(controlUrl: string, body: ControlBody): Promise<unknown>;
 export function serverStats(controlUrl: string): Promise<ServerStats>;

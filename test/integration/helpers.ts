@@ -64,8 +64,10 @@ export async function openFile(content: string, extension = 'txt', viewColumn?: 
  * Opens `text` in a new file, selects lines [from, to) and starts Refactor
  * Selection with `instruction`: how most tests begin.
  */
-export async function startRefactor(text: string, instruction: string, [from, to]: readonly [number, number], extension = 'txt'): Promise<vscode.TextEditor> {
+export async function startRefactor(text: string, instruction: string, [from, to]: readonly [number, number], extension = 'txt', { saved = false } = {}): Promise<vscode.TextEditor> {
   const editor = await openFile(text, extension);
+  // A saved file, for tests of what saving does.
+  if (saved) await editor.document.save();
   editor.selection = new vscode.Selection(from, 0, to, 0);
   await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction });
   return editor;

@@ -155,19 +155,7 @@ export class ResponseChannel {
 
   /** Queues a response; its events go to `listener`. */
   request(body: OutgoingResponseCreate, listener: ResponseListener): ResponseHandle {
-    const job: Job = {
-      text: encodeClientMessage(body),
-      listener,
-      done: false,
-      slot: undefined,
-      sawOutput: false,
-      retriedAfterLimit: false,
-      steersPending: 0,
-      endedWhileSteering: false,
-      lastActivity: 0,
-      stallTimer: undefined,
-      queuedNoticeSent: false,
-    };
+    const job = newJob(encodeClientMessage(body), listener);
     this.queue.push(job);
     void this.pump();
     return { cancel: () => this.cancel(job), steer: (steer) => this.steer(job, steer) };
@@ -506,17 +494,21 @@ export class ResponseChannel {
   }
 }
 
-/** Marks a slot taken while its handshake completes. */
-const RESERVED: Job = {
-  text: '',
-  listener: { onSent: () => undefined, onEvent: () => undefined, onFailure: () => undefined },
-  done: true,
-  slot: undefined,
-  sawOutput: false,
-  retriedAfterLimit: false,
-  steersPending: 0,
-  endedWhileSteering: false,
-  lastActivity: 0,
-  stallTimer: undefined,
-  queuedNoticeSent: false,
-};
+function newJob(text: string, listener: ResponseListener): Job {
+  return {
+    text,
+    listener,
+    done: false,
+    slot: undefined,
+    sawOutput: false,
+    retriedAfterLimit: false,
+    steersPending: 0,
+    endedWhileSteering: false,
+    lastActivity: 0,
+    stallTimer: undefined,
+    queuedNoticeSent: false,
+  };
+}
+
+/** Marks a slot taken while its handshake completes (never sent, never listened to). */
+const RESERVED: Job = { ...newJob('', { onSent: () => undefined, onEvent: () => undefined, onFailure: () => undefined }), done: true };

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { assert, assertEqual, test, waitFor } from '../harness';
-import { api, config, control, FAST, inReview, openFile, runsStopped, setSetting, startRefactor, withSetting } from '../helpers';
+import { api, config, control, FAST, inReview, runsStopped, setSetting, startRefactor, withSetting } from '../helpers';
 
 /*
  * Everything an editor does around a run (README › What happens when…):
@@ -16,17 +16,9 @@ function assertWholeLines(text: string): void {
   assert(lines.every((l, i) => l === `ITEM ${i}` || l === `item ${i}`), `whole lines only:\n${text}`);
 }
 
-async function openSaved(text: string, extension = 'txt'): Promise<vscode.TextEditor> {
-  const editor = await openFile(text, extension);
-  await editor.document.save();
-  return editor;
-}
-
 test('Ctrl+S mid-stream at a slow rate: the run stops with whole lines, the disk holds the buffer, one Undo restores the original', async () => {
   await control({ timing: { ttftMs: 5, tokensPerSecond: 8, tokenChars: 4 } });
-  const editor = await openSaved(ITEMS);
-  editor.selection = new vscode.Selection(0, 0, 30, 0);
-  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+  const editor = await startRefactor(ITEMS, 'uppercase', [0, 30], 'txt', { saved: true });
   await waitFor(() => editor.document.getText().includes('ITEM 1\n'), 'some output', 10_000);
   await vscode.commands.executeCommand('sparkEdit.saveWhenLanded');
   const doc = editor.document;
@@ -41,9 +33,7 @@ test('Ctrl+S mid-stream at a slow rate: the run stops with whole lines, the disk
 
 test('Ctrl+S mid-stream at a fast rate waits for the run: the finished rewrite is saved', async () => {
   await control({ timing: { ttftMs: 5, tokensPerSecond: 200, tokenChars: 4 } });
-  const editor = await openSaved(ITEMS);
-  editor.selection = new vscode.Selection(0, 0, 30, 0);
-  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+  const editor = await startRefactor(ITEMS, 'uppercase', [0, 30], 'txt', { saved: true });
   await waitFor(() => editor.document.getText().includes('ITEM 0'), 'some output', 10_000);
   await vscode.commands.executeCommand('sparkEdit.saveWhenLanded');
   assertEqual(readFileSync(editor.document.uri.fsPath, 'utf8'), ITEMS.toUpperCase(), 'the whole rewrite is on disk');
@@ -58,9 +48,7 @@ for (const [rate, label] of [[400, 'fast'], [3, 'slow']] as const) {
     await vscode.workspace.getConfiguration('editor').update('formatOnSave', true, vscode.ConfigurationTarget.Workspace);
     try {
       await control({ timing: { ttftMs: 5, tokensPerSecond: rate, tokenChars: 2 } });
-      const editor = await openSaved(UNFORMATTED, 'ts');
-      editor.selection = new vscode.Selection(0, 0, 2, 0);
-      await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'rename a to b' });
+      const editor = await startRefactor(UNFORMATTED, 'rename a to b', [0, 2], 'ts', { saved: true });
       await waitFor(() => editor.document.getText() !== UNFORMATTED, 'some output', 10_000);
       await vscode.commands.executeCommand('sparkEdit.saveWhenLanded');
       const saved = readFileSync(editor.document.uri.fsPath, 'utf8');
@@ -103,9 +91,7 @@ test('an endpoint in User settings still applies after an unrelated settings edi
 
 test('save, then close the tab mid-stream: the run ends, the disk holds what was saved, reopening shows no review', async () => {
   await control({ timing: { ttftMs: 5, tokensPerSecond: 8, tokenChars: 4 } });
-  const editor = await openSaved(ITEMS);
-  editor.selection = new vscode.Selection(0, 0, 30, 0);
-  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+  const editor = await startRefactor(ITEMS, 'uppercase', [0, 30], 'txt', { saved: true });
   await waitFor(() => editor.document.getText().includes('ITEM 1'), 'some output', 10_000);
   // What the close prompt's "Save" does: VS Code's save (not Spark Edit's), then the close.
   await vscode.commands.executeCommand('workbench.action.files.save');

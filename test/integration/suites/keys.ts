@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { assertEqual, test, waitFor } from '../harness';
-import { api, control, FAST, openFile, runsStopped, serverIdle } from '../helpers';
+import { api, control, FAST, openFile, runsStopped, serverIdle, startRefactor } from '../helpers';
 
 /*
  * Keys that do what the user means. The keybindings' when-clauses are checked
@@ -11,9 +11,7 @@ const LINES = Array.from({ length: 30 }, (_, i) => `line ${i}`).join('\n') + '\n
 
 test('Ctrl+Enter while streaming accepts early: the run stops, what is there stays, nothing lands after', async () => {
   await control({ timing: { ttftMs: 5, tokensPerSecond: 20, tokenChars: 4 } });
-  const editor = await openFile(LINES);
-  editor.selection = new vscode.Selection(0, 0, 30, 0);
-  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+  const editor = await startRefactor(LINES, 'uppercase', [0, 30]);
   await waitFor(() => editor.document.getText().includes('LINE 1'), 'some output', 10_000);
   await vscode.commands.executeCommand('sparkEdit.accept');
   const atAccept = editor.document.getText();

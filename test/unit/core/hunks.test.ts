@@ -1,13 +1,8 @@
 import { diffLines } from 'diff';
 import { describe, expect, it } from 'vitest';
-import { DocumentSync } from '../../../src/core/edit/documentSync';
 import { computeHunks } from '../../../src/core/review/hunks';
-import type { RunView } from '../../../src/core/session/runController';
-import { FakeClock } from '../support/fakeClock';
-import { ScriptedSender } from '../support/fakeSender';
-import { MemoryDocument } from '../support/memoryDocument';
 import { int, mutateCode, pick, randomChunks, randomCode, seededRandom } from '../support/random';
-import { startRun } from '../support/startRun';
+import { memoryRun } from '../support/memoryRun';
 
 const CASES = Number(process.env.SPARK_FUZZ_CASES ?? 10_000);
 const FIRST_SEED = Number(process.env.SPARK_FUZZ_SEED ?? 1);
@@ -51,8 +46,6 @@ describe('computeHunks', () => {
   });
 });
 
-const quietView: RunView = { update: () => undefined, report: () => undefined, clear: () => undefined, ended: () => undefined };
-
 /** One run into review, then per-hunk decisions in random order with user edits between hunks. */
 async function hunkCase(seed: number): Promise<string | undefined> {
   const random = seededRandom(seed);
@@ -62,20 +55,7 @@ async function hunkCase(seed: number): Promise<string | undefined> {
   if (!region.endsWith('\n')) region += '\n';
   let output = mutateCode(random, region);
   if (!output.endsWith('\n')) output += '\n';
-  const doc = new MemoryDocument(prefix + region + suffix, '\n', true);
-  const clock = new FakeClock();
-  const sync = new DocumentSync(doc, clock, 16, doc.version);
-  doc.onChange((v, c) => sync.onDocumentChange(v, c));
-  const sender = new ScriptedSender();
-  const run = startRun(
-    { id: 'r', instruction: 'rewrite', region: { start: prefix.length, end: prefix.length + region.length }, model: 'm', contextTokens: 32_000, onType: 'cancel', redirectPauseMs: 300, applyMode: 'stream' },
-    doc,
-    sync,
-    sender,
-    quietView,
-    clock,
-  );
-  await clock.advance(0);
+  const { doc, clock, sender, run } = await memoryRun(prefix + region + suffix, { start: prefix.length, end: prefix.length + region.length }, { instruction: 'rewrite' });
   for (const chunk of randomChunks(random, output, int(random, 1, 6))) sender.delta(chunk);
   sender.complete();
   await clock.advance(100);
@@ -134,13 +114,7 @@ describe('per-hunk review', () => {
   }, 600_000);
 
   it('Reject of the whole run restores the true original; after a hunk was decided, only the pending hunks', async () => {
-    const doc = new MemoryDocument('one\ntwo\nthree\nfour\n', '\n', true);
-    const clock = new FakeClock();
-    const sync = new DocumentSync(doc, clock, 16, doc.version);
-    doc.onChange((v, c) => sync.onDocumentChange(v, c));
-    const sender = new ScriptedSender();
-    const run = startRun({ id: 'r', instruction: 'x', region: { start: 0, end: 19 }, model: 'm', contextTokens: 32_000, onType: 'cancel', redirectPauseMs: 300, applyMode: 'stream' }, doc, sync, sender, quietView, clock);
-    await clock.advance(0);
+    const { doc, clock, sender, run } = await memoryRun('one\ntwo\nthree\nfour\n', { start: 0, end: 19 });
     sender.delta('ONE\ntwo\nthree\nFOUR\n');
     sender.complete();
     await clock.advance(100);
@@ -155,13 +129,7 @@ describe('per-hunk review', () => {
   it('while the stream goes on: a finished hunk above the frontier can be rejected or accepted, and the rest streams in below', async () => {
     const original = 'let x = 1;\nkeep one\nuse(x);\nkeep two\nlog(x);\nkeep three\n';
     const output = original.replace(/\bx\b/g, 'y');
-    const doc = new MemoryDocument(original, '\n', true);
-    const clock = new FakeClock();
-    const sync = new DocumentSync(doc, clock, 16, doc.version);
-    doc.onChange((v, c) => sync.onDocumentChange(v, c));
-    const sender = new ScriptedSender();
-    const run = startRun({ id: 'r', instruction: 'x', region: { start: 0, end: original.length }, model: 'm', contextTokens: 32_000, onType: 'cancel', redirectPauseMs: 300, applyMode: 'stream' }, doc, sync, sender, quietView, clock);
-    await clock.advance(0);
+    const { doc, clock, sender, run } = await memoryRun(original, { start: 0, end: original.length });
     // Up to and including "keep two": the first two hunks are final (unchanged lines follow them).
     sender.delta(output.slice(0, output.indexOf('log(')));
     await clock.advance(20);

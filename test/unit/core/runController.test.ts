@@ -1,3 +1,4 @@
+import { memoryRun } from '../support/memoryRun';
 import { startRun } from '../support/startRun';
 import { describe, expect, it } from 'vitest';
 import { DocumentSync } from '../../../src/core/edit/documentSync';
@@ -8,31 +9,7 @@ import { ScriptedSender } from '../support/fakeSender';
 import { MemoryDocument } from '../support/memoryDocument';
 
 
-async function start(text: string, region: { start: number; end: number }, onType: 'cancel' | 'redirect' = 'cancel', eol: '\n' | '\r\n' = '\n') {
-  const doc = new MemoryDocument(text, eol, true);
-  const clock = new FakeClock();
-  const sync = new DocumentSync(doc, clock, 16, doc.version);
-  doc.onChange((v, c) => sync.onDocumentChange(v, c));
-  const sender = new ScriptedSender();
-  const endedRuns: RunSnapshot[] = [];
-  const reports: string[] = [];
-  const view: RunView = {
-    update: () => undefined,
-    report: (_l, m) => reports.push(m),
-    clear: () => undefined,
-    ended: (s) => endedRuns.push(s),
-  };
-  const run = startRun(
-    { id: 'r1', instruction: 'uppercase', region, model: 'm', contextTokens: 32_000, onType, redirectPauseMs: 300, applyMode: 'stream' },
-    doc,
-    sync,
-    sender,
-    view,
-    clock,
-  );
-  await settle(); // the request goes out once nothing of the run is in flight
-  return { doc, clock, sync, sender, run, endedRuns, reports };
-}
+const start = (text: string, region: { start: number; end: number }, onType: 'cancel' | 'redirect' = 'cancel', eol: '\n' | '\r\n' = '\n') => memoryRun(text, region, { onType, eol });
 
 describe('RunController with an in-memory document', () => {
   it('streams a rewrite into the region, then review; accept ends the run; one undo reverts it', async () => {
