@@ -4,6 +4,7 @@ import type { Log } from './log';
 import type { RunManager, StoredRun } from './runManager';
 
 const KEY = 'sparkEdit.reviews';
+const SAVE_INTERVAL_MS = 1_000;
 
 const StoredRunSchema = z.object({
   uri: z.string(),
@@ -26,6 +27,8 @@ export class ReviewStore implements vscode.Disposable {
   private pending: StoredRun[] = [];
   private readonly subscriptions: vscode.Disposable[] = [];
   private lastSaved = '';
+  private lastSavedAt = 0;
+  private trailing: ReturnType<typeof setTimeout> | undefined;
 
   constructor(
     private readonly memento: vscode.Memento,
@@ -41,7 +44,7 @@ export class ReviewStore implements vscode.Disposable {
     if (!parsed.success) this.log.warn('ignoring stored reviews: they do not match the expected shape');
     this.subscriptions.push(
       vscode.workspace.onDidOpenTextDocument((d) => void this.restoreFor(d)),
-      this.runs.onDidChangeRuns(() => void this.save()),
+      this.runs.onDidChangeRuns(() => this.saveSoon()),
     );
     for (const d of vscode.workspace.textDocuments) await this.restoreFor(d);
   }
@@ -58,8 +61,19 @@ export class ReviewStore implements vscode.Disposable {
     await this.save();
   }
 
+  /** While runs stream the runs change every frame: write at most once a second (and always at shutdown). */
+  private saveSoon(): void {
+    if (this.trailing) return;
+    const wait = Math.max(0, this.lastSavedAt + SAVE_INTERVAL_MS - Date.now());
+    this.trailing = setTimeout(() => {
+      this.trailing = undefined;
+      void this.save();
+    }, wait);
+  }
+
   /** Writes the current reviews (and what is still waiting for its document to open). */
   async save(): Promise<void> {
+    this.lastSavedAt = Date.now();
     const value = [...this.runs.toStore(), ...this.pending];
     const serialized = JSON.stringify(value);
     if (serialized === this.lastSaved) return;
@@ -68,6 +82,8 @@ export class ReviewStore implements vscode.Disposable {
   }
 
   dispose(): void {
+    if (this.trailing) clearTimeout(this.trailing);
+    this.trailing = undefined;
     for (const d of this.subscriptions) d.dispose();
   }
 }
