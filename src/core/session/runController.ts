@@ -3,15 +3,15 @@ import type { DocumentSync, RunDocumentListener } from '../edit/documentSync';
 import { OutputNormalizer } from '../edit/outputFilters';
 import type { ChangePlacement, DocumentChange, Region } from '../edit/regionTracker';
 import { computeHunks, HunkSet, hunkId, type Hunk } from '../review/hunks';
-
-/** Above this many characters a region's live hunks are not computed while it streams. */
-const MAX_LIVE_HUNK_CHARS = 50_000;
 import { StreamingDiff } from '../edit/streamingDiff';
 import { buildContinuationRequest, buildEditRequest, buildResumeRequest, buildSteer, type RequestOptions } from '../prompt/buildRequest';
 import type { OutgoingResponseCreate, ReasoningEffort } from '../protocol/clientEvents';
 import { ok, type Result } from '../result';
 import type { ResponseHandle, ResponseListener } from '../transport/responseChannel';
 import { initialRunState, isLive, reduceRun, restoredRunState, type EndReason, type Effect, type OnTypePolicy, type RequestMode, type RunEvent, type RunState, type Transition } from './reducer';
+
+/** Above this many characters a region's live hunks are not computed while it streams. */
+const MAX_LIVE_HUNK_CHARS = 50_000;
 
 /** What a run reads of its document. */
 export interface RunDocument {
@@ -35,7 +35,7 @@ export interface RunSnapshot {
   readonly original: string;
   /** Region offset the model has written up to (for the live marker). */
   readonly frontier: number;
-  /** Changed hunks still waiting for a decision (review only), in document offsets. */
+  /** Changed hunks still waiting for a decision, in document offsets: in review, and while streaming those above the frontier that are final. */
   readonly hunks: readonly Hunk[];
   readonly tokensPerSecond: number | undefined;
   readonly timeToFirstTokenMs: number | undefined;
