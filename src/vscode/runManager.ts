@@ -227,6 +227,10 @@ export class RunManager implements vscode.Disposable {
     return [...this.runs.values()].filter((r) => r.uri === uri).map((r) => r.controller);
   }
 
+  private liveControllers(document: vscode.TextDocument): RunController[] {
+    return this.controllersFor(document).filter((c) => isLive(c.phase));
+  }
+
   /** Whether a run of this document may still change it, or one is starting (the same predicate as the status bar and context keys). */
   isLive(document: vscode.TextDocument): boolean {
     return this.starting.has(document.uri.toString()) || this.controllersFor(document).some((c) => isLive(c.phase));
@@ -253,7 +257,7 @@ export class RunManager implements vscode.Disposable {
 
   /** Stops the document's live runs; resolves once their last edit has landed or been refused. */
   async cancel(document: vscode.TextDocument): Promise<number> {
-    const live = this.controllersFor(document).filter((r) => isLive(r.phase));
+    const live = this.liveControllers(document);
     for (const r of live) r.dispatch({ type: 'cancel' });
     await Promise.all(live.map((r) => r.whenIdle()));
     return live.length;
@@ -319,7 +323,7 @@ export class RunManager implements vscode.Disposable {
    */
   private stopForRevert(document: vscode.TextDocument, entry: DocumentEntry): void {
     this.log.info(`${entry.port.fileName} is being reverted: its runs stop`);
-    const stopped = this.controllersFor(document).filter((c) => isLive(c.phase));
+    const stopped = this.liveControllers(document);
     entry.sync.onExternalReset();
     void Promise.all(stopped.map((c) => c.whenIdle()))
       .then(() => revertAgainIfOvertaken(document, this.log))
@@ -333,7 +337,7 @@ export class RunManager implements vscode.Disposable {
    * model line reaches the disk. Resolves with what happened.
    */
   async settleForSave(document: vscode.TextDocument, budgetMs: number): Promise<'landed' | 'stopped'> {
-    const live = this.controllersFor(document).filter((c) => isLive(c.phase));
+    const live = this.liveControllers(document);
     if (live.length === 0) return 'landed';
     let timer: ReturnType<typeof setTimeout> | undefined;
     const landed = await Promise.race([
@@ -353,7 +357,7 @@ export class RunManager implements vscode.Disposable {
    */
   onWillSaveTextDocument(document: vscode.TextDocument): void {
     this.saving.add(document.uri.toString());
-    const live = this.controllersFor(document).filter((c) => isLive(c.phase));
+    const live = this.liveControllers(document);
     if (live.length === 0) return;
     this.log.info(`${vscode.workspace.asRelativePath(document.uri)} is being saved mid-stream: its runs stop, the text is saved as it stands`);
     for (const c of live) c.dispatch({ type: 'cancel' });

@@ -153,9 +153,9 @@ export function initialRunState(instruction: string, onType: OnTypePolicy, redir
 }
 
 /** A run brought back after a window reload, straight into review (its stream is long gone). */
-export function restoredRunState(instruction: string, endReason: EndReason, message: string | undefined): RunState {
+export function restoredRunState(instruction: string, endReason: EndReason, message: string | undefined, pendingHunks: readonly string[]): RunState {
   const { state } = initialRunState(instruction, 'cancel', 700);
-  return { ...state, phase: 'review', endReason, message, wroteText: true, pendingHunks: [] };
+  return { ...state, phase: 'review', endReason, message, wroteText: true, pendingHunks };
 }
 
 const stay = (state: RunState): Transition => ({ state, effects: [] });

@@ -2,9 +2,9 @@ import type { Clock } from '../clock';
 import type { DocumentSync, RunDocumentListener } from '../edit/documentSync';
 import { OutputNormalizer } from '../edit/outputFilters';
 import type { ChangePlacement, DocumentChange, Region } from '../edit/regionTracker';
-import { computeHunks, HunkSet, hunkId, type Hunk } from '../review/hunks';
+import { computeHunks, HunkSet, hunkId, type Hunk, type HunkSpec } from '../review/hunks';
 import { StreamingDiff } from '../edit/streamingDiff';
-import { buildContinuationRequest, buildEditRequest, buildResumeRequest, buildSteer, type RequestOptions } from '../prompt/buildRequest';
+import { buildContinuationRequest, buildEditRequest, buildResumeRequest, buildSteer, type EditContext, type RequestOptions } from '../prompt/buildRequest';
 import type { OutgoingResponseCreate, ReasoningEffort } from '../protocol/clientEvents';
 import { ok, type Result } from '../result';
 import type { ResponseHandle, ResponseListener } from '../transport/responseChannel';
@@ -89,6 +89,8 @@ export class RunController implements RunDocumentListener {
   private readonly settledWaiters: (() => void)[] = [];
   /** The changed hunks under review, tracked over every document change. */
   private hunks: HunkSet | undefined;
+  /** The last live-hunk computation, for the diff and finished output it was made from. */
+  private liveHunkCache: { diff: StreamingDiff; output: string; specs: readonly HunkSpec[] } | undefined;
   /** Hunks accepted while the stream went on: not pending when the review starts. */
   private readonly acceptedLive = new Set<string>();
   /** The region's text when the run's output had landed (redo brings exactly this back). */
@@ -123,10 +125,9 @@ export class RunController implements RunDocumentListener {
     const attached = sync.attach(options.id, options.region, run);
     if (!attached.ok) return attached;
     sync.discard(options.id); // nothing streams into a restored region
-    run.state = restoredRunState(options.instruction, endReason, message);
     run.outputText = document.getText().slice(options.region.start, options.region.end);
     run.hunks = new HunkSet(computeHunks(original, run.outputText), options.region.start, options.id);
-    run.state = { ...run.state, pendingHunks: run.hunks.pending.map((h) => h.id) };
+    run.state = restoredRunState(options.instruction, endReason, message, run.hunks.pending.map((h) => h.id));
     return ok(run);
   }
 
@@ -186,9 +187,16 @@ export class RunController implements RunDocumentListener {
     const { output, originalLength } = diff.finishedPart;
     // Bounded: a line diff of the finished part, skipped for huge regions.
     if (output.length + originalLength > MAX_LIVE_HUNK_CHARS) return [];
+    // Every view reads the snapshot on every render: diff once per change of the finished part.
+    const cached = this.liveHunkCache;
+    const specs =
+      cached && cached.diff === diff && cached.output === output
+        ? cached.specs
+        : computeHunks(this.original.slice(0, originalLength), output).filter((h) => h.end < output.length);
+    this.liveHunkCache = { diff, output, specs };
     const region = this.currentRegion();
-    return computeHunks(this.original.slice(0, originalLength), output)
-      .filter((h) => h.end < output.length && !this.acceptedLive.has(hunkId(this.options.id, h)))
+    return specs
+      .filter((h) => !this.acceptedLive.has(hunkId(this.options.id, h)))
       .map((h) => ({ id: hunkId(this.options.id, h), range: { start: region.start + h.start, end: region.start + h.end }, originalText: h.originalText }));
   }
 
@@ -337,9 +345,7 @@ export class RunController implements RunDocumentListener {
 
   /** Lands what is pending (closing the undo group), then the run is ready for review. */
   private landThenReview(wholeLinesOnly = false): void {
-    const dropUnfinished = wholeLinesOnly
-      ? this.sync.whenIdle(this.options.id).then(() => this.sync.land(this.options.id)).then(() => this.removeUnfinishedLine())
-      : Promise.resolve();
+    const dropUnfinished = wholeLinesOnly ? this.settleRegion(() => !this.ended) : Promise.resolve(true);
     // DocumentSync.finish never rejects: it resolves once nothing of the run is pending.
     void dropUnfinished
       .then(() => this.sync.finish(this.options.id))
@@ -372,17 +378,42 @@ export class RunController implements RunDocumentListener {
    */
   private afterIdle(token: number, next: () => void): void {
     const stillWanted = (): boolean => token === this.requestToken && !this.ended;
-    void this.sync
-      .whenIdle(this.options.id)
-      .then(() => (stillWanted() ? this.sync.land(this.options.id) : undefined))
-      .then(() => (stillWanted() ? this.removeUnfinishedLine() : undefined))
-      .then(() => {
-        if (stillWanted()) next();
+    void this.settleRegion(stillWanted)
+      .then((wanted) => {
+        if (wanted) next();
       })
       .catch((error: unknown) => {
-        // Nothing above should throw; if it does, the run must end visibly, never hang in `connecting`.
-        if (stillWanted()) this.dispatch({ type: 'transportFailed', failure: { kind: 'protocol', message: `could not send: ${error instanceof Error ? error.message : String(error)}` } });
+        if (stillWanted()) this.sendFailed(error);
       });
+  }
+
+  /**
+   * Waits for the edit in flight, lands what is pending and removes the
+   * model's unfinished line, checking `stillWanted` between the steps (a
+   * keystroke or a newer request in the meantime must stop it: no model edit
+   * after a keystroke). Resolves with whether it is still wanted.
+   */
+  private async settleRegion(stillWanted: () => boolean): Promise<boolean> {
+    await this.sync.whenIdle(this.options.id);
+    if (!stillWanted()) return false;
+    await this.sync.land(this.options.id);
+    if (!stillWanted()) return false;
+    await this.removeUnfinishedLine();
+    return stillWanted();
+  }
+
+  private sendFailed(error: unknown): void {
+    // Nothing here should throw; if it does, the run must end visibly, never hang in `connecting`.
+    this.dispatch({ type: 'transportFailed', failure: { kind: 'protocol', message: `could not send: ${error instanceof Error ? error.message : String(error)}` } });
+  }
+
+  /** Hands a request to the sender; a sender that throws ends the run visibly. */
+  private send(request: OutgoingResponseCreate, token: number): void {
+    try {
+      this.handle = this.sender.request(request, this.listenerFor(token));
+    } catch (error) {
+      this.sendFailed(error);
+    }
   }
 
   /**
@@ -423,41 +454,30 @@ export class RunController implements RunDocumentListener {
     return { model: this.options.model, contextTokens: this.options.contextTokens, metadata: this.options.metadata, reasoningEffort: this.options.reasoningEffort };
   }
 
-  private sendNow(mode: RequestMode, previousResponseId: string | undefined, token: number): void {
+  /** The file around the region as it is now; `region` is the region's current text unless given. */
+  private editContext(region?: string): EditContext {
     const text = this.document.getText();
-    const region = this.currentRegion();
-    const regionText = text.slice(region.start, region.end);
+    const { start, end } = this.currentRegion();
+    return { fileName: this.document.fileName, languageId: this.document.languageId, before: text.slice(0, start), region: region ?? text.slice(start, end), after: text.slice(end) };
+  }
+
+  private sendNow(mode: RequestMode, previousResponseId: string | undefined, token: number): void {
+    const context = this.editContext();
     const prompt =
       previousResponseId !== undefined
-        ? buildContinuationRequest(regionText, this.state.instruction, this.state.history, previousResponseId, this.requestOptions())
-        : buildEditRequest(
-            { fileName: this.document.fileName, languageId: this.document.languageId, before: text.slice(0, region.start), region: regionText, after: text.slice(region.end) },
-            this.state.instruction,
-            this.state.history,
-            this.requestOptions(),
-          );
-    this.beginStream(regionText);
+        ? buildContinuationRequest(context.region, this.state.instruction, this.state.history, previousResponseId, this.requestOptions())
+        : buildEditRequest(context, this.state.instruction, this.state.history, this.requestOptions());
+    this.beginStream(context.region);
     this.options.log?.(`[${this.options.id}] ${mode} request, ~${prompt.estimatedTokens} tokens${prompt.trimmedChars ? `, ${prompt.trimmedChars} chars of far context trimmed` : ''}`);
-    this.handle = this.sender.request(prompt.request, this.listenerFor(token));
+    this.send(prompt.request, token);
   }
 
   /** Continues the dropped stream on a fresh connection, into the same diff: nothing duplicated, nothing lost. */
   private sendResume(token: number): void {
-    const text = this.document.getText();
-    const region = this.currentRegion();
-    const prompt = buildResumeRequest(
-      { fileName: this.document.fileName, languageId: this.document.languageId, before: text.slice(0, region.start), region: this.original, after: text.slice(region.end) },
-      this.state.instruction,
-      this.state.history,
-      this.outputSoFar,
-      this.requestOptions(),
-    );
+    // The model rewrites the original region; the output so far travels with the request.
+    const prompt = buildResumeRequest(this.editContext(this.original), this.state.instruction, this.state.history, this.outputSoFar, this.requestOptions());
     this.options.log?.(`[${this.options.id}] the connection dropped: resuming after ${this.outputSoFar.length} characters of output (attempt ${this.state.resumes})`);
-    try {
-      this.handle = this.sender.request(prompt.request, this.listenerFor(token));
-    } catch (error) {
-      this.dispatch({ type: 'transportFailed', failure: { kind: 'protocol', message: `could not send: ${error instanceof Error ? error.message : String(error)}` } });
-    }
+    this.send(prompt.request, token);
   }
 
   private steerNow(responseId: string): void {

@@ -367,8 +367,9 @@ export class ResponseChannel {
       this.options.log?.('connection limit reached; retrying on a fresh connection');
       job.retriedAfterLimit = true;
       this.stats.rotations++;
-      this.release(job, true);
+      // Back in line first: a retiring channel must not take this for its last response leaving.
       this.queue.unshift(job);
+      this.release(job, true);
       void this.pump();
       return;
     }
@@ -423,7 +424,6 @@ export class ResponseChannel {
     job.done = true;
     // No cancel message exists in this protocol: closing the socket is the cancel.
     this.release(job, true, 4000, 'cancelled');
-    this.disposeIfRetired();
     if (this.idleSlots().some((s) => s.socket)) this.stats.sparePromotions++;
     void this.pump();
   }
@@ -438,6 +438,8 @@ export class ResponseChannel {
     if (closeSocket) this.closeSlot(slot, code, reason);
     else if (slot.socket) slot.socket.onMessage = () => undefined;
     this.topUpSpare();
+    // A retired channel goes once its last response has left its socket.
+    this.disposeIfRetired();
   }
 
   private closeSlot(slot: Slot | undefined, code = 4001, reason = 'closed by client'): void {
@@ -480,7 +482,6 @@ export class ResponseChannel {
     if (job.done) return;
     job.done = true;
     this.release(job, false);
-    this.disposeIfRetired();
     void this.pump();
   }
 
@@ -489,7 +490,6 @@ export class ResponseChannel {
     job.done = true;
     this.release(job, true);
     job.listener.onFailure(failure);
-    this.disposeIfRetired();
     void this.pump();
   }
 }
