@@ -1,6 +1,6 @@
 import { createServer as createTcpServer, type Server as TcpServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { systemClock } from '../../../src/core/clock';
 import { buildEditRequest, buildSteer } from '../../../src/core/prompt/buildRequest';
@@ -8,18 +8,9 @@ import type { KnownServerEvent } from '../../../src/core/protocol/serverEvents';
 import { backoffDelay } from '../../../src/core/transport/backoff';
 import { ResponseChannel, type ChannelOptions, type ResponseHandle, type TransportFailure } from '../../../src/core/transport/responseChannel';
 import { createWsSocketFactory, redactUrl } from '../../../src/core/transport/wsTransport';
-import { startSparkServer, type SparkServer } from '../../../src/server/server';
+import { useReferenceServers } from '../support/referenceServers';
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function serve(options: Parameters<typeof startSparkServer>[0] = {}): Promise<SparkServer> {
-  const server = await startSparkServer({ port: 0, timing: { ttftMs: 0, tokensPerSecond: 50_000 }, ...options });
-  cleanups.push(() => server.close());
-  return server;
-}
+const { cleanups, serve } = useReferenceServers(50_000);
 
 function channel(url: string, overrides: Partial<ChannelOptions> = {}, ws: Partial<Parameters<typeof createWsSocketFactory>[0]> = {}): ResponseChannel {
   const c = new ResponseChannel({

@@ -1,24 +1,16 @@
 import OpenAI from 'openai';
 import type { ResponsesServerEvent } from 'openai/resources/responses/responses';
 import { ResponsesWS } from 'openai/resources/responses/ws';
-import { afterEach, describe, expect, it } from 'vitest';
-import { startSparkServer, type SparkServer } from '../../../src/server/server';
+import { describe, expect, it } from 'vitest';
+import type { SparkServer } from '../../../src/server/server';
+import { useReferenceServers } from '../support/referenceServers';
 
 /*
  * The official SDK's own WebSocket client (`ResponsesWS`) against the
  * reference server: the protocol's oracle is code we did not write.
  */
 
-const cleanups: (() => unknown)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c();
-});
-
-async function serve(options: Parameters<typeof startSparkServer>[0] = {}): Promise<SparkServer> {
-  const server = await startSparkServer({ port: 0, timing: { ttftMs: 0, tokensPerSecond: 20_000 }, ...options });
-  cleanups.push(() => server.close());
-  return server;
-}
+const { cleanups, serve } = useReferenceServers(20_000);
 
 /** An SDK client (its socket opening), with every server event it receives. */
 function sdkClient(server: SparkServer): { ws: ResponsesWS; events: ResponsesServerEvent[]; until: (predicate: (e: ResponsesServerEvent) => boolean) => Promise<ResponsesServerEvent> } {
