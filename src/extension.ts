@@ -5,6 +5,7 @@ import type { ChannelStats } from './core/transport/responseChannel';
 import { ApiKeyStore } from './vscode/apiKey';
 import { ReviewCodeLens } from './vscode/codeLens';
 import { registerCommands } from './vscode/commands';
+import { QuickPickInstructionBox, ScriptedInstructionBox } from './vscode/instructionInput';
 import { ConnectionManager } from './vscode/connectionManager';
 import { ContextKeys } from './vscode/contextKeys';
 import { Decorations } from './vscode/decorations';
@@ -31,6 +32,11 @@ export interface SparkEditApi {
   problems(runId: string): { status: string; added: string[] } | undefined;
   /** Resolves once the reviews kept for the next window are written (a reload test waits for this). */
   reviewsSaved(): Promise<void>;
+  /**
+   * Replaces the instruction box with one a test drives (nothing can type
+   * into a QuickPick from the extension host); `restore` brings the real one back.
+   */
+  scriptInstructionBox(): { box: ScriptedInstructionBox; restore: () => void };
   /** What is still alive: runs, documents, timers, sockets, the bundled server (zero after deactivation). */
   resources(): { runs: number; documents: number; timers: number; sockets: number; localServer: boolean };
 }
@@ -60,6 +66,9 @@ export function activate(context: vscode.ExtensionContext): SparkEditApi {
     connection.warm().catch((error: unknown) => log.warn(`warm-up failed: ${String(error)}`));
   };
 
+  const realBox = new QuickPickInstructionBox(context.globalState);
+  let box: QuickPickInstructionBox | ScriptedInstructionBox = realBox;
+
   const owned: vscode.Disposable[] = [
     log,
     connection,
@@ -70,7 +79,7 @@ export function activate(context: vscode.ExtensionContext): SparkEditApi {
     new Decorations(manager),
     new ContextKeys(manager),
     showRunReports(manager, log),
-    ...registerCommands({ runs: manager, keys, connection, log, memento: context.globalState, problems }),
+    ...registerCommands({ runs: manager, keys, connection, log, problems, box: () => box }),
     vscode.languages.registerCodeLensProvider({ scheme: '*' }, codeLens),
     vscode.workspace.onDidChangeTextDocument((e) => manager.onDidChangeTextDocument(e)),
     vscode.workspace.onDidCloseTextDocument((d) => manager.onDidCloseTextDocument(d)),
@@ -113,6 +122,11 @@ export function activate(context: vscode.ExtensionContext): SparkEditApi {
     connectionStats: () => connection.stats(),
     resources: () => ({ ...manager.resources(), ...connection.resources() }),
     reviewsSaved: () => reviews.save(),
+    scriptInstructionBox: () => {
+      const scripted = new ScriptedInstructionBox();
+      box = scripted;
+      return { box: scripted, restore: () => (box = realBox) };
+    },
     problems: (runId) => {
       const check = problems.check(runId);
       return check && { status: check.status, added: check.status === 'checked' ? check.added.map((d) => d.message) : [] };

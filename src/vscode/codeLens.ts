@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import { isLive } from '../core/session/reducer';
 import type { RunSnapshot } from '../core/session/runController';
 import type { ProblemWatcher } from './problems';
 import type { RunManager } from './runManager';
@@ -36,7 +37,7 @@ export class ReviewCodeLens implements vscode.CodeLensProvider, vscode.Disposabl
     this.subscription = runs.onDidChangeRuns(() => {
       const signature = runs
         .snapshots()
-        .map((s) => `${s.id}:${s.state.phase}:${s.state.queued}:${s.state.endReason ?? ''}:${s.hunks.map((h) => h.id).join('+')}`)
+        .map((s) => `${s.id}:${s.state.preview}:${s.state.phase}:${s.state.queued}:${s.state.endReason ?? ''}:${s.hunks.map((h) => h.id).join('+')}`)
         .join(',');
       if (signature === this.signature) return;
       this.signature = signature;
@@ -55,6 +56,10 @@ export class ReviewCodeLens implements vscode.CodeLensProvider, vscode.Disposabl
       const lens = (title: string, command = '', args: unknown[] = [], tooltip?: string): void => {
         lenses.push(new vscode.CodeLens(range, { title, command, arguments: args, ...(tooltip ? { tooltip } : {}) }));
       };
+      if (run.state.preview) {
+        lens(`$(eye) Spark Edit: preview — Enter keeps, Esc restores${isLive(run.state.phase) ? ' (streaming…)' : ''}`, '', [], `Previewing "${clip(run.state.instruction, 200)}"`);
+        continue;
+      }
       if (run.state.phase !== 'review') {
         lens(liveTitle(run));
         lens('Cancel', 'sparkEdit.cancel', [], 'Stop and keep what was written (Escape)');

@@ -4,7 +4,8 @@ import { pickRegion } from '../core/edit/regionPicker';
 import type { Region } from '../core/edit/regionTracker';
 import type { ApiKeyStore } from './apiKey';
 import type { ConnectionManager } from './connectionManager';
-import { askInstruction } from './instructionInput';
+import type { InstructionBox } from './instructionInput';
+import { LiveInstructionSession } from './liveInstruction';
 import type { ProblemWatcher } from './problems';
 import type { Log } from './log';
 import { err, ok, type Result } from '../core/result';
@@ -29,8 +30,9 @@ export interface CommandDeps {
   readonly keys: ApiKeyStore;
   readonly connection: ConnectionManager;
   readonly log: Log;
-  readonly memento: vscode.Memento;
   readonly problems: ProblemWatcher;
+  /** Where instructions are typed (the QuickPick; a scripted box in integration tests). */
+  readonly box: () => InstructionBox;
 }
 
 const instructionFrom = (args: unknown): string | undefined =>
@@ -43,7 +45,7 @@ function selectionRegions(editor: vscode.TextEditor): Region[] {
 
 /** Every command of the extension; package.json lists the same ids (a unit test checks). */
 export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
-  const { runs, keys, connection, log, memento, problems } = deps;
+  const { runs, keys, connection, log, problems, box } = deps;
 
   const explainFailure = (result: StartResult): StartResult => {
     if (result.ok) return result;
@@ -65,17 +67,12 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   };
 
   /**
-   * Asks for the instruction, then picks the regions from the editor as it is
-   * *now*: the document may have changed while the box was open (a keystroke
-   * that reached the editor first, a file reloaded from disk, another
-   * extension), and VS Code's selections follow such changes where offsets
-   * taken before would not.
+   * Picks the regions from the editor as it is *now*: the document may have
+   * changed while the box was open (a keystroke that reached the editor
+   * first, a file reloaded from disk, another extension), and VS Code's
+   * selections follow such changes where offsets taken before would not.
    */
-  const run = async (pickRegions: (editor: vscode.TextEditor) => Region[] | string, title: string, args: unknown): Promise<StartResult | undefined> => {
-    const editor = vscode.window.activeTextEditor;
-    if (!editor) return undefined;
-    const instruction = instructionFrom(args) ?? (await askInstruction(memento, { title }));
-    if (!instruction) return undefined;
+  const startOrdinary = async (editor: vscode.TextEditor, pickRegions: (editor: vscode.TextEditor) => Region[] | string, instruction: string): Promise<StartResult> => {
     const regions = pickRegions(editor);
     if (typeof regions === 'string') {
       log.warn(regions);
@@ -89,6 +86,39 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       return (await runs.redirect(editor.document, instruction)) > 0 ? ok([]) : explainFailure(result);
     }
     return explainFailure(result);
+  };
+
+  /**
+   * Asks for the instruction and starts the edit. With live instruction on,
+   * each pause in typing previews the edit in place; Enter keeps it, Escape
+   * restores the original.
+   */
+  const run = async (pickRegions: (editor: vscode.TextEditor) => Region[] | string, title: string, args: unknown): Promise<StartResult | undefined> => {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) return undefined;
+    const given = instructionFrom(args);
+    if (given) return startOrdinary(editor, pickRegions, given);
+    const settings = readSettings().settings;
+    const live = settings.liveInstruction
+      ? new LiveInstructionSession(
+          runs,
+          editor,
+          () => pickRegions(editor),
+          (instruction) => startOrdinary(editor, pickRegions, instruction),
+          { pauseMs: settings.liveInstructionPauseMs, minChars: settings.liveInstructionMinChars, maxRequests: settings.liveInstructionMaxRequests },
+          log,
+        )
+      : undefined;
+    try {
+      const instruction = await box().ask({ title, ...(live ? { onChange: (text: string) => live.changed(text) } : {}) });
+      if (!instruction) {
+        await live?.dismissed();
+        return undefined;
+      }
+      return live ? await live.accepted(instruction) : await startOrdinary(editor, pickRegions, instruction);
+    } finally {
+      live?.dispose();
+    }
   };
 
   const editInline = async (args?: unknown): Promise<StartResult | undefined> => {
@@ -127,7 +157,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     await runs.whenStarted(editor.document);
     const previous = runs.lastInstruction(editor.document);
     if (previous === undefined) return editInline(args);
-    const instruction = instructionFrom(args) ?? (await askInstruction(memento, { title: 'Spark Edit: redirect (keeps what was written so far)', prefill: previous }));
+    const instruction = instructionFrom(args) ?? (await box().ask({ title: 'Spark Edit: redirect (keeps what was written so far)', prefill: previous }));
     if (!instruction) return undefined;
     const count = await runs.redirect(editor.document, instruction);
     return count > 0 ? ok([]) : err({ reason: 'empty', message: 'no run to redirect' });

@@ -15,7 +15,7 @@ export class ContextKeys implements vscode.Disposable {
     const editor = vscode.window.activeTextEditor;
     const runs = editor ? this.runs.runsFor(editor.document) : [];
     const streaming = editor !== undefined && this.runs.isLive(editor.document);
-    const reviewing = runs.some((r) => r.state.phase === 'review');
+    const reviewing = runs.some((r) => r.state.phase === 'review' && !r.state.preview);
     const state = `${streaming}/${reviewing}`;
     if (state === this.state) return;
     this.state = state;

@@ -35,6 +35,8 @@ export class Decorations implements vscode.Disposable {
     overviewRulerColor: new vscode.ThemeColor('editorOverviewRuler.deletedForeground'),
     overviewRulerLane: vscode.OverviewRulerLane.Left,
   });
+  // A preview reads as tentative: italic, until Enter keeps it.
+  private readonly preview = vscode.window.createTextEditorDecorationType({ fontStyle: 'italic', isWholeLine: true });
   /** Review diffs are computed once per run, keyed by document version. */
   private readonly reviewCache = new Map<string, { key: string; inserted: vscode.Range[]; removed: vscode.DecorationOptions[] }>();
   private readonly subscriptions: vscode.Disposable[];
@@ -56,10 +58,12 @@ export class Decorations implements vscode.Disposable {
       const frontier: vscode.Range[] = [];
       const inserted: vscode.Range[] = [];
       const removed: vscode.DecorationOptions[] = [];
+      const preview: vscode.Range[] = [];
       for (const run of runs) {
         const region = run.region;
         if (!region) continue;
         const doc = editor.document;
+        if (run.state.preview) preview.push(new vscode.Range(doc.positionAt(region.start), doc.positionAt(Math.max(region.start, region.end - 1))));
         if (run.state.phase === 'review') {
           const review = this.review(doc, run);
           inserted.push(...review.inserted);
@@ -75,6 +79,7 @@ export class Decorations implements vscode.Disposable {
       editor.setDecorations(this.frontier, frontier);
       editor.setDecorations(this.inserted, inserted);
       editor.setDecorations(this.removed, removed);
+      editor.setDecorations(this.preview, preview);
     }
   }
 
@@ -109,7 +114,7 @@ export class Decorations implements vscode.Disposable {
   }
 
   dispose(): void {
-    for (const d of [...this.subscriptions, this.streaming, this.frontier, this.inserted, this.removed]) d.dispose();
+    for (const d of [...this.subscriptions, this.streaming, this.frontier, this.inserted, this.removed, this.preview]) d.dispose();
   }
 }
 

@@ -31,6 +31,25 @@ export class VsCodeDocumentPort implements DocumentPort, RunDocument {
     return this.document.getText();
   }
 
+  undoStep(): Promise<boolean> {
+    return this.runOnDocument('undo');
+  }
+
+  redoStep(): Promise<boolean> {
+    return this.runOnDocument('redo');
+  }
+
+  /** Undo and Redo act on the focused editor: focus one showing this document first. */
+  private async runOnDocument(command: 'undo' | 'redo'): Promise<boolean> {
+    const doc = this.document;
+    if (doc.isClosed) return false;
+    const shown = vscode.window.visibleTextEditors.find((e) => e.document === doc);
+    await vscode.window.showTextDocument(doc, { viewColumn: shown?.viewColumn, preserveFocus: false, preview: false });
+    const before = doc.version;
+    await vscode.commands.executeCommand(command);
+    return doc.version !== before;
+  }
+
   async apply(edits: readonly TextEdit[], expectedVersion: number, undoStops: { before: boolean; after: boolean }): Promise<ApplyOutcome> {
     const doc = this.document;
     if (doc.isClosed) return 'closed';

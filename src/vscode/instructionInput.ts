@@ -3,29 +3,103 @@ import * as vscode from 'vscode';
 const HISTORY_KEY = 'sparkEdit.instructionHistory';
 const HISTORY_SIZE = 20;
 
-/**
- * Asks for an instruction: type and press Enter, or pick a recent one.
- * Resolves undefined when dismissed.
- */
-export async function askInstruction(memento: vscode.Memento, options: { title: string; prefill?: string }): Promise<string | undefined> {
-  const history = memento.get<string[]>(HISTORY_KEY, []);
-  const pick = vscode.window.createQuickPick();
-  pick.title = options.title;
-  pick.placeholder = 'Describe the edit, e.g. "add jsdoc", "rename total to sum", "wrap in try/catch"';
-  pick.value = options.prefill ?? '';
-  pick.items = history.map((label) => ({ label, description: 'recent' }));
-  pick.matchOnDescription = false;
-  pick.ignoreFocusOut = false;
-  const answer = await new Promise<string | undefined>((resolve) => {
-    pick.onDidAccept(() => {
-      const typed = pick.value.trim();
-      resolve(typed || pick.selectedItems[0]?.label);
-      pick.hide();
+export interface AskOptions {
+  readonly title: string;
+  readonly prefill?: string;
+  /** Every change of the instruction the box shows: the typed text, or the recent one highlighted while nothing is typed. */
+  readonly onChange?: (text: string) => void;
+}
+
+/** Where instructions come from: the real box, or a script (integration tests cannot type into a QuickPick). */
+export interface InstructionBox {
+  /** Resolves with the instruction on Enter, undefined when dismissed (Escape, focus lost). */
+  ask(options: AskOptions): Promise<string | undefined>;
+}
+
+/** The QuickPick: type and press Enter, or pick a recent instruction. */
+export class QuickPickInstructionBox implements InstructionBox {
+  constructor(private readonly memento: vscode.Memento) {}
+
+  async ask(options: AskOptions): Promise<string | undefined> {
+    const history = this.memento.get<string[]>(HISTORY_KEY, []);
+    const pick = vscode.window.createQuickPick();
+    pick.title = options.title;
+    pick.placeholder = 'Describe the edit, e.g. "add jsdoc", "rename total to sum", "wrap in try/catch"';
+    pick.value = options.prefill ?? '';
+    pick.items = history.map((label) => ({ label, description: 'recent' }));
+    pick.matchOnDescription = false;
+    pick.ignoreFocusOut = false;
+    let initialActive = true;
+    const shown = (): string => pick.value.trim() || (initialActive ? '' : (pick.activeItems[0]?.label ?? ''));
+    const subscriptions = [
+      pick.onDidChangeValue(() => options.onChange?.(shown())),
+      pick.onDidChangeActive(() => {
+        // The box highlights the newest recent instruction on opening; only moving to one (or typing) previews it.
+        if (initialActive && pick.value === '' && pick.activeItems[0] === pick.items[0]) return;
+        initialActive = false;
+        options.onChange?.(shown());
+      }),
+    ];
+    const answer = await new Promise<string | undefined>((resolve) => {
+      subscriptions.push(
+        pick.onDidAccept(() => {
+          resolve(pick.value.trim() || pick.selectedItems[0]?.label || pick.activeItems[0]?.label);
+          pick.hide();
+        }),
+        pick.onDidHide(() => resolve(undefined)),
+      );
+      pick.show();
     });
-    pick.onDidHide(() => resolve(undefined));
-    pick.show();
-  });
-  pick.dispose();
-  if (answer) await memento.update(HISTORY_KEY, [answer, ...history.filter((h) => h !== answer)].slice(0, HISTORY_SIZE));
-  return answer;
+    for (const s of subscriptions) s.dispose();
+    pick.dispose();
+    if (answer) {
+      // Not awaited: the edit starts at once; the history can be written after.
+      this.memento.update(HISTORY_KEY, [answer, ...history.filter((h) => h !== answer)].slice(0, HISTORY_SIZE)).then(undefined, () => undefined);
+    }
+    return answer;
+  }
+}
+
+/**
+ * A box driven by a test: `type` is a change of its text, `enter` and
+ * `escape` close it. Everything behind it (the live session, the runs, the
+ * document) is the real thing.
+ */
+export class ScriptedInstructionBox implements InstructionBox {
+  private current: { readonly options: AskOptions; readonly resolve: (answer: string | undefined) => void } | undefined;
+  private text = '';
+  private openedWaiters: (() => void)[] = [];
+
+  ask(options: AskOptions): Promise<string | undefined> {
+    this.current?.resolve(undefined);
+    this.text = options.prefill ?? '';
+    return new Promise((resolve) => {
+      this.current = { options, resolve };
+      for (const w of this.openedWaiters.splice(0)) w();
+    });
+  }
+
+  /** Resolves once a command has opened the box. */
+  whenOpen(): Promise<void> {
+    return this.current ? Promise.resolve() : new Promise((resolve) => this.openedWaiters.push(resolve));
+  }
+
+  type(text: string): void {
+    this.text = text;
+    this.current?.options.onChange?.(text);
+  }
+
+  enter(): void {
+    this.close(this.text);
+  }
+
+  escape(): void {
+    this.close(undefined);
+  }
+
+  private close(answer: string | undefined): void {
+    const current = this.current;
+    this.current = undefined;
+    current?.resolve(answer);
+  }
 }

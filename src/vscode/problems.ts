@@ -56,7 +56,7 @@ export class ProblemWatcher implements vscode.Disposable {
       for (const run of this.runs.runsFor(doc)) {
         live.add(run.id);
         if (!this.before.has(run.id)) this.before.set(run.id, { uri: doc.uri, languageId: doc.languageId, problems: problemsOf(doc.uri) });
-        if (run.state.phase === 'review' && !this.results.has(run.id) && run.state.endReason !== 'refused') this.start(run.id);
+        if (run.state.phase === 'review' && !run.state.preview && !this.results.has(run.id) && run.state.endReason !== 'refused') this.start(run.id);
       }
     }
     for (const id of [...this.before.keys()]) {

@@ -89,9 +89,10 @@ export class RunManager implements vscode.Disposable {
     return this.documents.get(document.uri.toString())?.port.editCalls ?? 0;
   }
 
-  async start(editor: vscode.TextEditor, regions: readonly Region[], instruction: string): Promise<Result<string[], StartFailure>> {
+  /** Starts a run per region; `preview` starts a live-instruction preview (the instruction box is still open). */
+  async start(editor: vscode.TextEditor, regions: readonly Region[], instruction: string, preview = false): Promise<Result<string[], StartFailure>> {
     const key = editor.document.uri.toString();
-    const started = this.startNow(editor, regions, instruction);
+    const started = this.startNow(editor, regions, instruction, preview);
     this.starting.set(key, started);
     this.changeNow();
     try {
@@ -107,7 +108,7 @@ export class RunManager implements vscode.Disposable {
     await this.starting.get(document.uri.toString())?.catch(() => undefined);
   }
 
-  private async startNow(editor: vscode.TextEditor, regions: readonly Region[], instruction: string): Promise<Result<string[], StartFailure>> {
+  private async startNow(editor: vscode.TextEditor, regions: readonly Region[], instruction: string, preview: boolean): Promise<Result<string[], StartFailure>> {
     if (regions.length === 0) return err({ reason: 'empty', message: 'nothing to edit' });
     const connection = await this.connection.ensure();
     if (!connection.ok) return connection;
@@ -131,6 +132,7 @@ export class RunManager implements vscode.Disposable {
           onType: settings.onType,
           redirectPauseMs: settings.redirectPauseMs,
           applyMode: settings.applyMode,
+          preview,
           ...(settings.reasoningEffort !== 'default' ? { reasoningEffort: settings.reasoningEffort } : {}),
           log: (m) => this.log.info(m),
         },
@@ -255,6 +257,19 @@ export class RunManager implements vscode.Disposable {
     return run !== undefined;
   }
 
+  /** Enter or Escape for a live-instruction preview; false when the run is gone or no longer a preview. */
+  decidePreview(runId: string, decision: 'keep' | 'abandon'): boolean {
+    const controller = this.runs.get(runId)?.controller;
+    if (!controller?.snapshot.state.preview) return false;
+    controller.dispatch({ type: decision });
+    return true;
+  }
+
+  /** Whether the run exists and is still a live-instruction preview. */
+  isPreview(runId: string): boolean {
+    return this.runs.get(runId)?.controller.snapshot.state.preview ?? false;
+  }
+
   /** Stops the document's live runs; resolves once their last edit has landed or been refused. */
   async cancel(document: vscode.TextDocument): Promise<number> {
     const live = this.liveControllers(document);
@@ -281,7 +296,7 @@ export class RunManager implements vscode.Disposable {
   /** Every pending hunk of the document's runs (under review, or final above a stream's frontier), top to bottom. */
   hunksFor(document: vscode.TextDocument): { runId: string; hunk: Hunk }[] {
     return this.runsFor(document)
-      .filter((s) => s.state.phase === 'review' || s.state.phase === 'streaming')
+      .filter((s) => !s.state.preview && (s.state.phase === 'review' || s.state.phase === 'streaming'))
       .flatMap((s) => s.hunks.map((hunk) => ({ runId: s.id, hunk })))
       .sort((a, b) => a.hunk.range.start - b.hunk.range.start);
   }

@@ -10,6 +10,7 @@ const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 /** What the status item says about a live run. */
 function liveText(run: RunSnapshot): string {
   const s = run.state;
+  if (s.preview) return '$(eye) Spark: previewing';
   if (s.queued) return '$(watch) Spark: waiting for a connection';
   if (s.phase === 'steering') return '$(debug-step-over) Spark: redirecting';
   if (s.phase === 'redirecting') return '$(edit) Spark: paused while you type';

@@ -13,6 +13,9 @@ export interface DocumentPort {
    * still at `expectedVersion`; never blindly. Undo stops bracket a run.
    */
   apply(edits: readonly TextEdit[], expectedVersion: number, undoStops: { before: boolean; after: boolean }): Promise<ApplyOutcome>;
+  /** The editor's Undo (Redo) on this document; false when it could not run. */
+  undoStep(): Promise<boolean>;
+  redoStep(): Promise<boolean>;
 }
 
 /** What a run hears about its document. */
@@ -66,6 +69,7 @@ export class DocumentSync {
   private lastFlushAt = -Infinity;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
+  private lastChangeOwn = false;
 
   constructor(
     private readonly port: DocumentPort,
@@ -122,6 +126,24 @@ export class DocumentSync {
     if (run) run.madeEdits = false;
   }
 
+  /** Whether any edit of the run has landed. */
+  madeEdits(runId: string): boolean {
+    return this.runs.get(runId)?.madeEdits ?? false;
+  }
+
+  /** Whether the document's latest change was one of our edits (then the undo step on top is ours). */
+  get lastChangeWasOwn(): boolean {
+    return this.lastChangeOwn;
+  }
+
+  undoStep(): Promise<boolean> {
+    return this.closed ? Promise.resolve(false) : this.port.undoStep();
+  }
+
+  redoStep(): Promise<boolean> {
+    return this.closed ? Promise.resolve(false) : this.port.redoStep();
+  }
+
   /** Lets a discarded or finished run write again (a redirect starts a new stream). */
   resume(runId: string): void {
     const run = this.runs.get(runId);
@@ -174,6 +196,7 @@ export class DocumentSync {
     const flight = this.inFlight;
     if (flight && !flight.echoed && version === flight.version + 1 && sameChanges(changes, flight.edits)) {
       this.version = version;
+      this.lastChangeOwn = true;
       flight.echoed = true;
       this.rebaseForOwnEdits(flight);
       for (const run of [...this.runs.values()]) run.listener.onChanges?.(changes);
@@ -181,6 +204,7 @@ export class DocumentSync {
       return;
     }
     this.version = version;
+    this.lastChangeOwn = false;
     for (const run of [...this.runs.values()]) {
       run.listener.onChanges?.(changes);
       const placement = worstPlacement(run.region, changes);

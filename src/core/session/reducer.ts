@@ -30,6 +30,13 @@ const onWire = (phase: Phase): boolean => phase === 'connecting' || phase === 's
 
 export interface RunState {
   readonly phase: Phase;
+  /**
+   * A live-instruction preview: the instruction box is still open. Every
+   * revision rewrites the region's original text (never an earlier preview),
+   * all of it stays in one open undo step, and abandoning it undoes that step.
+   * Keep (Enter) makes it an ordinary run; so does any edit by someone else.
+   */
+  readonly preview: boolean;
   readonly instruction: string;
   /** Earlier instructions of this run, oldest first (redirects keep them). */
   readonly history: readonly string[];
@@ -81,6 +88,12 @@ export type RunEvent =
   | { readonly type: 'stopForSave' }
   /** `canSteer`: the endpoint has not said it cannot steer. */
   | { readonly type: 'redirect'; readonly instruction: string; readonly canSteer: boolean }
+  /** Live instruction: the instruction box now reads `instruction`; the preview rewrites the original for it. */
+  | { readonly type: 'revise'; readonly instruction: string; readonly canSteer: boolean }
+  /** Live instruction: Enter; the preview becomes an ordinary run (it finishes, then review). */
+  | { readonly type: 'keep' }
+  /** Live instruction: Escape, the box dismissed or its focus lost; the original comes back and the undo stack holds nothing of the preview. */
+  | { readonly type: 'abandon' }
   /** After a user edit during review: what the region now holds. */
   | { readonly type: 'regionText'; readonly matches: 'original' | 'output' | 'neither' }
   | { readonly type: 'accept' }
@@ -113,6 +126,8 @@ export type Effect =
   | { readonly type: 'startRedirectTimer'; readonly ms: number }
   /** Put the original back: every pending hunk's original text (the whole region when there are none), one undo step. */
   | { readonly type: 'restoreOriginal' }
+  /** Undo the preview's one undo step (or, if the step is no longer on top, restore the original as an edit). */
+  | { readonly type: 'undoPreview' }
   /** Put one hunk's original text back, one undo step (mid-stream: within the run's step). */
   | { readonly type: 'rejectHunk'; readonly hunkId: string }
   /** A finished hunk accepted while the stream goes on: it will not be pending in review. */
@@ -125,9 +140,10 @@ export interface Transition {
   readonly effects: readonly Effect[];
 }
 
-export function initialRunState(instruction: string, onType: OnTypePolicy, redirectPauseMs: number): Transition {
+export function initialRunState(instruction: string, onType: OnTypePolicy, redirectPauseMs: number, preview = false): Transition {
   const state: RunState = {
     phase: 'connecting',
+    preview,
     instruction,
     history: [],
     onType,
@@ -221,6 +237,8 @@ export function reduceRun(state: RunState, event: RunEvent): Transition {
       return state.phase === 'steering' ? newRequestAfterSteer(state, 'the response had already ended') : stay(state);
 
     case 'userEdit': {
+      // Someone else changed the document: the preview is an ordinary run from here (its undo step is no longer ours alone to undo).
+      if (state.preview) return reduceRun({ ...state, preview: false }, event);
       if (state.phase === 'redirecting') {
         return event.placement === 'inside' || event.placement === 'overlapping'
           ? { state, effects: [{ type: 'startRedirectTimer', ms: state.redirectPauseMs }] }
@@ -262,9 +280,20 @@ export function reduceRun(state: RunState, event: RunEvent): Transition {
     }
 
     case 'cancel':
-      return isLive(state.phase) ? endEarly(state, 'cancelled', 'cancelled', STOP_NOW) : stay(state);
+      return isLive(state.phase) ? endEarly({ ...state, preview: false }, 'cancelled', 'cancelled', STOP_NOW) : stay(state);
+
+    case 'revise':
+      return state.preview && state.phase !== 'done' && state.phase !== 'error' ? revise(state, event.instruction, event.canSteer) : stay(state);
+
+    case 'keep':
+      return state.preview ? stay({ ...state, preview: false }) : stay(state);
+
+    case 'abandon':
+      if (!state.preview || state.phase === 'done' || state.phase === 'error') return stay(state);
+      return { state: { ...state, preview: false, phase: 'done', endReason: 'cancelled' }, effects: [...STOP_NOW, { type: 'undoPreview' }, { type: 'clearMarks' }] };
 
     case 'stopForSave':
+      if (state.preview) return reduceRun({ ...state, preview: false }, event);
       // Nobody typed: what arrived may land, so the saved text holds every finished line of the rewrite and no half line.
       if (!onWire(state.phase)) return stay(state);
       return {
@@ -274,6 +303,7 @@ export function reduceRun(state: RunState, event: RunEvent): Transition {
 
     case 'redirect':
       if (state.phase === 'done' || state.phase === 'error') return stay(state);
+      if (state.preview) return revise(state, event.instruction, event.canSteer);
       return redirectTo(state, event.instruction, undefined, event.canSteer);
 
     case 'regionText':
@@ -288,6 +318,7 @@ export function reduceRun(state: RunState, event: RunEvent): Transition {
 
     case 'reject':
       if (state.phase === 'done' || state.phase === 'error') return stay(state);
+      if (state.preview) return reduceRun(state, { type: 'abandon' });
       // A refusal changed nothing, and an undone run is the original already: nothing to restore,
       // and no edit that would clear a redo stack this run does not own.
       if (state.endReason === 'refused' || state.phase === 'reverted') return { state: { ...state, phase: 'done' }, effects: [{ type: 'clearMarks' }] };
@@ -336,6 +367,21 @@ function redirectTo(state: RunState, instruction: string, note: string | undefin
     state: { ...next, phase: 'connecting', activeResponseId: undefined, continued: previous },
     effects: [...stop, { type: 'sendRequest', mode: 'redirect', previousResponseId: previous }],
   };
+}
+
+/**
+ * A new instruction for a preview: the previous one is replaced, not kept as
+ * history, and the model rewrites the original again. A response still on
+ * the wire is steered (one response per region); otherwise a new request goes
+ * out, never continuing the earlier preview's response.
+ */
+function revise(state: RunState, instruction: string, canSteer: boolean): Transition {
+  const next: RunState = { ...freshStream(state), history: [], instruction, continued: undefined };
+  if (canSteer && (state.phase === 'connecting' || state.phase === 'streaming') && state.activeResponseId !== undefined) {
+    return { state: { ...next, phase: 'steering', sentAt: state.sentAt }, effects: [{ type: 'steer', responseId: state.activeResponseId }] };
+  }
+  const stop: Effect[] = onWire(state.phase) ? [{ type: 'cancelResponse' }] : [];
+  return { state: { ...next, phase: 'connecting', activeResponseId: undefined }, effects: [...stop, { type: 'sendRequest', mode: 'redirect', previousResponseId: undefined }] };
 }
 
 /** The steer did not take: cancel the old response and send the redirect as a new request. */

@@ -61,6 +61,8 @@ export interface RunOptions {
   /** 'preview' lands the whole result at once instead of streaming it in. */
   readonly applyMode: 'stream' | 'preview';
   readonly reasoningEffort?: ReasoningEffort;
+  /** A live-instruction preview (see RunState.preview). */
+  readonly preview?: boolean;
   readonly metadata?: Readonly<Record<string, string>>;
   readonly log?: (message: string) => void;
 }
@@ -101,7 +103,7 @@ export class RunController implements RunDocumentListener {
     const run = new RunController(options, document, sync, sender, view, clock);
     const attached = sync.attach(options.id, options.region, run);
     if (!attached.ok) return attached;
-    run.run(initialRunState(options.instruction, options.onType, options.redirectPauseMs));
+    run.run(initialRunState(options.instruction, options.onType, options.redirectPauseMs, options.preview ?? false));
     return ok(run);
   }
 
@@ -311,6 +313,9 @@ export class RunController implements RunDocumentListener {
       case 'restoreOriginal':
         this.restoreOriginal();
         return;
+      case 'undoPreview':
+        this.undoPreview();
+        return;
       case 'rejectHunk': {
         if (this.state.phase === 'streaming') {
           this.rejectLiveHunk(effect.hunkId);
@@ -347,8 +352,9 @@ export class RunController implements RunDocumentListener {
   private landThenReview(wholeLinesOnly = false): void {
     const dropUnfinished = wholeLinesOnly ? this.settleRegion(() => !this.ended) : Promise.resolve(true);
     // DocumentSync.finish never rejects: it resolves once nothing of the run is pending.
+    // A preview leaves its undo step open: later revisions (and Keep's run) join it, and Escape undoes it whole.
     void dropUnfinished
-      .then(() => this.sync.finish(this.options.id))
+      .then(() => (this.state.preview ? this.sync.land(this.options.id) : this.sync.finish(this.options.id)))
       .then(() => {
         if (this.ended) return;
         this.outputText = this.regionText();
@@ -462,12 +468,13 @@ export class RunController implements RunDocumentListener {
   }
 
   private sendNow(mode: RequestMode, previousResponseId: string | undefined, token: number): void {
-    const context = this.editContext();
+    // A preview always rewrites the original; the stream is still diffed against what the region shows.
+    const context = this.editContext(this.state.preview ? this.original : undefined);
     const prompt =
       previousResponseId !== undefined
         ? buildContinuationRequest(context.region, this.state.instruction, this.state.history, previousResponseId, this.requestOptions())
         : buildEditRequest(context, this.state.instruction, this.state.history, this.requestOptions());
-    this.beginStream(context.region);
+    this.beginStream();
     this.options.log?.(`[${this.options.id}] ${mode} request, ~${prompt.estimatedTokens} tokens${prompt.trimmedChars ? `, ${prompt.trimmedChars} chars of far context trimmed` : ''}`);
     this.send(prompt.request, token);
   }
@@ -481,7 +488,7 @@ export class RunController implements RunDocumentListener {
   }
 
   private steerNow(responseId: string): void {
-    const sent = this.handle?.steer(buildSteer(this.regionText(), this.state.instruction, this.state.history, responseId)) ?? false;
+    const sent = this.handle?.steer(buildSteer(this.state.preview ? this.original : this.regionText(), this.state.instruction, this.state.history, responseId)) ?? false;
     this.options.log?.(`[${this.options.id}] ${sent ? `steering ${responseId}` : 'could not steer: the response is no longer on the wire'}`);
     if (!sent) this.dispatch({ type: 'steerUnavailable' });
   }
@@ -561,6 +568,44 @@ export class RunController implements RunDocumentListener {
         this.restorePending--;
         if (this.ended && this.restorePending === 0) this.sync.detach(this.options.id);
       });
+  }
+
+  /**
+   * Abandons a preview: once nothing of it is in flight, undoes its one undo
+   * step, so the undo stack is as it was before the box opened. Only if the
+   * last change of the document was ours (else the step on top is not the
+   * preview's); and if the undo did not bring back exactly the original (a
+   * keystroke raced it), the undo is redone and the original restored by an edit.
+   */
+  private undoPreview(): void {
+    this.restorePending++;
+    const restoreByEdit = (why: string): void => {
+      this.options.log?.(`[${this.options.id}] ${why}: the original is restored by an edit instead`);
+      this.restorePending--;
+      this.landRestore(undefined);
+    };
+    void this.sync
+      .whenIdle(this.options.id)
+      .then(async () => {
+        if (!this.sync.madeEdits(this.options.id)) return true;
+        if (!this.sync.lastChangeWasOwn) {
+          restoreByEdit('the document changed after the preview');
+          return false;
+        }
+        const region = this.currentRegion();
+        const text = this.document.getText();
+        const expected = text.slice(0, region.start) + this.original + text.slice(region.end);
+        if ((await this.sync.undoStep()) && this.document.getText() === expected) return true;
+        await this.sync.redoStep();
+        restoreByEdit('undoing the preview did not bring back the original');
+        return false;
+      })
+      .then((undone) => {
+        if (!undone) return;
+        this.restorePending--;
+        if (this.ended && this.restorePending === 0) this.sync.detach(this.options.id);
+      })
+      .catch((error: unknown) => restoreByEdit(`could not undo the preview (${String(error)})`));
   }
 
   private end(): void {

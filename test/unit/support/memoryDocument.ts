@@ -32,6 +32,7 @@ export class MemoryDocument implements DocumentPort, RunDocument {
 
   applyCalls = 0;
   private readonly undoStack: UndoGroup[] = [];
+  private readonly redoStack: UndoGroup[] = [];
   private readonly listeners: ((version: number, changes: readonly DocumentChange[]) => void)[] = [];
 
   constructor(
@@ -78,6 +79,7 @@ export class MemoryDocument implements DocumentPort, RunDocument {
     }
     const changes = next.edits.map((e) => ({ offset: e.start, length: e.end - e.start, text: e.text }));
     if (changes.length > 0) {
+      this.redoStack.length = 0;
       this.change(changes, this.undoStack[this.undoStack.length - 1]);
       this.modelEditVersions.push(this.version);
     }
@@ -94,6 +96,7 @@ export class MemoryDocument implements DocumentPort, RunDocument {
   userEdit(offset: number, length: number, text: string): void {
     const group: UndoGroup = { inverse: [], open: false };
     this.undoStack.push(group);
+    this.redoStack.length = 0;
     this.userChanges.push([{ offset, length, text }]);
     this.change([{ offset, length, text }], group);
     this.userEditVersions.push(this.version);
@@ -103,13 +106,37 @@ export class MemoryDocument implements DocumentPort, RunDocument {
   undo(): boolean {
     const group = this.undoStack.pop();
     if (!group) return false;
+    const redo: UndoGroup = { inverse: [], open: false };
     // Inverses were recorded in application order against successive texts: undo in reverse.
     for (let i = group.inverse.length - 1; i >= 0; i--) {
       this.userChanges.push([group.inverse[i]!]);
-      this.change([group.inverse[i]!], undefined);
+      this.change([group.inverse[i]!], redo);
       this.userEditVersions.push(this.version);
     }
+    this.redoStack.push(redo);
     return true;
+  }
+
+  /** Re-applies the last undone group. */
+  redo(): boolean {
+    const group = this.redoStack.pop();
+    if (!group) return false;
+    const again: UndoGroup = { inverse: [], open: false };
+    for (let i = group.inverse.length - 1; i >= 0; i--) {
+      this.userChanges.push([group.inverse[i]!]);
+      this.change([group.inverse[i]!], again);
+      this.userEditVersions.push(this.version);
+    }
+    this.undoStack.push(again);
+    return true;
+  }
+
+  undoStep(): Promise<boolean> {
+    return Promise.resolve(this.undo());
+  }
+
+  redoStep(): Promise<boolean> {
+    return Promise.resolve(this.redo());
   }
 
   get undoDepth(): number {

@@ -1,0 +1,95 @@
+/**
+ * Live instruction: what the instruction box does while the user types in it,
+ * as a pure reducer. Each pause in typing asks for a preview of the
+ * instruction as it reads then (the first starts a preview run, later ones
+ * revise it); Enter keeps the preview, Escape abandons it. The run itself,
+ * its undo step and its stream belong to the run reducer; this one only
+ * decides when to ask and what.
+ */
+
+export interface LiveOptions {
+  /** Quiet time after the last keystroke before a preview is asked for. */
+  readonly pauseMs: number;
+  /** Shorter instructions are not previewed ("a", "ad" say nothing yet). */
+  readonly minChars: number;
+  /** Previews asked per box at most, so a slow typist cannot flood a paid endpoint. */
+  readonly maxRequests: number;
+}
+
+export interface LiveState {
+  readonly options: LiveOptions;
+  /** The instruction as the box reads it now (trimmed). */
+  readonly text: string;
+  /** The instruction the preview was last asked for; undefined while there is no preview run. */
+  readonly previewed: string | undefined;
+  readonly requests: number;
+  /**
+   * Previews stopped for this box: the preview run ended by itself or someone
+   * else edited the document, which makes the run the user's; Enter then
+   * starts an ordinary run.
+   */
+  readonly stopped: boolean;
+  readonly closed: boolean;
+}
+
+export type LiveEvent =
+  | { readonly type: 'changed'; readonly text: string }
+  | { readonly type: 'paused' }
+  /** The preview run is no longer a preview (ended, failed, or taken over by a user edit). */
+  | { readonly type: 'previewGone' }
+  | { readonly type: 'accepted'; readonly text: string }
+  | { readonly type: 'dismissed' };
+
+export type LiveEffect =
+  | { readonly type: 'armTimer'; readonly ms: number }
+  | { readonly type: 'disarmTimer' }
+  /** Start the preview run (`first`) or revise it to `instruction`. */
+  | { readonly type: 'preview'; readonly instruction: string; readonly first: boolean }
+  | { readonly type: 'capReached'; readonly requests: number }
+  /** Enter with a preview: revise it to `revise` first when the box changed since, then keep it. */
+  | { readonly type: 'keep'; readonly revise: string | undefined }
+  /** Enter with no preview: an ordinary run. */
+  | { readonly type: 'start'; readonly instruction: string }
+  | { readonly type: 'abandon' };
+
+export interface LiveTransition {
+  readonly state: LiveState;
+  readonly effects: readonly LiveEffect[];
+}
+
+export const initialLiveState = (options: LiveOptions): LiveState => ({ options, text: '', previewed: undefined, requests: 0, stopped: false, closed: false });
+
+const stay = (state: LiveState): LiveTransition => ({ state, effects: [] });
+
+export function reduceLive(state: LiveState, event: LiveEvent): LiveTransition {
+  if (state.closed) return stay(state);
+  switch (event.type) {
+    case 'changed': {
+      const text = event.text.trim();
+      const next = { ...state, text };
+      if (state.stopped || text === state.previewed || text.length < state.options.minChars) return { state: next, effects: [{ type: 'disarmTimer' }] };
+      if (state.requests >= state.options.maxRequests) return { state: next, effects: [{ type: 'disarmTimer' }] };
+      return { state: next, effects: [{ type: 'armTimer', ms: state.options.pauseMs }] };
+    }
+    case 'paused': {
+      const { text } = state;
+      if (state.stopped || text === state.previewed || text.length < state.options.minChars) return stay(state);
+      if (state.requests >= state.options.maxRequests) return stay(state);
+      const requests = state.requests + 1;
+      const effects: LiveEffect[] = [{ type: 'preview', instruction: text, first: state.previewed === undefined }];
+      if (requests === state.options.maxRequests) effects.push({ type: 'capReached', requests });
+      return { state: { ...state, previewed: text, requests }, effects };
+    }
+    case 'previewGone':
+      return { state: { ...state, previewed: undefined, stopped: true }, effects: [{ type: 'disarmTimer' }] };
+    case 'accepted': {
+      const text = event.text.trim();
+      const closed = { ...state, text, closed: true };
+      if (text.length === 0) return { state: closed, effects: [{ type: 'disarmTimer' }, ...(state.previewed !== undefined ? [{ type: 'abandon' } as const] : [])] };
+      if (state.previewed === undefined) return { state: closed, effects: [{ type: 'disarmTimer' }, { type: 'start', instruction: text }] };
+      return { state: closed, effects: [{ type: 'disarmTimer' }, { type: 'keep', revise: text === state.previewed ? undefined : text }] };
+    }
+    case 'dismissed':
+      return { state: { ...state, closed: true }, effects: [{ type: 'disarmTimer' }, ...(state.previewed !== undefined ? [{ type: 'abandon' } as const] : [])] };
+  }
+}

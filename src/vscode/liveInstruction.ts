@@ -1,0 +1,135 @@
+import * as vscode from 'vscode';
+import type { Region } from '../core/edit/regionTracker';
+import { initialLiveState, reduceLive, type LiveEffect, type LiveEvent, type LiveOptions, type LiveState } from '../core/session/liveInstruction';
+import { err, ok, type Result } from '../core/result';
+import type { Log } from './log';
+import type { RunManager, StartFailure } from './runManager';
+
+export type StartResult = Result<string[], StartFailure>;
+
+/**
+ * One instruction box with live instruction on: carries out what the pure
+ * live reducer decides. The preview is an ordinary run started with
+ * `preview`; revisions are redirects of it (the run reducer turns them into
+ * rewrites of the original), Enter keeps it, Escape abandons it.
+ */
+export class LiveInstructionSession implements vscode.Disposable {
+  private state: LiveState;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private runId: string | undefined;
+  /** The first preview's start, while the connection is made: later revisions wait for it. */
+  private starting: Promise<void> = Promise.resolve();
+  private readonly watch: vscode.Disposable;
+  /** What Enter resolves to once its effect ran. */
+  private outcome: Promise<StartResult | undefined> = Promise.resolve(undefined);
+
+  constructor(
+    private readonly runs: RunManager,
+    private readonly editor: vscode.TextEditor,
+    /** The regions as the editor shows them when the first preview starts (or why there are none). */
+    private readonly pickRegions: () => Region[] | string,
+    /** Enter with no preview: the ordinary start, with its error handling. */
+    private readonly startOrdinary: (instruction: string) => Promise<StartResult>,
+    options: LiveOptions,
+    private readonly log: Log,
+  ) {
+    this.state = initialLiveState(options);
+    this.watch = runs.onDidChangeRuns(() => {
+      if (this.runId !== undefined && !this.state.closed && !runs.isPreview(this.runId)) {
+        this.log.info(`[${this.runId}] the preview is no longer one (it ended, or the document was edited): Enter starts an ordinary run`);
+        this.dispatch({ type: 'previewGone' });
+      }
+    });
+  }
+
+  /** The box's text changed. */
+  changed(text: string): void {
+    this.dispatch({ type: 'changed', text });
+  }
+
+  /** Enter: keeps the preview (revised to the final instruction), or starts an ordinary run. */
+  accepted(text: string): Promise<StartResult | undefined> {
+    this.dispatch({ type: 'accepted', text });
+    return this.outcome;
+  }
+
+  /** Escape, dismissal or focus loss: the original comes back. */
+  async dismissed(): Promise<void> {
+    this.dispatch({ type: 'dismissed' });
+    await this.outcome;
+  }
+
+  private dispatch(event: LiveEvent): void {
+    const { state, effects } = reduceLive(this.state, event);
+    this.state = state;
+    for (const effect of effects) this.execute(effect);
+  }
+
+  private execute(effect: LiveEffect): void {
+    switch (effect.type) {
+      case 'armTimer':
+        clearTimeout(this.timer);
+        this.timer = setTimeout(() => {
+          this.timer = undefined;
+          this.dispatch({ type: 'paused' });
+        }, effect.ms);
+        return;
+      case 'disarmTimer':
+        clearTimeout(this.timer);
+        this.timer = undefined;
+        return;
+      case 'preview':
+        if (effect.first) this.starting = this.startPreview(effect.instruction);
+        else this.starting = this.starting.then(() => this.revise(effect.instruction));
+        return;
+      case 'capReached':
+        this.log.info(`live instruction: ${effect.requests} previews in this box, the most allowed (sparkEdit.liveInstructionMaxRequests); Enter sends the final instruction`);
+        return;
+      case 'keep':
+        this.outcome = this.starting.then(() => this.keep(effect.revise));
+        return;
+      case 'start':
+        this.outcome = this.starting.then(() => this.startOrdinary(effect.instruction));
+        return;
+      case 'abandon':
+        this.outcome = this.starting.then(() => {
+          if (this.runId !== undefined) this.runs.decidePreview(this.runId, 'abandon');
+          return undefined;
+        });
+        return;
+    }
+  }
+
+  private async startPreview(instruction: string): Promise<void> {
+    const regions = this.pickRegions();
+    if (typeof regions === 'string' || regions.length !== 1) {
+      this.log.info(`live instruction: no preview (${typeof regions === 'string' ? regions : 'previews edit one region; Enter edits every selection'})`);
+      this.dispatch({ type: 'previewGone' });
+      return;
+    }
+    const started = await this.runs.start(this.editor, regions, instruction, true);
+    if (!started.ok) {
+      this.log.info(`live instruction: no preview (${started.error.message})`);
+      this.dispatch({ type: 'previewGone' });
+      return;
+    }
+    this.runId = started.value[0];
+  }
+
+  private revise(instruction: string): void {
+    if (this.runId !== undefined && this.runs.isPreview(this.runId)) this.runs.redirectRun(this.runId, instruction);
+  }
+
+  private async keep(revise: string | undefined): Promise<StartResult> {
+    const id = this.runId;
+    // The preview ended between the last check and Enter: an ordinary run for the final instruction.
+    if (id === undefined || !this.runs.isPreview(id)) return this.startOrdinary(this.state.text);
+    if (revise !== undefined) this.runs.redirectRun(id, revise);
+    return this.runs.decidePreview(id, 'keep') ? ok([id]) : err({ reason: 'empty', message: 'the preview ended before Enter' });
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+    this.watch.dispose();
+  }
+}
