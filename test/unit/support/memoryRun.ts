@@ -13,7 +13,7 @@ import { startRun } from './startRun';
 export async function memoryRun<S extends RequestSender = ScriptedSender>(
   text: string,
   region: { start: number; end: number },
-  options: { onType?: 'cancel' | 'redirect'; eol?: '\n' | '\r\n'; sender?: S; instruction?: string } = {},
+  options: { onType?: 'cancel' | 'redirect'; eol?: '\n' | '\r\n'; sender?: S; instruction?: string; preview?: boolean } = {},
 ) {
   const doc = new MemoryDocument(text, options.eol ?? '\n', true);
   const clock = new FakeClock();
@@ -24,7 +24,7 @@ export async function memoryRun<S extends RequestSender = ScriptedSender>(
   const reports: string[] = [];
   const view: RunView = { update: () => undefined, report: (_l, m) => reports.push(m), clear: () => undefined, ended: (s) => endedRuns.push(s) };
   const run = startRun(
-    { id: 'r1', instruction: options.instruction ?? 'uppercase', region, model: 'm', contextTokens: 32_000, onType: options.onType ?? 'cancel', redirectPauseMs: 300, applyMode: 'stream' },
+    { id: 'r1', instruction: options.instruction ?? 'uppercase', region, model: 'm', contextTokens: 32_000, onType: options.onType ?? 'cancel', redirectPauseMs: 300, applyMode: 'stream', preview: options.preview ?? false },
     doc,
     sync,
     sender,

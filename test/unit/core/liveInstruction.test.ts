@@ -1,0 +1,95 @@
+import { describe, expect, it } from 'vitest';
+import { initialLiveState, reduceLive, type LiveEffect, type LiveEvent, type LiveState } from '../../../src/core/session/liveInstruction';
+
+const options = { pauseMs: 300, minChars: 4, maxRequests: 3 };
+
+/** Feeds events in order; returns the final state and every effect, in order. */
+function feed(events: readonly LiveEvent[], state: LiveState = initialLiveState(options)): { state: LiveState; effects: LiveEffect[] } {
+  const effects: LiveEffect[] = [];
+  for (const e of events) {
+    const t = reduceLive(state, e);
+    state = t.state;
+    effects.push(...t.effects);
+  }
+  return { state, effects };
+}
+
+const previews = (effects: readonly LiveEffect[]) => effects.filter((e) => e.type === 'preview');
+
+describe('live instruction reducer', () => {
+  it('each keystroke re-arms the pause; the pause asks for the first preview, then revisions', () => {
+    const { effects } = feed([
+      { type: 'changed', text: 'upper' },
+      { type: 'changed', text: 'uppercase' },
+      { type: 'paused' },
+      { type: 'changed', text: 'uppercase it all' },
+      { type: 'paused' },
+    ]);
+    expect(effects).toEqual([
+      { type: 'armTimer', ms: 300 },
+      { type: 'armTimer', ms: 300 },
+      { type: 'preview', instruction: 'uppercase', first: true },
+      { type: 'armTimer', ms: 300 },
+      { type: 'preview', instruction: 'uppercase it all', first: false },
+    ]);
+  });
+
+  it('too short, unchanged or whitespace-only changes ask for nothing', () => {
+    const { effects } = feed([
+      { type: 'changed', text: 'up' },
+      { type: 'paused' },
+      { type: 'changed', text: 'uppercase' },
+      { type: 'paused' },
+      { type: 'changed', text: 'uppercase  ' },
+      { type: 'paused' },
+    ]);
+    expect(previews(effects)).toEqual([{ type: 'preview', instruction: 'uppercase', first: true }]);
+    expect(effects.filter((e) => e.type === 'disarmTimer')).toHaveLength(2);
+  });
+
+  it('stops asking at the request cap and says so once; Enter still sends the final instruction', () => {
+    const events: LiveEvent[] = [];
+    for (const text of ['aaaa', 'bbbb', 'cccc', 'dddd', 'eeee']) events.push({ type: 'changed', text }, { type: 'paused' });
+    events.push({ type: 'accepted', text: 'ffff' });
+    const { state, effects } = feed(events);
+    expect(previews(effects).map((e) => e.type === 'preview' && e.instruction)).toEqual(['aaaa', 'bbbb', 'cccc']);
+    expect(effects.filter((e) => e.type === 'capReached')).toEqual([{ type: 'capReached', requests: 3 }]);
+    expect(effects.at(-1)).toEqual({ type: 'keep', revise: 'ffff' });
+    expect(state.requests).toBe(3);
+  });
+
+  it('Enter keeps the preview as is when the box did not change since', () => {
+    const { effects } = feed([{ type: 'changed', text: 'uppercase' }, { type: 'paused' }, { type: 'accepted', text: 'uppercase' }]);
+    expect(effects.at(-1)).toEqual({ type: 'keep', revise: undefined });
+  });
+
+  it('Enter before any pause starts an ordinary run; Escape with no preview abandons nothing', () => {
+    expect(feed([{ type: 'changed', text: 'uppercase' }, { type: 'accepted', text: 'uppercase' }]).effects.at(-1)).toEqual({ type: 'start', instruction: 'uppercase' });
+    expect(feed([{ type: 'changed', text: 'uppercase' }, { type: 'dismissed' }]).effects).toEqual([{ type: 'armTimer', ms: 300 }, { type: 'disarmTimer' }]);
+  });
+
+  it('Escape, or Enter on an emptied box, abandons the preview', () => {
+    const shown: LiveEvent[] = [{ type: 'changed', text: 'uppercase' }, { type: 'paused' }];
+    expect(feed([...shown, { type: 'dismissed' }]).effects.at(-1)).toEqual({ type: 'abandon' });
+    expect(feed([...shown, { type: 'accepted', text: '  ' }]).effects.at(-1)).toEqual({ type: 'abandon' });
+  });
+
+  it('a preview that is gone (ended, or the document was edited) stops previews; Enter then starts an ordinary run', () => {
+    const { effects } = feed([
+      { type: 'changed', text: 'uppercase' },
+      { type: 'paused' },
+      { type: 'previewGone' },
+      { type: 'changed', text: 'uppercase all' },
+      { type: 'paused' },
+      { type: 'accepted', text: 'uppercase all' },
+    ]);
+    expect(previews(effects)).toHaveLength(1);
+    expect(effects.at(-1)).toEqual({ type: 'start', instruction: 'uppercase all' });
+  });
+
+  it('a closed box ignores late events (a timer that fires after Escape)', () => {
+    const closed = feed([{ type: 'changed', text: 'uppercase' }, { type: 'dismissed' }]).state;
+    expect(reduceLive(closed, { type: 'paused' }).effects).toEqual([]);
+    expect(reduceLive(closed, { type: 'accepted', text: 'x' }).effects).toEqual([]);
+  });
+});

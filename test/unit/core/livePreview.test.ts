@@ -1,0 +1,155 @@
+import { describe, expect, it } from 'vitest';
+import { DocumentSync } from '../../../src/core/edit/documentSync';
+import { parseEditRequest, parseEditText } from '../../../src/core/prompt/buildRequest';
+import type { RunSnapshot, RunView } from '../../../src/core/session/runController';
+import { FakeClock, settle } from '../support/fakeClock';
+import { ScriptedSender } from '../support/fakeSender';
+import { MemoryDocument } from '../support/memoryDocument';
+import { startRun } from '../support/startRun';
+
+const TEXT = 'head\nalpha\nbeta\ntail\n';
+const ORIGINAL = 'alpha\nbeta\n';
+
+/**
+ * A preview over `alpha\nbeta\n` in a document where the user had typed
+ * first (one undo step of theirs below the preview's), edits landing on the
+ * next microtask.
+ */
+async function previewRun(options: { canSteer?: boolean } = {}) {
+  const doc = new MemoryDocument('head\nalpha\nbeta\ntail', '\n', true);
+  doc.userEdit(doc.text.length, 0, '\n'); // the user's own step: TEXT
+  const clock = new FakeClock();
+  const sync = new DocumentSync(doc, clock, 16, doc.version);
+  doc.onChange((v, c) => sync.onDocumentChange(v, c));
+  const sender = new ScriptedSender();
+  sender.canSteer = options.canSteer ?? false;
+  const ended: RunSnapshot[] = [];
+  const reports: string[] = [];
+  const view: RunView = { update: () => undefined, report: (_l, m) => reports.push(m), clear: () => undefined, ended: (s) => ended.push(s) };
+  const run = startRun(
+    { id: 'p1', instruction: 'uppercase', region: { start: 5, end: 16 }, model: 'm', contextTokens: 32_000, onType: 'cancel', redirectPauseMs: 300, applyMode: 'stream', preview: true },
+    doc,
+    sync,
+    sender,
+    view,
+    clock,
+  );
+  await settle();
+  const stream = async (output: string, complete = true): Promise<void> => {
+    sender.delta(output);
+    if (complete) sender.complete();
+    await clock.advance(50);
+  };
+  return { doc, clock, sync, sender, run, ended, reports, stream };
+}
+
+describe('live-instruction previews', () => {
+  it('a revision rewrites the original, not the preview, without the earlier instruction as history', async () => {
+    const { doc, sender, run, stream } = await previewRun();
+    expect(parseEditRequest(sender.requests[0]!)).toEqual({ region: ORIGINAL, instruction: 'uppercase', history: [] });
+    await stream('ALPHA\nBETA\n');
+    expect(doc.text).toBe('head\nALPHA\nBETA\ntail\n');
+    expect(run.snapshot.state).toMatchObject({ phase: 'review', preview: true });
+    run.redirect('reverse the lines');
+    await settle();
+    expect(parseEditRequest(sender.requests[1]!)).toEqual({ region: ORIGINAL, instruction: 'reverse the lines', history: [] });
+    await stream('beta\nalpha\n');
+    expect(doc.text).toBe('head\nbeta\nalpha\ntail\n');
+  });
+
+  it('Escape undoes every preview at once: the original byte-exact, the undo stack as it was', async () => {
+    const { doc, run, clock, stream, ended } = await previewRun();
+    const depth = doc.undoDepth;
+    await stream('ALPHA\nBETA\n');
+    run.redirect('reverse the lines');
+    await settle();
+    await stream('beta\nalpha\n');
+    expect(doc.undoDepth).toBe(depth + 1); // every preview in one step
+    run.dispatch({ type: 'abandon' });
+    await clock.advance(50);
+    expect(doc.text).toBe(TEXT);
+    expect(doc.undoDepth).toBe(depth);
+    expect(ended.map((s) => s.state.endReason)).toEqual(['cancelled']);
+    // The next Undo is the user's own step from before the box opened.
+    doc.undo();
+    expect(doc.text).toBe('head\nalpha\nbeta\ntail');
+  });
+
+  it('Escape mid-stream: nothing more lands, and the partial preview is undone', async () => {
+    const { doc, run, clock, stream, sender } = await previewRun();
+    await stream('ALPHA\nBE', false);
+    expect(doc.text).not.toBe(TEXT);
+    run.dispatch({ type: 'abandon' });
+    sender.delta('TA\n');
+    await clock.advance(50);
+    expect(doc.text).toBe(TEXT);
+    expect(sender.cancelled).toEqual([0]);
+  });
+
+  it('Escape before any output: no undo at all (the user step stays on top)', async () => {
+    const { doc, run, clock } = await previewRun();
+    const depth = doc.undoDepth;
+    run.dispatch({ type: 'abandon' });
+    await clock.advance(50);
+    expect(doc.text).toBe(TEXT);
+    expect(doc.undoDepth).toBe(depth);
+  });
+
+  it('Enter keeps it: an ordinary run from then on, and one Undo restores the original', async () => {
+    const { doc, run, clock, stream } = await previewRun();
+    await stream('ALPHA\nBE', false);
+    run.dispatch({ type: 'keep' });
+    expect(run.snapshot.state.preview).toBe(false);
+    await stream('TA\n');
+    expect(doc.text).toBe('head\nALPHA\nBETA\ntail\n');
+    expect(run.snapshot.state.phase).toBe('review');
+    run.dispatch({ type: 'abandon' }); // no longer a preview: abandon does nothing
+    await clock.advance(50);
+    expect(doc.text).toBe('head\nALPHA\nBETA\ntail\n');
+    run.dispatch({ type: 'accept' });
+    doc.undo();
+    expect(doc.text).toBe(TEXT);
+  });
+
+  it('a keystroke in the document during a preview interrupts it; the user text stays and the run is an ordinary one', async () => {
+    const { doc, run, clock, stream, sender } = await previewRun();
+    await stream('ALPHA\n', false);
+    doc.userEdit(0, 0, '// typed\n');
+    sender.delta('BETA\n');
+    await clock.advance(50);
+    expect(doc.text).toBe('// typed\nhead\nALPHA\nbeta\ntail\n');
+    expect(run.snapshot.state).toMatchObject({ preview: false, phase: 'review', endReason: 'interrupted' });
+    run.dispatch({ type: 'abandon' });
+    await clock.advance(50);
+    expect(doc.text).toBe('// typed\nhead\nALPHA\nbeta\ntail\n');
+  });
+
+  it('a revision while the preview streams steers it, sending the original region', async () => {
+    const { doc, run, sender, stream, clock } = await previewRun({ canSteer: true });
+    await stream('ALPHA\n', false);
+    run.redirect('reverse the lines');
+    await settle();
+    expect(sender.requests).toHaveLength(1);
+    expect(parseEditText(sender.steers[0]!.input[0]!.content[0]!.text)).toEqual({
+      region: ORIGINAL,
+      instruction: 'reverse the lines',
+      history: [],
+    });
+    sender.steered('resp_successor');
+    await stream('beta\nalpha\n');
+    await clock.advance(50);
+    expect(doc.text).toBe('head\nbeta\nalpha\ntail\n');
+  });
+
+  it('when the undo cannot run, the original comes back by an edit instead', async () => {
+    const { doc, run, clock, stream, reports } = await previewRun();
+    await stream('ALPHA\nBETA\n');
+    doc.undoStep = () => Promise.resolve(false);
+    run.dispatch({ type: 'abandon' });
+    await clock.advance(50);
+    await settle();
+    await clock.advance(50);
+    expect(doc.text).toBe(TEXT);
+    expect(reports).toEqual([]);
+  });
+});
