@@ -7,7 +7,7 @@ export interface AskOptions {
   readonly title: string;
   readonly prefill?: string;
   /** Every change of the instruction the box shows: the typed text, or the recent one highlighted while nothing is typed. */
-  readonly onChange?: (text: string) => void;
+  readonly onChange?: (text: string) => unknown;
 }
 
 /** Where instructions come from: the real box, or a script (integration tests cannot type into a QuickPick). */
@@ -84,9 +84,10 @@ export class ScriptedInstructionBox implements InstructionBox {
     return this.current ? Promise.resolve() : new Promise((resolve) => this.openedWaiters.push(resolve));
   }
 
-  type(text: string): void {
+  /** Resolves once whatever the change set off has been asked for (the live session's pause is over). */
+  async type(text: string): Promise<void> {
     this.text = text;
-    this.current?.options.onChange?.(text);
+    await this.current?.options.onChange?.(text);
   }
 
   enter(): void {

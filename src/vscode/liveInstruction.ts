@@ -16,6 +16,8 @@ export type StartResult = Result<string[], StartFailure>;
 export class LiveInstructionSession implements vscode.Disposable {
   private state: LiveState;
   private timer: ReturnType<typeof setTimeout> | undefined;
+  /** Settles when the armed pause has fired (its preview asked for) or was disarmed. */
+  private pause: { readonly promise: Promise<void>; readonly resolve: () => void } | undefined;
   private runId: string | undefined;
   /** The first preview's start, while the connection is made: later revisions wait for it. */
   private starting: Promise<void> = Promise.resolve();
@@ -42,9 +44,10 @@ export class LiveInstructionSession implements vscode.Disposable {
     });
   }
 
-  /** The box's text changed. */
-  changed(text: string): void {
+  /** The box's text changed; resolves once the pause this armed is over (at once when none was). */
+  changed(text: string): Promise<void> {
     this.dispatch({ type: 'changed', text });
+    return this.pause?.promise ?? Promise.resolve();
   }
 
   /** Enter: keeps the preview (revised to the final instruction), or starts an ordinary run. */
@@ -67,16 +70,22 @@ export class LiveInstructionSession implements vscode.Disposable {
 
   private execute(effect: LiveEffect): void {
     switch (effect.type) {
-      case 'armTimer':
+      case 'armTimer': {
         clearTimeout(this.timer);
+        let resolve = (): void => undefined;
+        const promise = new Promise<void>((r) => (resolve = r));
+        this.pause ??= { promise, resolve };
         this.timer = setTimeout(() => {
           this.timer = undefined;
           this.dispatch({ type: 'paused' });
+          this.endPause();
         }, effect.ms);
         return;
+      }
       case 'disarmTimer':
         clearTimeout(this.timer);
         this.timer = undefined;
+        this.endPause();
         return;
       case 'preview':
         if (effect.first) this.starting = this.startPreview(effect.instruction);
@@ -98,6 +107,12 @@ export class LiveInstructionSession implements vscode.Disposable {
         });
         return;
     }
+  }
+
+  private endPause(): void {
+    const pause = this.pause;
+    this.pause = undefined;
+    pause?.resolve();
   }
 
   private async startPreview(instruction: string): Promise<void> {
@@ -130,6 +145,7 @@ export class LiveInstructionSession implements vscode.Disposable {
 
   dispose(): void {
     clearTimeout(this.timer);
+    this.endPause();
     this.watch.dispose();
   }
 }

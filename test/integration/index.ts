@@ -8,6 +8,7 @@ import './suites/protocol';
 import './suites/editorEvents';
 import './suites/keys';
 import './suites/hunks';
+import './suites/live';
 // Last: it deactivates the extension.
 import './suites/lifecycle';
 

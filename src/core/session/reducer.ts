@@ -37,6 +37,12 @@ export interface RunState {
    * Keep (Enter) makes it an ordinary run; so does any edit by someone else.
    */
   readonly preview: boolean;
+  /**
+   * What the next request (or steer) asks the model to rewrite: the region's
+   * original text (a preview's revision, even if Enter came before it went
+   * out) or the region as it reads then (a redirect keeps what was written).
+   */
+  readonly rewrite: 'original' | 'current';
   readonly instruction: string;
   /** Earlier instructions of this run, oldest first (redirects keep them). */
   readonly history: readonly string[];
@@ -144,6 +150,7 @@ export function initialRunState(instruction: string, onType: OnTypePolicy, redir
   const state: RunState = {
     phase: 'connecting',
     preview,
+    rewrite: preview ? 'original' : 'current',
     instruction,
     history: [],
     onType,
@@ -354,6 +361,7 @@ function redirectTo(state: RunState, instruction: string, note: string | undefin
     ...freshStream(state),
     history: [...state.history, state.instruction],
     instruction: note ? `${instruction} (${note})` : instruction,
+    rewrite: 'current',
   };
   // Native steering: the same socket, the server's cached state kept; the old response's output is ignored from here on.
   // What already arrived still lands (no keystroke forbids it), so the region the successor rewrites is the region as shown.
@@ -376,7 +384,7 @@ function redirectTo(state: RunState, instruction: string, note: string | undefin
  * out, never continuing the earlier preview's response.
  */
 function revise(state: RunState, instruction: string, canSteer: boolean): Transition {
-  const next: RunState = { ...freshStream(state), history: [], instruction, continued: undefined };
+  const next: RunState = { ...freshStream(state), history: [], instruction, continued: undefined, rewrite: 'original' };
   if (canSteer && (state.phase === 'connecting' || state.phase === 'streaming') && state.activeResponseId !== undefined) {
     return { state: { ...next, phase: 'steering', sentAt: state.sentAt }, effects: [{ type: 'steer', responseId: state.activeResponseId }] };
   }

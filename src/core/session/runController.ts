@@ -468,8 +468,8 @@ export class RunController implements RunDocumentListener {
   }
 
   private sendNow(mode: RequestMode, previousResponseId: string | undefined, token: number): void {
-    // A preview always rewrites the original; the stream is still diffed against what the region shows.
-    const context = this.editContext(this.state.preview ? this.original : undefined);
+    // A preview's revision rewrites the original; the stream is still diffed against what the region shows.
+    const context = this.editContext(this.state.rewrite === 'original' ? this.original : undefined);
     const prompt =
       previousResponseId !== undefined
         ? buildContinuationRequest(context.region, this.state.instruction, this.state.history, previousResponseId, this.requestOptions())
@@ -488,7 +488,7 @@ export class RunController implements RunDocumentListener {
   }
 
   private steerNow(responseId: string): void {
-    const sent = this.handle?.steer(buildSteer(this.state.preview ? this.original : this.regionText(), this.state.instruction, this.state.history, responseId)) ?? false;
+    const sent = this.handle?.steer(buildSteer(this.state.rewrite === 'original' ? this.original : this.regionText(), this.state.instruction, this.state.history, responseId)) ?? false;
     this.options.log?.(`[${this.options.id}] ${sent ? `steering ${responseId}` : 'could not steer: the response is no longer on the wire'}`);
     if (!sent) this.dispatch({ type: 'steerUnavailable' });
   }

@@ -57,6 +57,18 @@ describe('live-instruction previews', () => {
     expect(doc.text).toBe('head\nbeta\nalpha\ntail\n');
   });
 
+  it('Enter right after a revision, before its request went out: the request still rewrites the original', async () => {
+    const { doc, sender, run, stream } = await previewRun();
+    await stream('ALPHA\nBETA\n');
+    run.redirect('reverse the lines');
+    run.dispatch({ type: 'keep' });
+    await settle();
+    expect(parseEditRequest(sender.requests[1]!)).toEqual({ region: ORIGINAL, instruction: 'reverse the lines', history: [] });
+    await stream('beta\nalpha\n');
+    expect(doc.text).toBe('head\nbeta\nalpha\ntail\n');
+    expect(run.snapshot.state).toMatchObject({ phase: 'review', preview: false });
+  });
+
   it('Escape undoes every preview at once: the original byte-exact, the undo stack as it was', async () => {
     const { doc, run, clock, stream, ended } = await previewRun();
     const depth = doc.undoDepth;

@@ -1,0 +1,153 @@
+import { writeFileSync } from 'node:fs';
+import * as vscode from 'vscode';
+import type { ScriptedInstructionBox } from '../../../src/vscode/instructionInput';
+import { assert, assertEqual, test, waitFor } from '../harness';
+import { api, control, FAST, inReview, openFile, serverIdle, stats, withSetting } from '../helpers';
+
+/*
+ * Live instruction in the real extension host: the instruction box is
+ * scripted (nothing in the extension host can type into a QuickPick; the
+ * browser test types into the real one), everything behind it is real: the
+ * session, the runs, the socket, the reference server, the document, undo.
+ */
+
+const FILE = ['alpha', 'beta', 'gamma', 'tail', ''].join('\n');
+const REGION = 'alpha\nbeta\ngamma\n';
+const UPPER = FILE.replace(REGION, REGION.toUpperCase());
+const REVERSED = FILE.replace(REGION, 'gamma\nbeta\nalpha\n');
+
+/** Runs `fn` with the scripted box in place of the QuickPick, and a short typing pause. */
+async function withScriptedBox(fn: (box: ScriptedInstructionBox) => Promise<void>): Promise<void> {
+  const { box, restore } = (await api()).scriptInstructionBox();
+  try {
+    await withSetting('liveInstructionPauseMs', 60, () => fn(box));
+  } finally {
+    restore();
+  }
+}
+
+/** Opens FILE with its first three lines selected and the Refactor Selection box open. */
+async function openBox(box: ScriptedInstructionBox, content = FILE): Promise<{ editor: vscode.TextEditor; started: Thenable<unknown> }> {
+  const editor = await openFile(content);
+  editor.selection = new vscode.Selection(0, 0, 3, 0);
+  const started = vscode.commands.executeCommand('sparkEdit.refactorSelection');
+  await box.whenOpen();
+  return { editor, started };
+}
+
+const previewing = async (): Promise<boolean> => (await api()).runs().some((r) => r.state.preview);
+
+test('live instruction: the preview is in the buffer before Enter; a new instruction replaces it (never stacks); Enter keeps it and one Undo restores the original', async () => {
+  await control({ timing: FAST });
+  await withScriptedBox(async (box) => {
+    const { editor, started } = await openBox(box);
+    void box.type('uppercase');
+    await waitFor(() => editor.document.getText() === UPPER, 'the preview of "uppercase" before Enter');
+    assert(await previewing(), 'it is marked as a preview');
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', editor.document.uri);
+    assert(lenses.some((l) => l.command?.title.includes('preview — Enter keeps, Esc restores')), 'the preview lens');
+    // Reversing the preview would give GAMMA/BETA/ALPHA: the new preview rewrites the original.
+    void box.type('reverse the lines');
+    await waitFor(() => editor.document.getText() === REVERSED, 'the preview of "reverse the lines", from the original');
+    box.enter();
+    await started;
+    const [run] = await inReview();
+    assertEqual(run?.state.preview, false, 'Enter made it an ordinary run');
+    assertEqual(editor.document.getText(), REVERSED);
+    await vscode.commands.executeCommand('sparkEdit.accept');
+    await vscode.commands.executeCommand('undo');
+    assertEqual(editor.document.getText(), FILE, 'one Undo restores the original');
+  });
+});
+
+test('live instruction: Escape restores the original byte-exact and leaves the undo stack as it was', async () => {
+  await control({ timing: FAST });
+  await withScriptedBox(async (box) => {
+    const editor = await openFile(FILE);
+    // The user's own edit first: after Escape, Undo must undo exactly this.
+    editor.selection = new vscode.Selection(4, 0, 4, 0);
+    await vscode.commands.executeCommand('type', { text: 'mine' });
+    const mine = editor.document.getText();
+    editor.selection = new vscode.Selection(0, 0, 3, 0);
+    const started = vscode.commands.executeCommand('sparkEdit.refactorSelection');
+    await box.whenOpen();
+    void box.type('uppercase');
+    await waitFor(() => editor.document.getText() === mine.replace(REGION, REGION.toUpperCase()), 'the preview');
+    void box.type('reverse the lines');
+    await waitFor(() => editor.document.getText() === mine.replace(REGION, 'gamma\nbeta\nalpha\n'), 'the second preview');
+    box.escape();
+    assertEqual(await started, undefined, 'nothing started');
+    await waitFor(() => editor.document.getText() === mine, 'the original back');
+    await waitFor(async () => (await api()).runs().length === 0, 'no run left');
+    await vscode.commands.executeCommand('undo');
+    assertEqual(editor.document.getText(), FILE, 'the next Undo undoes what the user typed before the box, nothing of the previews');
+  });
+});
+
+test('live instruction: typing in the document during a preview interrupts it; the keystroke and what arrived stay, and Escape then changes nothing', async () => {
+  // One character per token at 20 tokens/s: the region takes almost a second, so the keystroke lands mid-stream.
+  await control({ timing: { ttftMs: 5, tokensPerSecond: 20, tokenChars: 1 } });
+  await withScriptedBox(async (box) => {
+    const { editor, started } = await openBox(box);
+    void box.type('uppercase');
+    await waitFor(() => editor.document.getText().startsWith('ALPHA'), 'the preview under way');
+    const end = editor.document.positionAt(editor.document.getText().length);
+    editor.selection = new vscode.Selection(end, end);
+    await vscode.commands.executeCommand('type', { text: 'Z' });
+    await serverIdle();
+    const [run] = await inReview();
+    assertEqual(run?.state.preview, false, 'the run is the user’s now');
+    assertEqual(run?.state.endReason, 'interrupted');
+    const after = editor.document.getText();
+    assert(after.endsWith('tail\nZ') && after.startsWith('ALPHA'), `the keystroke and the output so far both kept: ${JSON.stringify(after)}`);
+    box.escape();
+    await started;
+    assertEqual(editor.document.getText(), after, 'Escape after the takeover restores nothing over the user’s edit');
+  });
+});
+
+test('live instruction: the file rewritten on disk while the box is open: the preview edits the selection where it now is', async () => {
+  await control({ timing: FAST });
+  await withScriptedBox(async (box) => {
+    const editor = await openFile(FILE);
+    await editor.document.save();
+    editor.selection = new vscode.Selection(1, 0, 2, 0); // "beta"
+    const started = vscode.commands.executeCommand('sparkEdit.refactorSelection');
+    await box.whenOpen();
+    const onDisk = `new 1\nnew 2\n${FILE}`;
+    writeFileSync(editor.document.uri.fsPath, onDisk);
+    await waitFor(() => editor.document.getText() === onDisk, 'VS Code to reload the file');
+    // The pause is over: the preview, if any, started from the selection as the editor shows it now.
+    await box.type('uppercase');
+    box.enter();
+    await started;
+    if ((await api()).runs().length > 0) await inReview();
+    const text = editor.document.getText();
+    // Either the selection followed "beta" or it is gone and nothing changed; never a shifted range.
+    assert(text === onDisk.replace('beta', 'BETA') || text === onDisk, `no shifted range rewritten: ${JSON.stringify(text)}`);
+  });
+});
+
+test('live instruction: at most liveInstructionMaxRequests previews per box; Enter still sends the final instruction', async () => {
+  await control({ timing: FAST });
+  await withSetting('liveInstructionMaxRequests', 2, () =>
+    withScriptedBox(async (box) => {
+      const before = (await stats()).responses;
+      const { editor, started } = await openBox(box);
+      void box.type('uppercase');
+      await waitFor(() => editor.document.getText() === UPPER, 'the first preview');
+      void box.type('reverse the lines');
+      await waitFor(() => editor.document.getText() === REVERSED, 'the second preview');
+      // The cap: this change arms no pause (type resolves at once); a preview would go out before Enter's request.
+      await box.type('sort the lines');
+      assertEqual(editor.document.getText(), REVERSED);
+      await box.type('uppercase it');
+      box.enter();
+      await started;
+      await inReview();
+      assertEqual(editor.document.getText(), UPPER, 'Enter sent the final instruction, rewriting the original');
+      await serverIdle();
+      assertEqual((await stats()).responses - before, 3, 'two previews and the final instruction, nothing between');
+    }),
+  );
+});
