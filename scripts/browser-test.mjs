@@ -90,6 +90,62 @@ async function fileChangesWhileTheBoxIsOpen(page, workspace) {
   await waitForDisk(page, file, 'new 1\nnew 2\nnew 3\nalpha\nBETA\nGAMMA\ndelta\n');
 }
 
+const shown = (page, text) => page.locator('.monaco-editor .view-line', { hasText: text }).first();
+/** The preview lens once the preview has streamed in full. */
+const previewDone = (page) => page.locator('.monaco-editor .codelens-decoration', { hasText: /Esc restores\s*$/ }).first();
+
+/**
+ * Live instruction as a person meets it: typing at 5 characters a second,
+ * the preview appears in the code while the box is still open; Escape puts
+ * the original back and the next Ctrl+Z undoes what the user did before;
+ * Enter keeps a preview, and one Ctrl+Z undoes the whole edit.
+ */
+async function livePreview(page, server, workspace, artifacts) {
+  const file = join(workspace, 'live.js');
+  const original = 'const alpha = 1;\nconst beta = 2;\nconst gamma = 3;\n// end\n';
+  writeFileSync(file, original);
+  await control(server, { faults: [], timing: { ttftMs: 20, tokensPerSecond: 5000, tokenChars: 4 } });
+  await openInWorkbench(page, 'live.js', 'const gamma');
+  // The user's own edit first, saved: after Escape, Ctrl+Z must undo this one.
+  await goToLine(page, 4);
+  await page.keyboard.press('End');
+  await page.keyboard.type(' mine');
+  await page.keyboard.press('Control+S');
+  await waitForDisk(page, file, original.replace('// end', '// end mine'));
+  const select = async () => {
+    await page.keyboard.press('Control+Home');
+    await page.keyboard.press('Shift+ArrowDown');
+    await page.keyboard.press('Shift+ArrowDown');
+    await page.keyboard.press('Shift+ArrowDown');
+    await page.keyboard.press('Control+I');
+    await page.locator('.quick-input-widget', { hasText: 'Spark Edit' }).waitFor({ state: 'visible', timeout: 15_000 });
+  };
+  await select();
+  await page.keyboard.type('uppercase', { delay: 200 });
+  await shown(page, 'CONST ALPHA = 1;').waitFor({ timeout: 15_000 });
+  await previewDone(page).waitFor({ timeout: 10_000 });
+  if (!(await page.locator('.quick-input-widget').isVisible())) throw new Error('the preview should show while the box is open');
+  await page.screenshot({ path: join(artifacts, 'browser-live-preview.png') });
+  await page.keyboard.press('Escape');
+  await shown(page, 'CONST ALPHA').waitFor({ state: 'detached', timeout: 10_000 });
+  await page.keyboard.press('Control+Z');
+  await shown(page, 'end mine').waitFor({ state: 'detached', timeout: 10_000 });
+  await page.keyboard.press('Control+S');
+  await waitForDisk(page, file, original);
+  // Enter keeps the preview; one Ctrl+Z undoes it all.
+  await select();
+  await page.keyboard.type('reverse the lines', { delay: 200 });
+  await previewDone(page).waitFor({ timeout: 15_000 });
+  await page.keyboard.press('Enter');
+  await page.locator('.monaco-editor .codelens-decoration', { hasText: 'Accept' }).first().waitFor({ timeout: 20_000 });
+  await page.keyboard.press('Control+Enter');
+  await page.keyboard.press('Control+S');
+  await waitForDisk(page, file, 'const gamma = 3;\nconst beta = 2;\nconst alpha = 1;\n// end\n');
+  await page.keyboard.press('Control+Z');
+  await page.keyboard.press('Control+S');
+  await waitForDisk(page, file, original);
+}
+
 /** With `extensionsDir`, the extension comes from an installed .vsix instead of the source tree. */
 export async function runBrowserTest(server, { extensionsDir } = {}) {
   const workspace = makeWorkspace(undefined, { 'sparkEdit.endpoint': server.url });
@@ -116,6 +172,7 @@ export async function runBrowserTest(server, { extensionsDir } = {}) {
     await page.screenshot({ path: join(artifacts, 'browser-final.png') });
     await reviewHunkByHunk(page, server, workspace, artifacts);
     await fileChangesWhileTheBoxIsOpen(page, workspace);
+    await livePreview(page, server, workspace, artifacts);
     log('browser test: screenshots in test-artifacts/');
   } catch (error) {
     for (const page of browser.contexts().flatMap((c) => c.pages())) await page.screenshot({ path: join(artifacts, 'browser-failure.png') }).catch(() => undefined);
