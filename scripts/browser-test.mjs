@@ -90,7 +90,12 @@ async function fileChangesWhileTheBoxIsOpen(page, workspace) {
   await waitForDisk(page, file, 'new 1\nnew 2\nnew 3\nalpha\nBETA\nGAMMA\ndelta\n');
 }
 
-const shown = (page, text) => page.locator('.monaco-editor .view-line', { hasText: text }).first();
+const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/**
+ * A line of the editor showing `text`, case-sensitive (a string `hasText` is
+ * not); a space matches whatever the editor paints for one (a dot in a selection).
+ */
+const shown = (page, text) => page.locator('.monaco-editor .view-line', { hasText: new RegExp(escapeRegExp(text).replaceAll(' ', '\\W')) }).first();
 /** The preview lens once the preview has streamed in full. */
 const previewDone = (page) => page.locator('.monaco-editor .codelens-decoration', { hasText: /Esc restores\s*$/ }).first();
 

@@ -82,8 +82,8 @@ async function main() {
       process.stdout.write(`  ✗ ${name}\n      ${reload.note ?? ''}\n`);
     }
   }
-  if (!process.env.SPARK_TEST_GREP) {
-    const name = 'browser, packaged .vsix installed in code-server: Ctrl+I, type the instruction, Enter rewrites the file live; then a hunk-by-hunk review with the keyboard only';
+  if (!process.env.SPARK_TEST_GREP || process.env.SPARK_TEST_GREP === 'browser') {
+    const name = 'browser, packaged .vsix installed in code-server: Ctrl+I, type the instruction, Enter rewrites the file live; then a hunk-by-hunk review with the keyboard only; a live-instruction preview typed at 5 characters a second, Escape and Enter';
     try {
       const { extensionsDir } = packageAndInstall();
       await runBrowserTest(server, { extensionsDir });

@@ -595,7 +595,9 @@ export class RunController implements RunDocumentListener {
         const region = this.currentRegion();
         const text = this.document.getText();
         const expected = text.slice(0, region.start) + this.original + text.slice(region.end);
-        if ((await this.sync.undoStep()) && this.document.getText() === expected) return true;
+        const undid = await this.sync.undoStep();
+        this.options.log?.(`[${this.options.id}] preview undone: ${undid}, original back: ${this.document.getText() === expected}`);
+        if (undid && this.document.getText() === expected) return true;
         await this.sync.redoStep();
         restoreByEdit('undoing the preview did not bring back the original');
         return false;
