@@ -42,6 +42,17 @@ export default tseslint.config(
     },
   },
   {
+    // The naive baseline extension of the latency benchmark: CommonJS, as such an extension is written.
+    files: ['bench/naive-extension/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      sourceType: 'commonjs',
+      globals: Object.fromEntries(['require', 'module', 'WebSocket'].map((g) => [g, 'readonly'])),
+    },
+    rules: { ...tseslint.configs.disableTypeChecked.rules, '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // Build and host scripts are plain JavaScript: linted without type information.
     files: ['**/*.mjs'],
     ...tseslint.configs.disableTypeChecked,

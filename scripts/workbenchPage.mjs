@@ -11,15 +11,36 @@ export async function openInWorkbench(page, fileName, expectText) {
     await page.locator('.quick-input-widget input').waitFor({ timeout: 10_000 });
     await page.keyboard.type(fileName);
     try {
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: fileName }).first().waitFor({ timeout: 15_000 });
-      await page.keyboard.press('Enter');
-      await page.locator('.monaco-editor .view-lines', { hasText: expectText }).first().waitFor({ timeout: 15_000 });
+      await acceptRow(page, fileName, 15_000);
+      await page.locator('.monaco-editor .view-lines:visible', { hasText: expectText }).first().waitFor({ timeout: 15_000 });
       return;
     } catch (error) {
       if (attempt >= 1) throw error;
       await page.keyboard.press('Escape');
     }
   }
+}
+
+/**
+ * Enter in a quick input runs its *focused* row, and the list re-ranks while
+ * it filters (a stale first row would run instead): wait for the row, move
+ * the focus onto it, then press Enter.
+ */
+export async function acceptRow(page, text, timeout = 10_000) {
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: text }).first().waitFor({ timeout });
+  const focused = page.locator('.quick-input-list .monaco-list-row.focused', { hasText: text });
+  for (let i = 0; i < 8 && (await focused.count()) === 0; i++) await page.keyboard.press('ArrowDown');
+  await focused.first().waitFor({ timeout: 5_000 });
+  await page.keyboard.press('Enter');
+}
+
+/** Runs a command by its title from the command palette. */
+export async function runCommand(page, title) {
+  await page.keyboard.press('F1');
+  await page.locator('.quick-input-widget input').waitFor({ timeout: 10_000 });
+  await page.keyboard.type(title);
+  await acceptRow(page, title);
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
 }
 
 /** Presses the inline-edit key and waits for *our* input (an earlier Quick Open input may linger in the DOM). */

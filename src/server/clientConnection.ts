@@ -17,6 +17,12 @@ export interface ServerStats {
   /** Generations stopped because their socket closed. */
   abortedGenerations: number;
   tokensSent: number;
+  /** Wall-clock time (epoch ms) the latest token was written, and the latest generation stopped by its client: latency benchmarks compare these with the browser's paint times. */
+  lastTokenAt: number;
+  lastAbortAt: number;
+  /** Wall-clock time the latest response.create arrived, and the latest generation's first token was written. */
+  lastRequestAt: number;
+  lastFirstTokenAt: number;
   /** `response.steer` events accepted, and responses that ended `steered`. */
   steersAccepted: number;
   steered: number;
@@ -229,6 +235,7 @@ export class ClientConnection {
     const inputTokens = estimateTokens((request.instructions ?? '') + inputTexts(request.input).map((m) => m.text).join('\n'));
     let writer = this.writerFor(request, previous ?? null);
     this.ctx.stats.responses++;
+    this.ctx.stats.lastRequestAt = Date.now();
     writer.created();
     this.lastResponseId = writer.responseId;
     if (request.generate === false) {
@@ -248,6 +255,7 @@ export class ClientConnection {
         this.retire(writer.responseId);
         if (outcome === 'aborted') {
           this.ctx.stats.abortedGenerations++;
+          this.ctx.stats.lastAbortAt = Date.now();
           this.ctx.log(`#${this.id} ${writer.responseId}: stopped after ${writer.outputTokens} tokens, the client closed the socket`);
           return;
         }
@@ -272,7 +280,10 @@ export class ClientConnection {
         this.ctx.log(`#${this.id} ${writer.responseId}: successor of a steer, "${engineRequest.instruction}"`);
       }
     } catch (error) {
-      if (this.abort.signal.aborted) this.ctx.stats.abortedGenerations++;
+      if (this.abort.signal.aborted) {
+        this.ctx.stats.abortedGenerations++;
+        this.ctx.stats.lastAbortAt = Date.now();
+      }
       else writer.failed('server_error', error instanceof Error ? error.message : String(error));
     } finally {
       this.ctx.stats.activeGenerations--;
@@ -349,8 +360,9 @@ export class ClientConnection {
         if (signal.aborted) return 'aborted';
         if (await injectFault()) return 'ended';
         writer.delta(item, piece);
-        sent++;
+        if (sent++ === 0) this.ctx.stats.lastFirstTokenAt = Date.now();
         this.ctx.stats.tokensSent++;
+        this.ctx.stats.lastTokenAt = Date.now();
       }
       return signal.aborted ? 'aborted' : 'done';
     }
@@ -382,8 +394,9 @@ export class ClientConnection {
         }
         item ??= plan[segment]!.open(writer);
         writer.delta(item, plan[segment]!.tokens[inSegment++]!);
-        sent++;
+        if (sent++ === 0) this.ctx.stats.lastFirstTokenAt = Date.now();
         this.ctx.stats.tokensSent++;
+        this.ctx.stats.lastTokenAt = Date.now();
       }
       if (sent < total) {
         const wait = Math.max(0, pacer.dueAt(sent) - performance.now()) + (timing.jitterMs > 0 ? Math.random() * timing.jitterMs : 0);

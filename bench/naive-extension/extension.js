@@ -1,0 +1,72 @@
+// The baseline of the latency benchmark, written the way a first inline-edit
+// extension usually is: ask for the instruction, open a WebSocket for this
+// run, and on every delta replace the whole region with the output so far
+// (while an edit is in flight, the next one takes the latest output). A
+// keystroke in the document closes the socket.
+'use strict';
+const vscode = require('vscode');
+
+function activate(context) {
+  context.subscriptions.push(
+    vscode.commands.registerCommand('naiveEdit.editSelection', async () => {
+      const editor = vscode.window.activeTextEditor;
+      if (!editor) return;
+      const instruction = await vscode.window.showInputBox({ title: 'Naive Edit: instruction' });
+      if (!instruction) return;
+      const doc = editor.document;
+      const start = doc.offsetAt(editor.selection.start);
+      const original = doc.getText(editor.selection);
+      let length = original.length;
+      let output = '';
+      let applying = false;
+      let stopped = false;
+      let inFlight = false;
+      let pending = false;
+      const endpoint = vscode.workspace.getConfiguration('naiveEdit').get('endpoint');
+      const socket = new WebSocket(endpoint);
+      const typed = vscode.workspace.onDidChangeTextDocument((e) => {
+        if (e.document === doc && e.contentChanges.length > 0 && !applying) {
+          stopped = true;
+          socket.close();
+        }
+      });
+      const replaceRegion = async () => {
+        pending = true;
+        if (inFlight) return;
+        inFlight = true;
+        while (pending && !stopped) {
+          pending = false;
+          const text = output;
+          applying = true;
+          const range = new vscode.Range(doc.positionAt(start), doc.positionAt(start + length));
+          const applied = await editor.edit((b) => b.replace(range, text), { undoStopBefore: false, undoStopAfter: false });
+          applying = false;
+          if (applied) length = text.length;
+        }
+        inFlight = false;
+      };
+      socket.addEventListener('open', () => {
+        socket.send(
+          JSON.stringify({
+            type: 'response.create',
+            model: 'gpt-5.3-codex-spark',
+            input: [{ role: 'user', content: [{ type: 'input_text', text: `Instruction: ${instruction}\n\`\`\`\n${original}\`\`\`` }] }],
+            stream: true,
+          }),
+        );
+      });
+      socket.addEventListener('message', (message) => {
+        const event = JSON.parse(String(message.data));
+        if (event.type === 'response.output_text.delta') {
+          output += event.delta;
+          void replaceRegion();
+        } else if (event.type === 'response.completed' || event.type === 'error' || event.type === 'response.failed') {
+          socket.close();
+        }
+      });
+      socket.addEventListener('close', () => typed.dispose());
+    }),
+  );
+}
+
+module.exports = { activate, deactivate() {} };

@@ -1,0 +1,327 @@
+/* global window, document, requestAnimationFrame -- page-side functions run in the workbench page (Playwright evaluate) */
+// Latency where the user sees it (`npm run bench`, figure `latency`): Playwright
+// drives the real workbench in Chromium, the page stamps every keydown, and a
+// watcher checks the painted editor text on every animation frame. Spark Edit
+// (the packaged .vsix) and a naive extension of our own (bench/naive-extension:
+// a new socket per run, the whole region replaced on every delta) are
+// installed side by side and measured the same way in the same run. The
+// reference server stamps its side (request arrived, first and last token,
+// generation stopped) with the same wall clock. Prints JSON on its last line.
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { control as postControl, serverStats } from './control.mjs';
+import { codeServerEntry, ensureTestHost, launchBrowser, log, makeWorkspace, node24, packageAndInstall, root, startCodeServer, startReferenceServer, stopAll, workbenchUrl } from './testHost.mjs';
+import { goToLine, openInWorkbench, runCommand } from './workbenchPage.mjs';
+
+const RUNS = Number(process.env.SPARK_LATENCY_RUNS ?? 5);
+const ids = (from, count) => Array.from({ length: count }, (_, i) => String(from + i).padStart(4, '0'));
+/**
+ * One line of fixture code, about 40 characters (10 tokens of 4 characters);
+ * uppercasing it changes every letter. No spaces after the indent: a whole
+ * line can be a needle (a painted space may be a dot in a selection).
+ */
+const line = (id) => `  const_value_${id}=compute(${id},'abc',42,'xyz');\n`;
+/** The line as painted once uppercased: its last character is among the last tokens of the rewrite. */
+const upper = (id) => line(id).trim().toUpperCase();
+const fn = (from, count) => `function block_${from}() {\n${ids(from, count).map(line).join('')}}\n`;
+
+const SMALL_LINES = 50; // ~2,000 characters: a ~500-token rewrite
+const FILES = {
+  'small.js': ids(1, SMALL_LINES).map(line).join(''),
+  // 3,000 lines, the 300-line function on lines 1001-1302.
+  'large.js': ids(1, 1000).map(line).join('') + fn(1001, 300) + ids(1301, 1698).map(line).join(''),
+  'region1500.js': ids(1, 1500).map(line).join(''),
+  'other.js': '// typing elsewhere\nTYPED\n',
+};
+
+const percentile = (values, p) => {
+  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (sorted.length === 0) return null;
+  return Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] * 10) / 10;
+};
+const summary = (values) => ({ p50: percentile(values, 50), p95: percentile(values, 95), runs: values.length, values: values.map((v) => (Number.isFinite(v) ? Math.round(v) : null)) });
+
+/** Page-side: stamps keydowns, and waits for painted text with requestAnimationFrame. */
+function installPageProbes() {
+  const now = () => performance.timeOrigin + performance.now();
+  window.__sparkBench = {
+    keys: [],
+    painted(needle) {
+      // Every editor's rendered lines; a painted space may be a dot in a selection, so needles hold none.
+      return [...document.querySelectorAll('.monaco-editor .view-lines')].some((n) => n.textContent.includes(needle));
+    },
+    /** Resolves with the wall-clock time `needle` is painted (or gone, with `absent`), checked every frame. */
+    whenPainted(needle, { absent = false, timeoutMs = 60_000 } = {}) {
+      const began = now();
+      return new Promise((resolve) => {
+        const tick = () => {
+          if (this.painted(needle) !== absent) resolve(now());
+          else if (now() - began > timeoutMs) resolve(null);
+          else requestAnimationFrame(tick);
+        };
+        tick();
+      });
+    },
+    lastKey(key) {
+      return [...this.keys].reverse().find((k) => k.key === key)?.t ?? null;
+    },
+  };
+  window.addEventListener('keydown', (e) => window.__sparkBench.keys.push({ key: e.key, t: now() }), true);
+}
+
+/** Starts a painted-text watcher in the page; returns a function that awaits its time. */
+async function watch(page, needle, options = {}) {
+  const handle = await page.evaluateHandle(([n, o]) => window.__sparkBench.whenPainted(n, o), [needle, options]);
+  return async () => {
+    const value = await handle.jsonValue();
+    await handle.dispose();
+    return value;
+  };
+}
+
+const EXTENSIONS = {
+  ours: { key: 'Control+I', box: '.quick-input-widget' },
+  naive: { key: 'Control+Alt+K', box: '.quick-input-widget' },
+};
+
+/** Opens the instruction box of `ext` and types `instruction` (at `delayMs` per character). */
+async function askInstruction(page, ext, instruction, delayMs = 0) {
+  await page.keyboard.press(EXTENSIONS[ext].key);
+  await page.locator(EXTENSIONS[ext].box).waitFor({ state: 'visible', timeout: 15_000 });
+  await page.keyboard.type(instruction, { delay: delayMs });
+}
+
+/** After a run: the file back to its text on disk, its editor closed. */
+async function resetFile(page, ext) {
+  if (ext === 'ours') {
+    // As a user would: the run lands in review, Accept; then the file goes back to its text on disk.
+    await page.locator('.monaco-editor .codelens-decoration', { hasText: 'Accept' }).first().waitFor({ timeout: 30_000 });
+    await page.keyboard.press('Control+Enter');
+    await page.locator('.monaco-editor .codelens-decoration', { hasText: 'Accept' }).first().waitFor({ state: 'detached', timeout: 10_000 });
+  }
+  // The naive extension's queued edits may still be landing: let them, then revert.
+  if (ext === 'naive') await page.waitForTimeout(500);
+  // Never Ctrl+W: in the browser, with no editor left, it closes the window.
+  await runCommand(page, 'View: Revert and Close Editor');
+  const dontSave = page.getByRole('button', { name: "Don't Save" });
+  if (await dontSave.isVisible().catch(() => false)) await dontSave.click();
+  await page.waitForTimeout(200);
+}
+
+/** Selects the whole file with the view at its end, so the region's last line is on screen. */
+async function selectAllFromEnd(page) {
+  await page.keyboard.press('Control+Home');
+  await page.keyboard.press('Control+Shift+End');
+}
+
+async function small(page, server, ext, { timing, instructionDelayMs = 0, enterAfterMs = 0 }) {
+  await postControl(server.controlUrl, { faults: [], timing });
+  if (process.env.SPARK_VERBOSE) await page.screenshot({ path: join(root, `test-artifacts/bench-step-${ext}.png`) });
+  await openInWorkbench(page, 'small.js', 'const_value_0001');
+  await selectAllFromEnd(page);
+  const first = await watch(page, upper('0001'));
+  const last = await watch(page, upper(String(SMALL_LINES).padStart(4, '0')));
+  await askInstruction(page, ext, 'uppercase', instructionDelayMs);
+  const lastChar = await page.evaluate(() => window.__sparkBench.lastKey('e'));
+  if (enterAfterMs) await page.waitForTimeout(enterAfterMs);
+  await page.keyboard.press('Enter');
+  const enter = await page.evaluate(() => window.__sparkBench.lastKey('Enter'));
+  const firstAt = await first();
+  const lastAt = await last();
+  const stats = await serverStats(server.controlUrl);
+  await resetFile(page, ext);
+  return { enter, lastChar, firstAt, lastAt, stats };
+}
+
+async function cancelRun(page, server, ext) {
+  await postControl(server.controlUrl, { faults: [], timing: { ttftMs: 20, tokensPerSecond: 200, tokenChars: 4 } });
+  await openInWorkbench(page, 'small.js', 'const_value_0001');
+  await selectAllFromEnd(page);
+  const first = await watch(page, upper('0001'));
+  const before = await serverStats(server.controlUrl);
+  await askInstruction(page, ext, 'uppercase');
+  await page.keyboard.press('Enter');
+  await first();
+  await page.keyboard.press('End');
+  await page.keyboard.type('x');
+  const keystroke = await page.evaluate(() => window.__sparkBench.lastKey('x'));
+  const deadline = Date.now() + 10_000;
+  let stats = await serverStats(server.controlUrl);
+  while (stats.abortedGenerations === before.abortedGenerations && stats.activeGenerations > 0 && Date.now() < deadline) {
+    await page.waitForTimeout(5);
+    stats = await serverStats(server.controlUrl);
+  }
+  await resetFile(page, ext);
+  return stats.abortedGenerations > before.abortedGenerations ? stats.lastAbortAt - keystroke : NaN;
+}
+
+/** Keystroke → painted in another editor, one character at a time: `count` characters `gapMs` apart. */
+async function typeElsewhere(page, count, gapMs, startIndex) {
+  const latencies = [];
+  for (let i = 0; i < count; i++) {
+    const ch = String.fromCharCode(97 + ((startIndex + i) % 26));
+    const before = await page.evaluate(() => [...document.querySelectorAll('.monaco-editor .view-lines')].map((n) => n.textContent).join('\n'));
+    const next = before.match(/TYPED(\w*)/)?.[1] ?? '';
+    const painted = await watch(page, `TYPED${next}${ch}`, { timeoutMs: 5_000 });
+    await page.keyboard.press(ch);
+    const key = await page.evaluate((k) => window.__sparkBench.lastKey(k), ch);
+    const at = await painted();
+    latencies.push(at === null ? NaN : at - key);
+    await page.waitForTimeout(gapMs);
+  }
+  return latencies;
+}
+
+/** The 3,000-line file: its 300-line function uppercased while the user types in another editor. */
+async function largeRun(page, server, ext, tokensPerSecond, round) {
+  await postControl(server.controlUrl, { faults: [], timing: { ttftMs: 20, tokensPerSecond, tokenChars: 4 } });
+  await openInWorkbench(page, 'large.js', 'const_value_0001');
+  await goToLine(page, 1002);
+  for (let i = 0; i < 300; i++) await page.keyboard.press('Shift+ArrowDown');
+  const last = await watch(page, upper('1300'), { timeoutMs: 120_000 });
+  await askInstruction(page, ext, 'uppercase');
+  await page.keyboard.press('Enter');
+  // The other editor, to the side: type there while the stream runs.
+  await page.keyboard.press('Control+2');
+  const typing = await typeElsewhere(page, tokensPerSecond >= 5_000 ? 6 : 20, 60, round * 20);
+  const lastAt = await last();
+  const stats = await serverStats(server.controlUrl);
+  await page.keyboard.press('Control+1');
+  await resetFile(page, ext);
+  return { typing, lastTokenToPainted: lastAt === null ? NaN : lastAt - stats.lastTokenAt };
+}
+
+async function region1500(page, server, ext) {
+  await postControl(server.controlUrl, { faults: [], timing: { ttftMs: 20, tokensPerSecond: 5_000, tokenChars: 4 } });
+  await openInWorkbench(page, 'region1500.js', 'const_value_0001');
+  await selectAllFromEnd(page);
+  const last = await watch(page, upper('1500'), { timeoutMs: 90_000 });
+  await askInstruction(page, ext, 'uppercase');
+  await page.keyboard.press('Enter');
+  const lastAt = await last();
+  const stats = await serverStats(server.controlUrl);
+  await resetFile(page, ext);
+  return lastAt === null ? NaN : lastAt - stats.lastTokenAt;
+}
+
+function installNaive(extensionsDir) {
+  const vsix = join(root, 'dist/naive-edit.vsix');
+  execFileSync('npx', ['--no-install', 'vsce', 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', vsix], { cwd: join(root, 'bench/naive-extension'), stdio: ['ignore', 'ignore', 'inherit'] });
+  const out = execFileSync(node24, [codeServerEntry, '--extensions-dir', extensionsDir, '--install-extension', vsix], { encoding: 'utf8' });
+  if (!/successfully installed/i.test(out)) throw new Error(`installing the naive extension failed: ${out}`);
+}
+
+async function main() {
+  ensureTestHost();
+  const server = await startReferenceServer(['--ttft-ms', '20', '--tokens-per-second', '5000']);
+  const { extensionsDir } = packageAndInstall();
+  installNaive(extensionsDir);
+  const workspace = makeWorkspace(undefined, {
+    'sparkEdit.endpoint': server.url,
+    'sparkEdit.liveInstruction': false,
+    'naiveEdit.endpoint': server.url,
+    'editor.minimap.enabled': false,
+    'files.autoSave': 'off',
+  });
+  for (const [name, text] of Object.entries(FILES)) writeFileSync(join(workspace, name), text);
+  const host = await startCodeServer({ workspace, extensionsDir });
+  const browser = await launchBrowser();
+  const result = { runs: RUNS, ttftMs: 20 };
+  try {
+    const page = await browser.newPage({ viewport: { width: 1600, height: 1500 } });
+    await page.goto(workbenchUrl(host, { workspace }));
+    await page.evaluate(installPageProbes);
+    await openInWorkbench(page, 'other.js', 'TYPED');
+    await goToLine(page, 2);
+    await page.keyboard.press('End');
+    await runCommand(page, 'View: Split Editor Right');
+    await page.keyboard.press('Control+1');
+    const setLive = async (value, pauseMs = 300, maxRequests = 8) => {
+      const settings = { 'sparkEdit.endpoint': server.url, 'naiveEdit.endpoint': server.url, 'editor.minimap.enabled': false, 'sparkEdit.liveInstruction': value, 'sparkEdit.liveInstructionPauseMs': pauseMs, 'sparkEdit.liveInstructionMaxRequests': maxRequests };
+      writeFileSync(join(workspace, '.vscode/settings.json'), JSON.stringify(settings, null, 2));
+      await page.waitForTimeout(1_000); // the settings file is watched; let VS Code read it
+    };
+
+    log('latency: ~500-token rewrite at 5,000 tok/s, TTFT 20 ms (Enter → first output, last token → painted)');
+    const fast = { ttftMs: 20, tokensPerSecond: 5_000, tokenChars: 4 };
+    const enterRuns = { ours: [], naive: [] };
+    for (let i = 0; i < RUNS; i++) for (const ext of ['ours', 'naive']) enterRuns[ext].push(await small(page, server, ext, { timing: fast }));
+    result.enter = Object.fromEntries(
+      Object.entries(enterRuns).map(([ext, runs]) => [
+        ext,
+        {
+          enterToRequestMs: summary(runs.map((r) => r.stats.lastRequestAt - r.enter)),
+          requestToFirstTokenMs: summary(runs.map((r) => r.stats.lastFirstTokenAt - r.stats.lastRequestAt)),
+          firstTokenToPaintedMs: summary(runs.map((r) => r.firstAt - r.stats.lastFirstTokenAt)),
+          enterToFirstPaintedMs: summary(runs.map((r) => r.firstAt - r.enter)),
+          lastTokenToPaintedMs: summary(runs.map((r) => r.lastAt - r.stats.lastTokenAt)),
+          enterToFinalPaintedMs: summary(runs.map((r) => r.lastAt - r.enter)),
+        },
+      ]),
+    );
+
+    log('latency: keystroke in the document → generation stopped on the server');
+    const cancel = { ours: [], naive: [] };
+    for (let i = 0; i < RUNS; i++) for (const ext of ['ours', 'naive']) cancel[ext].push(await cancelRun(page, server, ext));
+    result.keystrokeToStreamStoppedMs = { ours: summary(cancel.ours), naive: summary(cancel.naive) };
+
+    log('latency: live instruction, typed at 5 characters a second, Enter at the same cadence');
+    const typed = { timing: fast, instructionDelayMs: 200, enterAfterMs: 200 };
+    const live = {};
+    for (const [name, ext, setting] of [
+      ['naive', 'naive', [false]],
+      ['oursLiveOff', 'ours', [false]],
+      ['oursLiveDefault', 'ours', [true, 300, 8]],
+      ['oursLiveEager', 'ours', [true, 50, 30]],
+    ]) {
+      await setLive(...setting);
+      const runs = [];
+      for (let i = 0; i < RUNS; i++) runs.push(await small(page, server, ext, typed));
+      live[name] = {
+        lastCharToFinalPaintedMs: summary(runs.map((r) => r.lastAt - r.lastChar)),
+        finalPaintedBeforeEnter: runs.filter((r) => r.lastAt !== null && r.lastAt < r.enter).length / runs.length,
+      };
+    }
+    await setLive(false);
+    result.liveInstruction = live;
+
+    log('latency: idle typing in an editor (the baseline of typing during a stream)');
+    await page.keyboard.press('Control+2');
+    const idle = await typeElsewhere(page, 20, 60, 0);
+    await page.keyboard.press('Control+1');
+    result.typingIdleMs = summary(idle);
+
+    log('latency: 3,000-line file, 300-line function uppercased, typing in another editor meanwhile');
+    const large = {};
+    for (const rate of [1_000, 5_000]) {
+      for (const ext of ['ours', 'naive']) {
+        const runs = [];
+        for (let i = 0; i < Math.min(RUNS, 2); i++) runs.push(await largeRun(page, server, ext, rate, i));
+        large[`at${rate}`] ??= {};
+        large[`at${rate}`][ext] = { typingElsewhereMs: summary(runs.flatMap((r) => r.typing)), lastTokenToPaintedMs: summary(runs.map((r) => r.lastTokenToPainted)) };
+      }
+    }
+    result.large = large;
+
+    log('latency: a 1,500-line region at 5,000 tok/s');
+    const big = { ours: [], naive: [] };
+    for (let i = 0; i < Math.min(RUNS, 1); i++) for (const ext of ['ours', 'naive']) big[ext].push(await region1500(page, server, ext));
+    result.region1500 = { ours: { lastTokenToPaintedMs: summary(big.ours) }, naive: { lastTokenToPaintedMs: summary(big.naive) } };
+    await page.screenshot({ path: join(root, 'test-artifacts/bench-latency.png') });
+  } catch (error) {
+    for (const p of browser.contexts().flatMap((c) => c.pages())) await p.screenshot({ path: join(root, 'test-artifacts/bench-latency-failure.png') }).catch(() => undefined);
+    throw error;
+  } finally {
+    await browser.close().catch(() => undefined);
+    host.process.kill('SIGKILL');
+    stopAll();
+  }
+  process.stdout.write(JSON.stringify(result) + '\n');
+}
+
+main().catch((error) => {
+  process.stdout.write(JSON.stringify({ error: String(error?.stack ?? error) }) + '\n');
+  stopAll();
+  process.exit(1);
+});
