@@ -15,6 +15,10 @@ import { codeServerEntry, ensureTestHost, launchBrowser, log, makeWorkspace, nod
 import { goToLine, openInWorkbench, runCommand } from './workbenchPage.mjs';
 
 const RUNS = Number(process.env.SPARK_LATENCY_RUNS ?? 5);
+/** SPARK_LATENCY_ONLY=enter,live (comma-separated) measures just those figures. */
+const only = process.env.SPARK_LATENCY_ONLY?.split(',');
+const wanted = (name) => !only || only.includes(name);
+const step = (message) => process.env.SPARK_VERBOSE && log(`  ${new Date().toISOString().slice(11, 23)} ${message}`);
 const ids = (from, count) => Array.from({ length: count }, (_, i) => String(from + i).padStart(4, '0'));
 /**
  * One line of fixture code, about 40 characters (10 tokens of 4 characters);
@@ -47,6 +51,7 @@ function installPageProbes() {
   const now = () => performance.timeOrigin + performance.now();
   window.__sparkBench = {
     keys: [],
+    watches: [],
     painted(needle) {
       // Every editor's rendered lines; a painted space may be a dot in a selection, so needles hold none.
       return [...document.querySelectorAll('.monaco-editor .view-lines')].some((n) => n.textContent.includes(needle));
@@ -70,14 +75,10 @@ function installPageProbes() {
   window.addEventListener('keydown', (e) => window.__sparkBench.keys.push({ key: e.key, t: now() }), true);
 }
 
-/** Starts a painted-text watcher in the page; returns a function that awaits its time. */
+/** Starts a painted-text watcher in the page (without waiting for it); returns a function that awaits its time. */
 async function watch(page, needle, options = {}) {
-  const handle = await page.evaluateHandle(([n, o]) => window.__sparkBench.whenPainted(n, o), [needle, options]);
-  return async () => {
-    const value = await handle.jsonValue();
-    await handle.dispose();
-    return value;
-  };
+  const id = await page.evaluate(([n, o]) => window.__sparkBench.watches.push(window.__sparkBench.whenPainted(n, o)) - 1, [needle, options]);
+  return () => page.evaluate((i) => window.__sparkBench.watches[i], id);
 }
 
 const EXTENSIONS = {
@@ -117,8 +118,9 @@ async function selectAllFromEnd(page) {
 
 async function small(page, server, ext, { timing, instructionDelayMs = 0, enterAfterMs = 0 }) {
   await postControl(server.controlUrl, { faults: [], timing });
-  if (process.env.SPARK_VERBOSE) await page.screenshot({ path: join(root, `test-artifacts/bench-step-${ext}.png`) });
+  step(`${ext}: open`);
   await openInWorkbench(page, 'small.js', 'const_value_0001');
+  step(`${ext}: opened`);
   await selectAllFromEnd(page);
   const first = await watch(page, upper('0001'));
   const last = await watch(page, upper(String(SMALL_LINES).padStart(4, '0')));
@@ -129,8 +131,10 @@ async function small(page, server, ext, { timing, instructionDelayMs = 0, enterA
   const enter = await page.evaluate(() => window.__sparkBench.lastKey('Enter'));
   const firstAt = await first();
   const lastAt = await last();
+  step(`${ext}: painted`);
   const stats = await serverStats(server.controlUrl);
   await resetFile(page, ext);
+  step(`${ext}: reset`);
   return { enter, lastChar, firstAt, lastAt, stats };
 }
 
@@ -243,6 +247,7 @@ async function main() {
       await page.waitForTimeout(1_000); // the settings file is watched; let VS Code read it
     };
 
+    if (wanted('enter')) {
     log('latency: ~500-token rewrite at 5,000 tok/s, TTFT 20 ms (Enter → first output, last token → painted)');
     const fast = { ttftMs: 20, tokensPerSecond: 5_000, tokenChars: 4 };
     const enterRuns = { ours: [], naive: [] };
@@ -261,11 +266,15 @@ async function main() {
       ]),
     );
 
+    }
+    if (wanted('cancel')) {
     log('latency: keystroke in the document → generation stopped on the server');
     const cancel = { ours: [], naive: [] };
     for (let i = 0; i < RUNS; i++) for (const ext of ['ours', 'naive']) cancel[ext].push(await cancelRun(page, server, ext));
     result.keystrokeToStreamStoppedMs = { ours: summary(cancel.ours), naive: summary(cancel.naive) };
 
+    }
+    if (wanted('live')) {
     log('latency: live instruction, typed at 5 characters a second, Enter at the same cadence');
     const typed = { timing: fast, instructionDelayMs: 200, enterAfterMs: 200 };
     const live = {};
@@ -286,6 +295,8 @@ async function main() {
     await setLive(false);
     result.liveInstruction = live;
 
+    }
+    if (wanted('large')) {
     log('latency: idle typing in an editor (the baseline of typing during a stream)');
     await page.keyboard.press('Control+2');
     const idle = await typeElsewhere(page, 20, 60, 0);
@@ -304,10 +315,13 @@ async function main() {
     }
     result.large = large;
 
+    }
+    if (wanted('region1500')) {
     log('latency: a 1,500-line region at 5,000 tok/s');
     const big = { ours: [], naive: [] };
     for (let i = 0; i < Math.min(RUNS, 1); i++) for (const ext of ['ours', 'naive']) big[ext].push(await region1500(page, server, ext));
     result.region1500 = { ours: { lastTokenToPaintedMs: summary(big.ours) }, naive: { lastTokenToPaintedMs: summary(big.naive) } };
+    }
     await page.screenshot({ path: join(root, 'test-artifacts/bench-latency.png') });
   } catch (error) {
     for (const p of browser.contexts().flatMap((c) => c.pages())) await p.screenshot({ path: join(root, 'test-artifacts/bench-latency-failure.png') }).catch(() => undefined);
