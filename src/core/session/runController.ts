@@ -571,43 +571,42 @@ export class RunController implements RunDocumentListener {
   }
 
   /**
-   * Abandons a preview: once nothing of it is in flight, undoes its one undo
-   * step, so the undo stack is as it was before the box opened. Only if the
-   * last change of the document was ours (else the step on top is not the
-   * preview's); and if the undo did not bring back exactly the original (a
-   * keystroke raced it), the undo is redone and the original restored by an edit.
+   * Abandons a preview: undoes its one undo step, so the undo stack is as it
+   * was before the box opened; where that cannot be done exactly, the
+   * original comes back by an edit instead. The sync stays attached meanwhile.
    */
   private undoPreview(): void {
     this.restorePending++;
-    const restoreByEdit = (why: string): void => {
-      this.options.log?.(`[${this.options.id}] ${why}: the original is restored by an edit instead`);
-      this.restorePending--;
-      this.landRestore(undefined);
-    };
-    void this.sync
-      .whenIdle(this.options.id)
-      .then(async () => {
-        if (!this.sync.madeEdits(this.options.id)) return true;
-        if (!this.sync.lastChangeWasOwn) {
-          restoreByEdit('the document changed after the preview');
-          return false;
-        }
-        const region = this.currentRegion();
-        const text = this.document.getText();
-        const expected = text.slice(0, region.start) + this.original + text.slice(region.end);
-        const undid = await this.sync.undoStep();
-        this.options.log?.(`[${this.options.id}] preview undone: ${undid}, original back: ${this.document.getText() === expected}`);
-        if (undid && this.document.getText() === expected) return true;
-        await this.sync.redoStep();
-        restoreByEdit('undoing the preview did not bring back the original');
-        return false;
-      })
-      .then((undone) => {
-        if (!undone) return;
+    void this.undoPreviewStep()
+      .catch((error: unknown) => `could not undo the preview (${String(error)})`)
+      .then((failure) => {
         this.restorePending--;
-        if (this.ended && this.restorePending === 0) this.sync.detach(this.options.id);
-      })
-      .catch((error: unknown) => restoreByEdit(`could not undo the preview (${String(error)})`));
+        if (failure !== undefined) {
+          this.options.log?.(`[${this.options.id}] ${failure}: the original is restored by an edit instead`);
+          this.landRestore(undefined);
+        } else if (this.ended && this.restorePending === 0) {
+          this.sync.detach(this.options.id);
+        }
+      });
+  }
+
+  /**
+   * Once nothing of the preview is in flight: the Undo, only if the last
+   * change of the document was ours (else the step on top is not the
+   * preview's). If it did not bring back exactly the original (a keystroke
+   * raced it), what it undid is redone. Resolves with why it failed, if it did.
+   */
+  private async undoPreviewStep(): Promise<string | undefined> {
+    await this.sync.whenIdle(this.options.id);
+    if (!this.sync.madeEdits(this.options.id)) return undefined;
+    if (!this.sync.lastChangeWasOwn) return 'the document changed after the preview';
+    const region = this.currentRegion();
+    const text = this.document.getText();
+    const expected = text.slice(0, region.start) + this.original + text.slice(region.end);
+    const undid = await this.sync.undoStep();
+    if (undid && this.document.getText() === expected) return undefined;
+    if (undid) await this.sync.redoStep();
+    return 'undoing the preview did not bring back the original';
   }
 
   private end(): void {

@@ -153,6 +153,21 @@ describe('live-instruction previews', () => {
     expect(doc.text).toBe('head\nbeta\nalpha\ntail\n');
   });
 
+  it('a keystroke that races the undo: what the undo took is redone, the keystroke stays, the original comes back by an edit', async () => {
+    const { doc, run, clock, stream } = await previewRun();
+    await stream('ALPHA\nBETA\n');
+    const undo = doc.undoStep.bind(doc);
+    doc.undoStep = () => {
+      doc.userEdit(0, 0, 'k'); // lands first: the Undo then takes the keystroke, not the preview
+      return undo();
+    };
+    run.dispatch({ type: 'abandon' });
+    await clock.advance(50);
+    await settle();
+    await clock.advance(50);
+    expect(doc.text).toBe('k' + TEXT);
+  });
+
   it('when the undo cannot run, the original comes back by an edit instead', async () => {
     const { doc, run, clock, stream, reports } = await previewRun();
     await stream('ALPHA\nBETA\n');
