@@ -18,14 +18,15 @@ function activate(context) {
       const original = doc.getText(editor.selection);
       let length = original.length;
       let output = '';
-      let applying = false;
+      /** The text of the edit in flight: a change carrying anything else is the user's. */
+      let applying;
       let stopped = false;
       let inFlight = false;
       let pending = false;
       const endpoint = vscode.workspace.getConfiguration('naiveEdit').get('endpoint');
       const socket = new WebSocket(endpoint);
       const typed = vscode.workspace.onDidChangeTextDocument((e) => {
-        if (e.document === doc && e.contentChanges.length > 0 && !applying) {
+        if (e.document === doc && e.contentChanges.some((c) => c.text !== applying)) {
           stopped = true;
           socket.close();
         }
@@ -37,10 +38,10 @@ function activate(context) {
         while (pending && !stopped) {
           pending = false;
           const text = output;
-          applying = true;
+          applying = text;
           const range = new vscode.Range(doc.positionAt(start), doc.positionAt(start + length));
           const applied = await editor.edit((b) => b.replace(range, text), { undoStopBefore: false, undoStopAfter: false });
-          applying = false;
+          applying = undefined;
           if (applied) length = text.length;
         }
         inFlight = false;
