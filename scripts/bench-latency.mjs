@@ -99,6 +99,8 @@ async function askInstruction(page, ext, instruction, delayMs = 0) {
 async function resetFile(page, ext) {
   if (ext === 'ours') {
     // As a user would: the run lands in review, Accept; then the file goes back to its text on disk.
+    // The lens sits above the region: bring the region's start into view (a cursor move, not an edit).
+    await goToLine(page, (await page.evaluate(() => window.__sparkBench.regionStartLine)) ?? 1);
     await page.locator('.monaco-editor .codelens-decoration', { hasText: 'Accept' }).first().waitFor({ timeout: 30_000 });
     await page.keyboard.press('Control+Enter');
     await page.locator('.monaco-editor .codelens-decoration', { hasText: 'Accept' }).first().waitFor({ state: 'detached', timeout: 10_000 });
@@ -119,6 +121,7 @@ async function selectAllFromEnd(page) {
 }
 
 async function small(page, server, ext, { timing, instructionDelayMs = 0, enterAfterMs = 0 }) {
+  await page.evaluate(() => (window.__sparkBench.regionStartLine = 1));
   await postControl(server.controlUrl, { faults: [], timing });
   step(`${ext}: open`);
   await openInWorkbench(page, 'small.js', 'const_value_0001');
@@ -141,6 +144,7 @@ async function small(page, server, ext, { timing, instructionDelayMs = 0, enterA
 }
 
 async function cancelRun(page, server, ext) {
+  await page.evaluate(() => (window.__sparkBench.regionStartLine = 1));
   await postControl(server.controlUrl, { faults: [], timing: { ttftMs: 20, tokensPerSecond: 200, tokenChars: 4 } });
   await openInWorkbench(page, 'small.js', 'const_value_0001');
   await selectAllFromEnd(page);
@@ -181,8 +185,9 @@ async function typeElsewhere(page, count, gapMs, startIndex) {
 
 /** The 3,000-line file: its 300-line function uppercased while the user types in another editor. */
 async function largeRun(page, server, ext, tokensPerSecond, round) {
+  await page.evaluate(() => (window.__sparkBench.regionStartLine = 1002));
   await postControl(server.controlUrl, { faults: [], timing: { ttftMs: 20, tokensPerSecond, tokenChars: 4 } });
-  await openInWorkbench(page, 'large.js', 'const_value_0001');
+  await openInWorkbench(page, 'large.js', 'const_value_');
   await goToLine(page, 1002);
   for (let i = 0; i < 300; i++) await page.keyboard.press('Shift+ArrowDown');
   const last = await watch(page, upper('1300'), { timeoutMs: 120_000 });
@@ -199,8 +204,9 @@ async function largeRun(page, server, ext, tokensPerSecond, round) {
 }
 
 async function region1500(page, server, ext) {
+  await page.evaluate(() => (window.__sparkBench.regionStartLine = 1));
   await postControl(server.controlUrl, { faults: [], timing: { ttftMs: 20, tokensPerSecond: 5_000, tokenChars: 4 } });
-  await openInWorkbench(page, 'region1500.js', 'const_value_0001');
+  await openInWorkbench(page, 'region1500.js', 'const_value_');
   await selectAllFromEnd(page);
   const last = await watch(page, upper('1500'), { timeoutMs: 90_000 });
   await askInstruction(page, ext, 'uppercase');
@@ -327,7 +333,8 @@ async function main() {
     await page.screenshot({ path: join(root, 'test-artifacts/bench-latency.png') });
   } catch (error) {
     for (const p of browser.contexts().flatMap((c) => c.pages())) await p.screenshot({ path: join(root, 'test-artifacts/bench-latency-failure.png') }).catch(() => undefined);
-    throw error;
+    // The figures measured before the failure are kept, with the failure beside them.
+    result.error = String(error?.stack ?? error);
   } finally {
     await browser.close().catch(() => undefined);
     host.process.kill('SIGKILL');
