@@ -22,6 +22,21 @@ const get = (o: unknown, path: string): number => {
 const only = process.env.SPARK_BENCH_ONLY?.split(',');
 const wanted = (name: string): boolean => !only || only.includes(name);
 
+/** Runs a script that prints its figures as JSON on its last line; a failure comes back as `{ error }`, said why. */
+function runScript(script: string, name: string, budgetMinutes: number): Json {
+  const run = spawnSync(process.execPath, [join(__dirname, '../../scripts', script)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: budgetMinutes * 60_000 });
+  const last = (run.stdout ?? '').trim().split('\n').at(-1) ?? '';
+  let figures: Json;
+  try {
+    figures = JSON.parse(last) as Json;
+  } catch {
+    const why = run.error ? `${run.error.message}${run.signal ? ` (${run.signal})` : ''}` : `exit ${run.status}, last output: ${last.slice(0, 300) || '(none)'}`;
+    figures = { error: `no result from the ${name} run: ${why}` };
+  }
+  if (typeof figures.error === 'string') process.stderr.write(`[bench] the ${name} benchmark failed: ${figures.error}\n`);
+  return figures;
+}
+
 async function main(): Promise<void> {
   const started = Date.now();
   const log = (m: string): void => void process.stderr.write(`[bench] ${m}\n`);
@@ -63,29 +78,13 @@ async function main(): Promise<void> {
   } else {
     log('apply: 2,000-token rewrite in a real VS Code extension host (code-server)');
     // The first run on a fresh machine installs the test host first (minutes): the budget covers it.
-    const host = spawnSync(process.execPath, [join(__dirname, '../../scripts/run-bench-host.mjs')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 20 * 60_000 });
-    const last = (host.stdout ?? '').trim().split('\n').at(-1) ?? '';
-    try {
-      result.apply = JSON.parse(last) as Json;
-    } catch {
-      const why = host.error ? `${host.error.message}${host.signal ? ` (${host.signal})` : ''}` : `exit ${host.status}, last output: ${last.slice(0, 300) || '(none)'}`;
-      result.apply = { error: `no result from the host run: ${why}` };
-    }
-    if (typeof (result.apply as Json).error === 'string') log(`apply benchmark failed: ${String((result.apply as Json).error)}`);
+    result.apply = runScript('run-bench-host.mjs', 'apply', 20);
   }
-
   if (process.env.SPARK_BENCH_SKIP_LATENCY || !wanted('latency')) {
     result.latency = { skipped: 'not requested' };
   } else {
     log('latency: the real workbench in Chromium, Spark Edit beside a naive extension (several minutes)');
-    const run = spawnSync(process.execPath, [join(__dirname, '../../scripts/bench-latency.mjs')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 30 * 60_000 });
-    const last = (run.stdout ?? '').trim().split('\n').at(-1) ?? '';
-    try {
-      result.latency = JSON.parse(last) as Json;
-    } catch {
-      result.latency = { error: `no result from the latency run: ${run.error ? run.error.message : `exit ${run.status}, last output: ${last.slice(0, 300) || '(none)'}`}` };
-    }
-    if (typeof (result.latency as Json).error === 'string') log(`latency benchmark failed: ${String((result.latency as Json).error)}`);
+    result.latency = runScript('bench-latency.mjs', 'latency', 30);
   }
 
   const diffs = (result.diff ?? []) as { regionChars: number; ours: { perDeltaUs: number }; speedup: number }[];

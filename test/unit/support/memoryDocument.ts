@@ -105,30 +105,26 @@ export class MemoryDocument implements DocumentPort, RunDocument {
   /** Reverts the last undo group; reports it as a change, like the editor's undo. */
   undo(): boolean {
     const group = this.undoStack.pop();
-    if (!group) return false;
-    const redo: UndoGroup = { inverse: [], open: false };
-    // Inverses were recorded in application order against successive texts: undo in reverse.
-    for (let i = group.inverse.length - 1; i >= 0; i--) {
-      this.userChanges.push([group.inverse[i]!]);
-      this.change([group.inverse[i]!], redo);
-      this.userEditVersions.push(this.version);
-    }
-    this.redoStack.push(redo);
-    return true;
+    if (group) this.redoStack.push(this.revert(group));
+    return group !== undefined;
   }
 
   /** Re-applies the last undone group. */
   redo(): boolean {
     const group = this.redoStack.pop();
-    if (!group) return false;
-    const again: UndoGroup = { inverse: [], open: false };
+    if (group) this.undoStack.push(this.revert(group));
+    return group !== undefined;
+  }
+
+  /** Applies a group's inverses, newest first (they were recorded against successive texts); returns what reverts that. */
+  private revert(group: UndoGroup): UndoGroup {
+    const reverse: UndoGroup = { inverse: [], open: false };
     for (let i = group.inverse.length - 1; i >= 0; i--) {
       this.userChanges.push([group.inverse[i]!]);
-      this.change([group.inverse[i]!], again);
+      this.change([group.inverse[i]!], reverse);
       this.userEditVersions.push(this.version);
     }
-    this.undoStack.push(again);
-    return true;
+    return reverse;
   }
 
   undoStep(): Promise<boolean> {
