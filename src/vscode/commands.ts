@@ -8,8 +8,8 @@ import type { InstructionBox } from './instructionInput';
 import { LiveInstructionSession } from './liveInstruction';
 import type { ProblemWatcher } from './problems';
 import type { Log } from './log';
-import { err, ok, type Result } from '../core/result';
-import type { RunManager, StartFailure } from './runManager';
+import { err, ok } from '../core/result';
+import type { RunManager, StartResult } from './runManager';
 import { readSettings, SECTION } from './settings';
 
 const SELECTION_GONE = 'the selection is gone (the file changed while the instruction box was open); nothing was changed';
@@ -17,8 +17,6 @@ const SELECTION_GONE = 'the selection is gone (the file changed while the instru
 /** How long Ctrl+S waits for a streaming edit to land before it stops it and saves. */
 const SAVE_WAIT_MS = 2_000;
 
-/** The run ids a command started, or why it started none. */
-export type StartResult = Result<string[], StartFailure>;
 
 /** Optional arguments, so tests and keybindings can pass what a user would type. */
 interface InstructionArgs {

@@ -1,11 +1,9 @@
 import * as vscode from 'vscode';
 import type { Region } from '../core/edit/regionTracker';
 import { initialLiveState, reduceLive, type LiveEffect, type LiveEvent, type LiveOptions, type LiveState } from '../core/session/liveInstruction';
-import { err, ok, type Result } from '../core/result';
+import { err, ok } from '../core/result';
 import type { Log } from './log';
-import type { RunManager, StartFailure } from './runManager';
-
-export type StartResult = Result<string[], StartFailure>;
+import type { RunManager, StartResult } from './runManager';
 
 /**
  * One instruction box with live instruction on: carries out what the pure

@@ -20,6 +20,9 @@ interface DocumentEntry {
 
 export type StartFailure = ConnectFailure | { readonly reason: 'overlap' | 'empty'; readonly message: string };
 
+/** The run ids a start made, or why it made none. */
+export type StartResult = Result<string[], StartFailure>;
+
 /** A message a run reported, for views that show it (status bar, notifications). */
 export interface RunReport {
   readonly runId: string;

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { StartResult } from '../../../src/vscode/commands';
+import type { StartResult } from '../../../src/vscode/runManager';
 import { startSparkServer } from '../../../src/server/server';
 import { assert, assertEqual, test, waitFor } from '../harness';
 import { api, config, inReview, openFile, startRefactor, setSetting } from '../helpers';
