@@ -97,7 +97,11 @@ async function askInstruction(page, ext, instruction, delayMs = 0) {
 
 /** After a run: the file back to its text on disk, its editor closed. */
 async function resetFile(page, ext) {
-  if (ext === 'ours') {
+  if (ext === 'ours' && process.env.SPARK_LATENCY_SETTINGS?.includes('"editor.codeLens":false')) {
+    // No lenses to wait for: give the run time to land, then Accept All from the palette.
+    await page.waitForTimeout(1_500);
+    await runCommand(page, 'Spark Edit: Accept All');
+  } else if (ext === 'ours') {
     // As a user would: the run lands in review, Accept; then the file goes back to its text on disk.
     // The lens sits above the region: bring the region's start into view (a cursor move, not an edit).
     await goToLine(page, (await page.evaluate(() => window.__sparkBench.regionStartLine)) ?? 1);
@@ -235,6 +239,8 @@ async function main() {
     'naiveEdit.endpoint': server.url,
     'editor.minimap.enabled': false,
     'files.autoSave': 'off',
+    // For investigations, e.g. SPARK_LATENCY_SETTINGS='{"editor.codeLens":false}'.
+    ...JSON.parse(process.env.SPARK_LATENCY_SETTINGS ?? '{}'),
   });
   for (const [name, text] of Object.entries(FILES)) writeFileSync(join(workspace, name), text);
   const host = await startCodeServer({ workspace, extensionsDir });
