@@ -70,9 +70,11 @@ export class LiveInstructionSession implements vscode.Disposable {
     switch (effect.type) {
       case 'armTimer': {
         clearTimeout(this.timer);
-        let resolve = (): void => undefined;
-        const promise = new Promise<void>((r) => (resolve = r));
-        this.pause ??= { promise, resolve };
+        if (!this.pause) {
+          let resolve = (): void => undefined;
+          const promise = new Promise<void>((r) => (resolve = r));
+          this.pause = { promise, resolve };
+        }
         this.timer = setTimeout(() => {
           this.timer = undefined;
           this.dispatch({ type: 'paused' });

@@ -61,20 +61,21 @@ export const initialLiveState = (options: LiveOptions): LiveState => ({ options,
 
 const stay = (state: LiveState): LiveTransition => ({ state, effects: [] });
 
+/** The box's text asks for a preview: previews go on, it is long enough, not previewed yet, and under the cap. */
+const worthPreviewing = (state: LiveState): boolean =>
+  !state.stopped && state.text !== state.previewed && state.text.length >= state.options.minChars && state.requests < state.options.maxRequests;
+
 export function reduceLive(state: LiveState, event: LiveEvent): LiveTransition {
   if (state.closed) return stay(state);
   switch (event.type) {
     case 'changed': {
       const text = event.text.trim();
       const next = { ...state, text };
-      if (state.stopped || text === state.previewed || text.length < state.options.minChars) return { state: next, effects: [{ type: 'disarmTimer' }] };
-      if (state.requests >= state.options.maxRequests) return { state: next, effects: [{ type: 'disarmTimer' }] };
-      return { state: next, effects: [{ type: 'armTimer', ms: state.options.pauseMs }] };
+      return { state: next, effects: [worthPreviewing(next) ? { type: 'armTimer', ms: state.options.pauseMs } : { type: 'disarmTimer' }] };
     }
     case 'paused': {
+      if (!worthPreviewing(state)) return stay(state);
       const { text } = state;
-      if (state.stopped || text === state.previewed || text.length < state.options.minChars) return stay(state);
-      if (state.requests >= state.options.maxRequests) return stay(state);
       const requests = state.requests + 1;
       const effects: LiveEffect[] = [{ type: 'preview', instruction: text, first: state.previewed === undefined }];
       if (requests === state.options.maxRequests) effects.push({ type: 'capReached', requests });

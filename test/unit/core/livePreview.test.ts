@@ -1,11 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { DocumentSync } from '../../../src/core/edit/documentSync';
 import { parseEditRequest, parseEditText } from '../../../src/core/prompt/buildRequest';
-import type { RunSnapshot, RunView } from '../../../src/core/session/runController';
-import { FakeClock, settle } from '../support/fakeClock';
+import { settle } from '../support/fakeClock';
 import { ScriptedSender } from '../support/fakeSender';
-import { MemoryDocument } from '../support/memoryDocument';
-import { startRun } from '../support/startRun';
+import { memoryRun } from '../support/memoryRun';
 
 const TEXT = 'head\nalpha\nbeta\ntail\n';
 const ORIGINAL = 'alpha\nbeta\n';
@@ -16,31 +13,19 @@ const ORIGINAL = 'alpha\nbeta\n';
  * next microtask.
  */
 async function previewRun(options: { canSteer?: boolean } = {}) {
-  const doc = new MemoryDocument('head\nalpha\nbeta\ntail', '\n', true);
-  doc.userEdit(doc.text.length, 0, '\n'); // the user's own step: TEXT
-  const clock = new FakeClock();
-  const sync = new DocumentSync(doc, clock, 16, doc.version);
-  doc.onChange((v, c) => sync.onDocumentChange(v, c));
   const sender = new ScriptedSender();
   sender.canSteer = options.canSteer ?? false;
-  const ended: RunSnapshot[] = [];
-  const reports: string[] = [];
-  const view: RunView = { update: () => undefined, report: (_l, m) => reports.push(m), clear: () => undefined, ended: (s) => ended.push(s) };
-  const run = startRun(
-    { id: 'p1', instruction: 'uppercase', region: { start: 5, end: 16 }, model: 'm', contextTokens: 32_000, onType: 'cancel', redirectPauseMs: 300, applyMode: 'stream', preview: true },
-    doc,
-    sync,
+  const setup = await memoryRun('head\nalpha\nbeta\ntail', { start: 5, end: 16 }, {
+    preview: true,
     sender,
-    view,
-    clock,
-  );
-  await settle();
+    prepare: (doc) => doc.userEdit(doc.text.length, 0, '\n'), // the user's own step: TEXT
+  });
   const stream = async (output: string, complete = true): Promise<void> => {
     sender.delta(output);
     if (complete) sender.complete();
-    await clock.advance(50);
+    await setup.clock.advance(50);
   };
-  return { doc, clock, sync, sender, run, ended, reports, stream };
+  return { ...setup, ended: setup.endedRuns, stream };
 }
 
 describe('live-instruction previews', () => {

@@ -13,9 +13,11 @@ import { startRun } from './startRun';
 export async function memoryRun<S extends RequestSender = ScriptedSender>(
   text: string,
   region: { start: number; end: number },
-  options: { onType?: 'cancel' | 'redirect'; eol?: '\n' | '\r\n'; sender?: S; instruction?: string; preview?: boolean } = {},
+  options: { onType?: 'cancel' | 'redirect'; eol?: '\n' | '\r\n'; sender?: S; instruction?: string; preview?: boolean; prepare?: (doc: MemoryDocument) => void } = {},
 ) {
   const doc = new MemoryDocument(text, options.eol ?? '\n', true);
+  // What the document went through before the run (the user's own undo steps, say).
+  options.prepare?.(doc);
   const clock = new FakeClock();
   const sync = new DocumentSync(doc, clock, 16, doc.version);
   doc.onChange((v, c) => sync.onDocumentChange(v, c));
