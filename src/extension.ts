@@ -71,6 +71,7 @@ export function activate(context: vscode.ExtensionContext): SparkEditApi {
 
   const owned: vscode.Disposable[] = [
     log,
+    keys,
     connection,
     manager,
     status,

@@ -2,11 +2,21 @@ import * as vscode from 'vscode';
 
 const KEY = 'sparkEdit.apiKey';
 
-/** The API key lives in SecretStorage only: never in settings, logs or errors. */
-export class ApiKeyStore {
+/**
+ * The API key lives in SecretStorage only: never in settings, logs or errors.
+ * It is read once and kept in memory until SecretStorage says it changed (in
+ * any window): reading it is a round trip to the workbench, which in a remote
+ * window cost every run 60 to 130 ms before its request could go out.
+ */
+export class ApiKeyStore implements vscode.Disposable {
   readonly onDidChange: vscode.Event<vscode.SecretStorageChangeEvent>;
+  private cached: Thenable<string | undefined> | undefined;
+  private readonly forget: vscode.Disposable;
 
   constructor(private readonly secrets: vscode.SecretStorage) {
+    this.forget = secrets.onDidChange((e) => {
+      if (e.key === KEY) this.cached = undefined;
+    });
     this.onDidChange = (listener, thisArg, disposables) =>
       secrets.onDidChange(
         (e) => {
@@ -18,14 +28,25 @@ export class ApiKeyStore {
   }
 
   get(): Thenable<string | undefined> {
-    return this.secrets.get(KEY);
+    const read = (this.cached ??= this.secrets.get(KEY));
+    // A failed read is not remembered: the next run asks again.
+    read.then(undefined, () => {
+      if (this.cached === read) this.cached = undefined;
+    });
+    return read;
   }
 
   set(value: string): Thenable<void> {
+    this.cached = undefined;
     return this.secrets.store(KEY, value.trim());
   }
 
   clear(): Thenable<void> {
+    this.cached = undefined;
     return this.secrets.delete(KEY);
+  }
+
+  dispose(): void {
+    this.forget.dispose();
   }
 }

@@ -103,7 +103,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
           editor,
           () => pickRegions(editor),
           (instruction) => startOrdinary(editor, pickRegions, instruction),
-          { pauseMs: settings.liveInstructionPauseMs, minChars: settings.liveInstructionMinChars, maxRequests: settings.liveInstructionMaxRequests },
+          { pauseMs: settings.liveInstructionPauseMs, maxWaitMs: settings.liveInstructionMaxWaitMs, minChars: settings.liveInstructionMinChars, maxRequests: settings.liveInstructionMaxRequests },
           log,
         )
       : undefined;

@@ -44,7 +44,7 @@ export class LiveInstructionSession implements vscode.Disposable {
 
   /** The box's text changed; resolves once the pause this armed is over (at once when none was). */
   changed(text: string): Promise<void> {
-    this.dispatch({ type: 'changed', text });
+    this.dispatch({ type: 'changed', text, at: Date.now() });
     return this.pause?.promise ?? Promise.resolve();
   }
 

@@ -20,6 +20,7 @@ export const SettingsSchema = z.object({
   redirectPauseMs: z.number().int().min(100).max(10_000).default(700),
   liveInstruction: z.boolean().default(true),
   liveInstructionPauseMs: z.number().int().min(50).max(5_000).default(300),
+  liveInstructionMaxWaitMs: z.number().int().min(0).max(10_000).default(600),
   liveInstructionMinChars: z.number().int().min(1).max(200).default(4),
   liveInstructionMaxRequests: z.number().int().min(1).max(100).default(8),
   contextTokens: z.number().int().min(2_000).max(128_000).default(32_000),

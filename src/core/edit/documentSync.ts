@@ -105,8 +105,10 @@ export class DocumentSync {
   enqueue(runId: string, edits: readonly TextEdit[]): void {
     const run = this.runs.get(runId);
     if (!run || !run.accepting || this.closed) return;
+    // Nothing scheduled and nothing in flight: these edits start a burst.
+    const startsBurst = this.timer === undefined && !this.inFlight;
     for (const e of edits) run.batch.add(e);
-    this.schedule(false);
+    this.schedule(false, startsBurst);
   }
 
   /** Drops a run's pending edits, at once and for good: nothing more of it lands. */
@@ -249,14 +251,17 @@ export class DocumentSync {
     }
   }
 
-  private schedule(now: boolean): void {
+  private schedule(now: boolean, startsBurst = false): void {
     if (this.inFlight || this.closed) return;
     if (now && this.timer !== undefined) {
       this.clock.clearTimeout(this.timer);
       this.timer = undefined;
     }
     if (this.timer !== undefined) return;
-    const wait = now ? 0 : Math.max(0, this.lastFlushAt + this.intervalMs - this.clock.now());
+    // The first edit of a burst waits one frame for the rest of it: a stream's first tokens come
+    // together, and an edit of one token would cost a whole round trip to the editor (30 to 200 ms
+    // in a remote window) before the first line could follow it.
+    const wait = now ? 0 : startsBurst ? this.intervalMs : Math.max(0, this.lastFlushAt + this.intervalMs - this.clock.now());
     this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
       void this.flush();

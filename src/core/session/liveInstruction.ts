@@ -2,7 +2,9 @@
  * Live instruction: what the instruction box does while the user types in it,
  * as a pure reducer. Each pause in typing asks for a preview of the
  * instruction as it reads then (the first starts a preview run, later ones
- * revise it); Enter keeps the preview, Escape abandons it. The run itself,
+ * revise it), and so does typing that goes on without a pause for `maxWaitMs`
+ * (a steady typist pauses less than the pause setting between keys, and would
+ * otherwise see nothing before Enter); Enter keeps the preview, Escape abandons it. The run itself,
  * its undo step and its stream belong to the run reducer; this one only
  * decides when to ask and what.
  */
@@ -10,6 +12,8 @@
 export interface LiveOptions {
   /** Quiet time after the last keystroke before a preview is asked for. */
   readonly pauseMs: number;
+  /** Typing without a pause asks for a preview this long after the first change not yet previewed; 0: only pauses do. */
+  readonly maxWaitMs: number;
   /** Shorter instructions are not previewed ("a", "ad" say nothing yet). */
   readonly minChars: number;
   /** Previews asked per box at most, so a slow typist cannot flood a paid endpoint. */
@@ -23,6 +27,8 @@ export interface LiveState {
   /** The instruction the preview was last asked for; undefined while there is no preview run. */
   readonly previewed: string | undefined;
   readonly requests: number;
+  /** When the first change the next preview will carry was made (the max-wait clock); undefined when none waits. */
+  readonly waitingSince: number | undefined;
   /**
    * Previews stopped for this box: the preview run ended by itself or someone
    * else edited the document, which makes the run the user's; Enter then
@@ -33,7 +39,7 @@ export interface LiveState {
 }
 
 export type LiveEvent =
-  | { readonly type: 'changed'; readonly text: string }
+  | { readonly type: 'changed'; readonly text: string; readonly at: number }
   | { readonly type: 'paused' }
   /** The preview run is no longer a preview (ended, failed, or taken over by a user edit). */
   | { readonly type: 'previewGone' }
@@ -57,7 +63,7 @@ export interface LiveTransition {
   readonly effects: readonly LiveEffect[];
 }
 
-export const initialLiveState = (options: LiveOptions): LiveState => ({ options, text: '', previewed: undefined, requests: 0, stopped: false, closed: false });
+export const initialLiveState = (options: LiveOptions): LiveState => ({ options, text: '', previewed: undefined, requests: 0, waitingSince: undefined, stopped: false, closed: false });
 
 const stay = (state: LiveState): LiveTransition => ({ state, effects: [] });
 
@@ -71,7 +77,11 @@ export function reduceLive(state: LiveState, event: LiveEvent): LiveTransition {
     case 'changed': {
       const text = event.text.trim();
       const next = { ...state, text };
-      return { state: next, effects: [worthPreviewing(next) ? { type: 'armTimer', ms: state.options.pauseMs } : { type: 'disarmTimer' }] };
+      if (!worthPreviewing(next)) return { state: { ...next, waitingSince: undefined }, effects: [{ type: 'disarmTimer' }] };
+      const { pauseMs, maxWaitMs } = state.options;
+      const waitingSince = state.waitingSince ?? event.at;
+      const ms = maxWaitMs > 0 ? Math.max(0, Math.min(pauseMs, waitingSince + maxWaitMs - event.at)) : pauseMs;
+      return { state: { ...next, waitingSince }, effects: [{ type: 'armTimer', ms }] };
     }
     case 'paused': {
       if (!worthPreviewing(state)) return stay(state);
@@ -79,7 +89,7 @@ export function reduceLive(state: LiveState, event: LiveEvent): LiveTransition {
       const requests = state.requests + 1;
       const effects: LiveEffect[] = [{ type: 'preview', instruction: text, first: state.previewed === undefined }];
       if (requests === state.options.maxRequests) effects.push({ type: 'capReached', requests });
-      return { state: { ...state, previewed: text, requests }, effects };
+      return { state: { ...state, previewed: text, requests, waitingSince: undefined }, effects };
     }
     case 'previewGone':
       return { state: { ...state, previewed: undefined, stopped: true }, effects: [{ type: 'disarmTimer' }] };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { initialLiveState, reduceLive, type LiveEffect, type LiveEvent, type LiveState } from '../../../src/core/session/liveInstruction';
 
-const options = { pauseMs: 300, minChars: 4, maxRequests: 3 };
+const options = { pauseMs: 300, maxWaitMs: 0, minChars: 4, maxRequests: 3 };
 
 /** Feeds events in order; returns the final state and every effect, in order. */
 function feed(events: readonly LiveEvent[], state: LiveState = initialLiveState(options)): { state: LiveState; effects: LiveEffect[] } {
@@ -19,10 +19,10 @@ const previews = (effects: readonly LiveEffect[]) => effects.filter((e) => e.typ
 describe('live instruction reducer', () => {
   it('each keystroke re-arms the pause; the pause asks for the first preview, then revisions', () => {
     const { effects } = feed([
-      { type: 'changed', text: 'upper' },
-      { type: 'changed', text: 'uppercase' },
+      { type: 'changed', text: 'upper', at: 0 },
+      { type: 'changed', text: 'uppercase', at: 0 },
       { type: 'paused' },
-      { type: 'changed', text: 'uppercase it all' },
+      { type: 'changed', text: 'uppercase it all', at: 0 },
       { type: 'paused' },
     ]);
     expect(effects).toEqual([
@@ -34,13 +34,49 @@ describe('live instruction reducer', () => {
     ]);
   });
 
+  it('a steady typist who never pauses gets a preview every maxWaitMs, counted from the first change not yet previewed', () => {
+    // 5 characters a second: 200 ms between keys, never the 300 ms pause.
+    const steady = { ...options, maxWaitMs: 600, maxRequests: 8 };
+    const typed = 'uppercase all of it';
+    let state = initialLiveState(steady);
+    const asked: { at: number; instruction: string }[] = [];
+    let timer: { due: number } | undefined;
+    for (let i = 1; i <= typed.length; i++) {
+      const at = i * 200;
+      // The armed timer fires if it is due before this keystroke.
+      if (timer && timer.due <= at) {
+        const t = reduceLive(state, { type: 'paused' });
+        state = t.state;
+        for (const e of t.effects) if (e.type === 'preview') asked.push({ at: timer.due, instruction: e.instruction });
+        timer = undefined;
+      }
+      const t = reduceLive(state, { type: 'changed', text: typed.slice(0, i), at });
+      state = t.state;
+      for (const e of t.effects) {
+        if (e.type === 'armTimer') timer = { due: at + e.ms };
+        if (e.type === 'disarmTimer') timer = undefined;
+      }
+    }
+    // The 4th character (at 800 ms) starts the clock; each preview carries what was typed 600 ms
+    // after the first keystroke it had not carried yet, while the user is still typing. A change that
+    // trims to the instruction already previewed (a trailing space) waits for nothing.
+    expect(asked).toEqual([
+      { at: 1400, instruction: 'upperc' },
+      { at: 2000, instruction: 'uppercase' },
+      { at: 2800, instruction: 'uppercase all' },
+      { at: 3600, instruction: 'uppercase all of' },
+    ]);
+    // After the last keystroke, the ordinary pause: 300 ms, within the 600 ms clock started at 3,600.
+    expect(timer).toEqual({ due: 4100 });
+  });
+
   it('too short, unchanged or whitespace-only changes ask for nothing', () => {
     const { effects } = feed([
-      { type: 'changed', text: 'up' },
+      { type: 'changed', text: 'up', at: 0 },
       { type: 'paused' },
-      { type: 'changed', text: 'uppercase' },
+      { type: 'changed', text: 'uppercase', at: 0 },
       { type: 'paused' },
-      { type: 'changed', text: 'uppercase  ' },
+      { type: 'changed', text: 'uppercase  ', at: 0 },
       { type: 'paused' },
     ]);
     expect(previews(effects)).toEqual([{ type: 'preview', instruction: 'uppercase', first: true }]);
@@ -49,7 +85,7 @@ describe('live instruction reducer', () => {
 
   it('stops asking at the request cap and says so once; Enter still sends the final instruction', () => {
     const events: LiveEvent[] = [];
-    for (const text of ['aaaa', 'bbbb', 'cccc', 'dddd', 'eeee']) events.push({ type: 'changed', text }, { type: 'paused' });
+    for (const text of ['aaaa', 'bbbb', 'cccc', 'dddd', 'eeee']) events.push({ type: 'changed', text, at: 0 }, { type: 'paused' });
     events.push({ type: 'accepted', text: 'ffff' });
     const { state, effects } = feed(events);
     expect(previews(effects).map((e) => e.type === 'preview' && e.instruction)).toEqual(['aaaa', 'bbbb', 'cccc']);
@@ -59,27 +95,27 @@ describe('live instruction reducer', () => {
   });
 
   it('Enter keeps the preview as is when the box did not change since', () => {
-    const { effects } = feed([{ type: 'changed', text: 'uppercase' }, { type: 'paused' }, { type: 'accepted', text: 'uppercase' }]);
+    const { effects } = feed([{ type: 'changed', text: 'uppercase', at: 0 }, { type: 'paused' }, { type: 'accepted', text: 'uppercase' }]);
     expect(effects.at(-1)).toEqual({ type: 'keep', revise: undefined });
   });
 
   it('Enter before any pause starts an ordinary run; Escape with no preview abandons nothing', () => {
-    expect(feed([{ type: 'changed', text: 'uppercase' }, { type: 'accepted', text: 'uppercase' }]).effects.at(-1)).toEqual({ type: 'start', instruction: 'uppercase' });
-    expect(feed([{ type: 'changed', text: 'uppercase' }, { type: 'dismissed' }]).effects).toEqual([{ type: 'armTimer', ms: 300 }, { type: 'disarmTimer' }]);
+    expect(feed([{ type: 'changed', text: 'uppercase', at: 0 }, { type: 'accepted', text: 'uppercase' }]).effects.at(-1)).toEqual({ type: 'start', instruction: 'uppercase' });
+    expect(feed([{ type: 'changed', text: 'uppercase', at: 0 }, { type: 'dismissed' }]).effects).toEqual([{ type: 'armTimer', ms: 300 }, { type: 'disarmTimer' }]);
   });
 
   it('Escape, or Enter on an emptied box, abandons the preview', () => {
-    const shown: LiveEvent[] = [{ type: 'changed', text: 'uppercase' }, { type: 'paused' }];
+    const shown: LiveEvent[] = [{ type: 'changed', text: 'uppercase', at: 0 }, { type: 'paused' }];
     expect(feed([...shown, { type: 'dismissed' }]).effects.at(-1)).toEqual({ type: 'abandon' });
     expect(feed([...shown, { type: 'accepted', text: '  ' }]).effects.at(-1)).toEqual({ type: 'abandon' });
   });
 
   it('a preview that is gone (ended, or the document was edited) stops previews; Enter then starts an ordinary run', () => {
     const { effects } = feed([
-      { type: 'changed', text: 'uppercase' },
+      { type: 'changed', text: 'uppercase', at: 0 },
       { type: 'paused' },
       { type: 'previewGone' },
-      { type: 'changed', text: 'uppercase all' },
+      { type: 'changed', text: 'uppercase all', at: 0 },
       { type: 'paused' },
       { type: 'accepted', text: 'uppercase all' },
     ]);
@@ -88,7 +124,7 @@ describe('live instruction reducer', () => {
   });
 
   it('a closed box ignores late events (a timer that fires after Escape)', () => {
-    const closed = feed([{ type: 'changed', text: 'uppercase' }, { type: 'dismissed' }]).state;
+    const closed = feed([{ type: 'changed', text: 'uppercase', at: 0 }, { type: 'dismissed' }]).state;
     expect(reduceLive(closed, { type: 'paused' }).effects).toEqual([]);
     expect(reduceLive(closed, { type: 'accepted', text: 'x' }).effects).toEqual([]);
   });
