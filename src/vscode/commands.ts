@@ -5,7 +5,7 @@ import type { Region } from '../core/edit/regionTracker';
 import type { ApiKeyStore } from './apiKey';
 import type { ConnectionManager } from './connectionManager';
 import type { InstructionBox } from './instructionInput';
-import { LiveInstructionSession } from './liveInstruction';
+import { LiveInstructionSession, type PreviewTarget } from './liveInstruction';
 import type { ProblemWatcher } from './problems';
 import type { Log } from './log';
 import { err, ok } from '../core/result';
@@ -87,6 +87,33 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   };
 
   /**
+   * Asks in the instruction box; with live instruction on, what is typed is
+   * previewed through `target` while the box is open (Enter keeps the
+   * preview, Escape puts back what was there).
+   */
+  const askLive = async (options: { title: string; prefill?: string }, target: PreviewTarget): Promise<StartResult | undefined> => {
+    const settings = readSettings().settings;
+    const live = settings.liveInstruction
+      ? new LiveInstructionSession(
+          runs,
+          target,
+          { pauseMs: settings.liveInstructionPauseMs, maxWaitMs: settings.liveInstructionMaxWaitMs, minChars: settings.liveInstructionMinChars, maxRequests: settings.liveInstructionMaxRequests },
+          log,
+        )
+      : undefined;
+    try {
+      const instruction = await box().ask({ ...options, ...(live ? { onChange: (text: string) => live.changed(text) } : {}) });
+      if (!instruction) {
+        await live?.dismissed();
+        return undefined;
+      }
+      return live ? await live.accepted(instruction) : await target.ordinary(instruction);
+    } finally {
+      live?.dispose();
+    }
+  };
+
+  /**
    * Asks for the instruction and starts the edit. With live instruction on,
    * each pause in typing previews the edit in place; Enter keeps it, Escape
    * restores the original.
@@ -96,27 +123,20 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     if (!editor) return undefined;
     const given = instructionFrom(args);
     if (given) return startOrdinary(editor, pickRegions, given);
-    const settings = readSettings().settings;
-    const live = settings.liveInstruction
-      ? new LiveInstructionSession(
-          runs,
-          editor,
-          () => pickRegions(editor),
-          (instruction) => startOrdinary(editor, pickRegions, instruction),
-          { pauseMs: settings.liveInstructionPauseMs, maxWaitMs: settings.liveInstructionMaxWaitMs, minChars: settings.liveInstructionMinChars, maxRequests: settings.liveInstructionMaxRequests },
-          log,
-        )
-      : undefined;
-    try {
-      const instruction = await box().ask({ title, ...(live ? { onChange: (text: string) => live.changed(text) } : {}) });
-      if (!instruction) {
-        await live?.dismissed();
-        return undefined;
-      }
-      return live ? await live.accepted(instruction) : await startOrdinary(editor, pickRegions, instruction);
-    } finally {
-      live?.dispose();
-    }
+    return askLive(
+      { title },
+      {
+        initial: '',
+        begin: async (instruction) => {
+          const regions = pickRegions(editor);
+          if (typeof regions === 'string') return err(regions);
+          if (regions.length !== 1) return err('previews edit one region; Enter edits every selection');
+          const started = await runs.start(editor, regions, instruction, true);
+          return started.ok ? ok(started.value[0]!) : err(started.error.message);
+        },
+        ordinary: (instruction) => startOrdinary(editor, pickRegions, instruction),
+      },
+    );
   };
 
   const editInline = async (args?: unknown): Promise<StartResult | undefined> => {
@@ -155,10 +175,24 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     await runs.whenStarted(editor.document);
     const previous = runs.lastInstruction(editor.document);
     if (previous === undefined) return editInline(args);
-    const instruction = instructionFrom(args) ?? (await box().ask({ title: 'Spark Edit: redirect (keeps what was written so far)', prefill: previous }));
-    if (!instruction) return undefined;
-    const count = await runs.redirect(editor.document, instruction);
-    return count > 0 ? ok([]) : err({ reason: 'empty', message: 'no run to redirect' });
+    const document = editor.document;
+    const ordinary = async (instruction: string): Promise<StartResult> => ((await runs.redirect(document, instruction)) > 0 ? ok([]) : err({ reason: 'empty', message: 'no run to redirect' }));
+    const given = instructionFrom(args);
+    if (given) return ordinary(given);
+    // Live: with one run in the document, each pause in typing redirects it as a preview (Escape puts back
+    // what it had written when the redirect began); with several, Enter redirects them all.
+    return askLive(
+      { title: 'Spark Edit: redirect (keeps what was written so far)', prefill: previous },
+      {
+        initial: previous,
+        begin: (instruction) => {
+          const id = runs.soleRun(document);
+          if (id === undefined) return Promise.resolve(err('a live redirect previews one run; Enter redirects them all'));
+          return Promise.resolve(runs.redirectRun(id, instruction, true) ? ok(id) : err('the run is gone'));
+        },
+        ordinary,
+      },
+    );
   };
 
   const setApiKey = async (args?: unknown): Promise<boolean> => {

@@ -1,15 +1,25 @@
 import * as vscode from 'vscode';
-import type { Region } from '../core/edit/regionTracker';
 import { initialLiveState, reduceLive, type LiveEffect, type LiveEvent, type LiveOptions, type LiveState } from '../core/session/liveInstruction';
-import { err, ok } from '../core/result';
+import { err, ok, type Result } from '../core/result';
 import type { Log } from './log';
 import type { RunManager, StartResult } from './runManager';
 
+/** What a box previews: a new run (the instruction box) or a run already there (the redirect box). */
+export interface PreviewTarget {
+  /** What the box opens with. */
+  readonly initial: string;
+  /** Starts the first preview for `instruction`: the previewing run's id, or why there is none. */
+  begin(instruction: string): Promise<Result<string, string>>;
+  /** Enter with no preview: the ordinary start (or redirect), with its error handling. */
+  ordinary(instruction: string): Promise<StartResult>;
+}
+
 /**
  * One instruction box with live instruction on: carries out what the pure
- * live reducer decides. The preview is an ordinary run started with
- * `preview`; revisions are redirects of it (the run reducer turns them into
- * rewrites of the original), Enter keeps it, Escape abandons it.
+ * live reducer decides. The first preview is a run started with `preview`
+ * (or a live redirect of the run there); revisions are redirects of it (the
+ * run reducer turns them into rewrites of what the preview started from),
+ * Enter keeps it, Escape abandons it.
  */
 export class LiveInstructionSession implements vscode.Disposable {
   private state: LiveState;
@@ -25,15 +35,11 @@ export class LiveInstructionSession implements vscode.Disposable {
 
   constructor(
     private readonly runs: RunManager,
-    private readonly editor: vscode.TextEditor,
-    /** The regions as the editor shows them when the first preview starts (or why there are none). */
-    private readonly pickRegions: () => Region[] | string,
-    /** Enter with no preview: the ordinary start, with its error handling. */
-    private readonly startOrdinary: (instruction: string) => Promise<StartResult>,
+    private readonly target: PreviewTarget,
     options: LiveOptions,
     private readonly log: Log,
   ) {
-    this.state = initialLiveState(options);
+    this.state = initialLiveState(options, target.initial);
     this.watch = runs.onDidChangeRuns(() => {
       if (this.runId !== undefined && !this.state.closed && !runs.isPreview(this.runId)) {
         this.log.info(`[${this.runId}] the preview is no longer one (it ended, or the document was edited): Enter starts an ordinary run`);
@@ -98,7 +104,7 @@ export class LiveInstructionSession implements vscode.Disposable {
         this.outcome = this.starting.then(() => this.keep(effect.revise));
         return;
       case 'start':
-        this.outcome = this.starting.then(() => this.startOrdinary(effect.instruction));
+        this.outcome = this.starting.then(() => this.target.ordinary(effect.instruction));
         return;
       case 'abandon':
         this.outcome = this.starting.then(() => {
@@ -116,19 +122,13 @@ export class LiveInstructionSession implements vscode.Disposable {
   }
 
   private async startPreview(instruction: string): Promise<void> {
-    const regions = this.pickRegions();
-    if (typeof regions === 'string' || regions.length !== 1) {
-      this.log.info(`live instruction: no preview (${typeof regions === 'string' ? regions : 'previews edit one region; Enter edits every selection'})`);
+    const begun = await this.target.begin(instruction);
+    if (!begun.ok) {
+      this.log.info(`live instruction: no preview (${begun.error})`);
       this.dispatch({ type: 'previewGone' });
       return;
     }
-    const started = await this.runs.start(this.editor, regions, instruction, true);
-    if (!started.ok) {
-      this.log.info(`live instruction: no preview (${started.error.message})`);
-      this.dispatch({ type: 'previewGone' });
-      return;
-    }
-    this.runId = started.value[0];
+    this.runId = begun.value;
   }
 
   private revise(instruction: string): void {
@@ -138,7 +138,7 @@ export class LiveInstructionSession implements vscode.Disposable {
   private async keep(revise: string | undefined): Promise<StartResult> {
     const id = this.runId;
     // The preview ended between the last check and Enter: an ordinary run for the final instruction.
-    if (id === undefined || !this.runs.isPreview(id)) return this.startOrdinary(this.state.text);
+    if (id === undefined || !this.runs.isPreview(id)) return this.target.ordinary(this.state.text);
     if (revise !== undefined) this.runs.redirectRun(id, revise);
     return this.runs.decidePreview(id, 'keep') ? ok([id]) : err({ reason: 'empty', message: 'the preview ended before Enter' });
   }

@@ -253,11 +253,17 @@ export class RunManager implements vscode.Disposable {
     return runs.length;
   }
 
-  /** Redirects one run (by id); false when there is no such run. */
-  redirectRun(runId: string, instruction: string): boolean {
+  /** Redirects one run (by id); `live` previews the redirect (the redirect box is still open). False when there is no such run. */
+  redirectRun(runId: string, instruction: string, live = false): boolean {
     const run = this.runs.get(runId);
-    run?.controller.redirect(instruction);
+    run?.controller.redirect(instruction, live);
     return run !== undefined;
+  }
+
+  /** The one run of the document a redirect would change, if there is exactly one (a live redirect previews one run). */
+  soleRun(document: vscode.TextDocument): string | undefined {
+    const ids = [...this.runs].filter(([, r]) => r.uri === document.uri.toString()).map(([id]) => id);
+    return ids.length === 1 ? ids[0] : undefined;
   }
 
   /** Enter or Escape for a live-instruction preview; false when the run is gone or no longer a preview. */

@@ -24,6 +24,8 @@ export interface LiveState {
   readonly options: LiveOptions;
   /** The instruction as the box reads it now (trimmed). */
   readonly text: string;
+  /** What the box opened with (a redirect's previous instruction): what the run already does, so not worth a preview. */
+  readonly initial: string;
   /** The instruction the preview was last asked for; undefined while there is no preview run. */
   readonly previewed: string | undefined;
   readonly requests: number;
@@ -63,13 +65,22 @@ export interface LiveTransition {
   readonly effects: readonly LiveEffect[];
 }
 
-export const initialLiveState = (options: LiveOptions): LiveState => ({ options, text: '', previewed: undefined, requests: 0, waitingSince: undefined, stopped: false, closed: false });
+export const initialLiveState = (options: LiveOptions, initial = ''): LiveState => ({
+  options,
+  text: initial.trim(),
+  initial: initial.trim(),
+  previewed: undefined,
+  requests: 0,
+  waitingSince: undefined,
+  stopped: false,
+  closed: false,
+});
 
 const stay = (state: LiveState): LiveTransition => ({ state, effects: [] });
 
-/** The box's text asks for a preview: previews go on, it is long enough, not previewed yet, and under the cap. */
+/** The box's text asks for a preview: previews go on, it is long enough, not what is shown already, and under the cap. */
 const worthPreviewing = (state: LiveState): boolean =>
-  !state.stopped && state.text !== state.previewed && state.text.length >= state.options.minChars && state.requests < state.options.maxRequests;
+  !state.stopped && state.text !== (state.previewed ?? state.initial) && state.text.length >= state.options.minChars && state.requests < state.options.maxRequests;
 
 export function reduceLive(state: LiveState, event: LiveEvent): LiveTransition {
   if (state.closed) return stay(state);

@@ -31,18 +31,23 @@ const onWire = (phase: Phase): boolean => phase === 'connecting' || phase === 's
 export interface RunState {
   readonly phase: Phase;
   /**
-   * A live-instruction preview: the instruction box is still open. Every
-   * revision rewrites the region's original text (never an earlier preview),
-   * all of it stays in one open undo step, and abandoning it undoes that step.
-   * Keep (Enter) makes it an ordinary run; so does any edit by someone else.
+   * A preview: an instruction box is still open. Every revision rewrites the
+   * same text (never an earlier preview), and abandoning it puts that text
+   * back. A live instruction previews over the region's original, in one open
+   * undo step that abandoning undoes; a live redirect previews over the region
+   * as it read when the redirect began (its base), which abandoning restores
+   * by an edit before the run goes to review. Keep (Enter) makes it an
+   * ordinary run; so does any edit by someone else.
    */
   readonly preview: boolean;
   /**
    * What the next request (or steer) asks the model to rewrite: the region's
-   * original text (a preview's revision, even if Enter came before it went
-   * out) or the region as it reads then (a redirect keeps what was written).
+   * original text (a live instruction's revision, even if Enter came before it
+   * went out), the region as it reads then (a redirect keeps what was
+   * written; the first revision of a live redirect reads its base so), or that
+   * base again (a live redirect's later revisions).
    */
-  readonly rewrite: 'original' | 'current';
+  readonly rewrite: 'original' | 'current' | 'base';
   readonly instruction: string;
   /** Earlier instructions of this run, oldest first (redirects keep them). */
   readonly history: readonly string[];
@@ -93,7 +98,8 @@ export type RunEvent =
   /** The user saves mid-stream and the run did not land in time: stop, keep whole lines only, close the undo group. */
   | { readonly type: 'stopForSave' }
   /** `canSteer`: the endpoint has not said it cannot steer. */
-  | { readonly type: 'redirect'; readonly instruction: string; readonly canSteer: boolean }
+  /** `live`: from the redirect box while the user types in it; the redirect is a preview until Enter. */
+  | { readonly type: 'redirect'; readonly instruction: string; readonly canSteer: boolean; readonly live?: boolean }
   /** Live instruction: the instruction box now reads `instruction`; the preview rewrites the original for it. */
   | { readonly type: 'revise'; readonly instruction: string; readonly canSteer: boolean }
   /** Live instruction: Enter; the preview becomes an ordinary run (it finishes, then review). */
@@ -134,6 +140,8 @@ export type Effect =
   | { readonly type: 'restoreOriginal' }
   /** Undo the preview's one undo step (or, if the step is no longer on top, restore the original as an edit). */
   | { readonly type: 'undoPreview' }
+  /** A live redirect abandoned: put the region back to its base, then the run goes to review. */
+  | { readonly type: 'restoreBase' }
   /** Put one hunk's original text back, one undo step (mid-stream: within the run's step). */
   | { readonly type: 'rejectHunk'; readonly hunkId: string }
   /** A finished hunk accepted while the stream goes on: it will not be pending in review. */
@@ -297,6 +305,14 @@ export function reduceRun(state: RunState, event: RunEvent): Transition {
 
     case 'abandon':
       if (!state.preview || state.phase === 'done' || state.phase === 'error') return stay(state);
+      if (state.rewrite !== 'original') {
+        // A live redirect: back to the instruction it had and the text it had written; the run stops there, partial.
+        const message = 'redirect abandoned: the text is back as it was when the redirect began';
+        return {
+          state: { ...state, preview: false, phase: 'applying', endReason: 'cancelled', message, instruction: state.history.at(-1) ?? state.instruction, history: state.history.slice(0, -1) },
+          effects: [...STOP_NOW, { type: 'restoreBase' }, { type: 'report', level: 'info', message }],
+        };
+      }
       return { state: { ...state, preview: false, phase: 'done', endReason: 'cancelled' }, effects: [...STOP_NOW, { type: 'undoPreview' }, { type: 'clearMarks' }] };
 
     case 'stopForSave':
@@ -311,7 +327,7 @@ export function reduceRun(state: RunState, event: RunEvent): Transition {
     case 'redirect':
       if (state.phase === 'done' || state.phase === 'error') return stay(state);
       if (state.preview) return revise(state, event.instruction, event.canSteer);
-      return redirectTo(state, event.instruction, undefined, event.canSteer);
+      return redirectTo(state, event.instruction, undefined, event.canSteer, event.live ?? false);
 
     case 'regionText':
       // Undo back to the original ends the review (nothing to accept or reject); redo brings it back.
@@ -356,12 +372,13 @@ const freshStream = (state: RunState): RunState => ({
   lastDeltaAt: undefined,
 });
 
-function redirectTo(state: RunState, instruction: string, note: string | undefined, canSteer: boolean): Transition {
+function redirectTo(state: RunState, instruction: string, note: string | undefined, canSteer: boolean, live = false): Transition {
   const next: RunState = {
     ...freshStream(state),
     history: [...state.history, state.instruction],
     instruction: note ? `${instruction} (${note})` : instruction,
     rewrite: 'current',
+    preview: live,
   };
   // Native steering: the same socket, the server's cached state kept; the old response's output is ignored from here on.
   // What already arrived still lands (no keystroke forbids it), so the region the successor rewrites is the region as shown.
@@ -379,12 +396,14 @@ function redirectTo(state: RunState, instruction: string, note: string | undefin
 
 /**
  * A new instruction for a preview: the previous one is replaced, not kept as
- * history, and the model rewrites the original again. A response still on
- * the wire is steered (one response per region); otherwise a new request goes
- * out, never continuing the earlier preview's response.
+ * history, and the model rewrites what the preview started from again (the
+ * original, or a live redirect's base). A response still on the wire is
+ * steered (one response per region); otherwise a new request goes out, never
+ * continuing the earlier preview's response.
  */
 function revise(state: RunState, instruction: string, canSteer: boolean): Transition {
-  const next: RunState = { ...freshStream(state), history: [], instruction, continued: undefined, rewrite: 'original' };
+  const live = state.rewrite === 'original';
+  const next: RunState = { ...freshStream(state), history: live ? [] : state.history, instruction, continued: undefined, rewrite: live ? 'original' : 'base' };
   if (canSteer && (state.phase === 'connecting' || state.phase === 'streaming') && state.activeResponseId !== undefined) {
     return { state: { ...next, phase: 'steering', sentAt: state.sentAt }, effects: [{ type: 'steer', responseId: state.activeResponseId }] };
   }

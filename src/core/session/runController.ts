@@ -76,6 +76,8 @@ export interface RunOptions {
 export class RunController implements RunDocumentListener {
   private state: RunState;
   private readonly original: string;
+  /** A live redirect's base: the region as its first revision read it (see `RunState.rewrite`). */
+  private base: string | undefined;
   private diff: StreamingDiff | undefined;
   private normalizer: OutputNormalizer | undefined;
   private previewBuffer = '';
@@ -175,8 +177,9 @@ export class RunController implements RunDocumentListener {
   }
 
   /** Redirects the run to a new instruction (steering where the endpoint can). */
-  redirect(instruction: string): void {
-    this.dispatch({ type: 'redirect', instruction, canSteer: this.sender.canSteer });
+  /** `live`: from the redirect box while it is still open; the redirect is a preview until Enter keeps it. */
+  redirect(instruction: string, live = false): void {
+    this.dispatch({ type: 'redirect', instruction, canSteer: this.sender.canSteer, live });
   }
 
   /**
@@ -315,6 +318,9 @@ export class RunController implements RunDocumentListener {
         return;
       case 'undoPreview':
         this.undoPreview();
+        return;
+      case 'restoreBase':
+        this.restoreBase();
         return;
       case 'rejectHunk': {
         if (this.state.phase === 'streaming') {
@@ -467,9 +473,28 @@ export class RunController implements RunDocumentListener {
     return { fileName: this.document.fileName, languageId: this.document.languageId, before: text.slice(0, start), region: region ?? text.slice(start, end), after: text.slice(end) };
   }
 
+  /**
+   * The text the model is asked to rewrite (see `RunState.rewrite`). The first
+   * revision of a live redirect reads the region as shown, and that is its
+   * base from then on.
+   */
+  private textToRewrite(): string {
+    switch (this.state.rewrite) {
+      case 'original':
+        return this.original;
+      case 'base':
+        return this.base ?? this.regionText();
+      case 'current': {
+        const text = this.regionText();
+        if (this.state.preview) this.base = text;
+        return text;
+      }
+    }
+  }
+
   private sendNow(mode: RequestMode, previousResponseId: string | undefined, token: number): void {
-    // A preview's revision rewrites the original; the stream is still diffed against what the region shows.
-    const context = this.editContext(this.state.rewrite === 'original' ? this.original : undefined);
+    // The stream is diffed against what the region shows, whatever the model was asked to rewrite.
+    const context = this.editContext(this.textToRewrite());
     const prompt =
       previousResponseId !== undefined
         ? buildContinuationRequest(context.region, this.state.instruction, this.state.history, previousResponseId, this.requestOptions())
@@ -488,7 +513,7 @@ export class RunController implements RunDocumentListener {
   }
 
   private steerNow(responseId: string): void {
-    const sent = this.handle?.steer(buildSteer(this.state.rewrite === 'original' ? this.original : this.regionText(), this.state.instruction, this.state.history, responseId)) ?? false;
+    const sent = this.handle?.steer(buildSteer(this.textToRewrite(), this.state.instruction, this.state.history, responseId)) ?? false;
     this.options.log?.(`[${this.options.id}] ${sent ? `steering ${responseId}` : 'could not steer: the response is no longer on the wire'}`);
     if (!sent) this.dispatch({ type: 'steerUnavailable' });
   }
@@ -568,6 +593,24 @@ export class RunController implements RunDocumentListener {
         this.restorePending--;
         if (this.ended && this.restorePending === 0) this.sync.detach(this.options.id);
       });
+  }
+
+  /**
+   * Abandons a live redirect: once nothing of it is in flight, the region
+   * goes back to its base (one edit, in the run's undo step), then the run is
+   * reviewed as it stood when the redirect began.
+   */
+  private restoreBase(): void {
+    const base = this.base;
+    void this.sync.whenIdle(this.options.id).then(() => {
+      if (this.ended) return;
+      this.sync.resume(this.options.id);
+      if (base !== undefined && base !== this.regionText()) {
+        const region = this.currentRegion();
+        this.sync.enqueue(this.options.id, [{ start: 0, end: region.end - region.start, text: base }]);
+      }
+      this.landThenReview();
+    });
   }
 
   /**

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { ScriptedInstructionBox } from '../../../src/vscode/instructionInput';
 import { assert, assertEqual, test, waitFor } from '../harness';
-import { api, control, FAST, inReview, openFile, serverIdle, stats, withSetting } from '../helpers';
+import { api, control, FAST, inReview, openFile, serverIdle, startRefactor, stats, withSetting } from '../helpers';
 
 /*
  * Live instruction in the real extension host: the instruction box is
@@ -150,4 +150,47 @@ test('live instruction: at most liveInstructionMaxRequests previews per box; Ent
       assertEqual((await stats()).responses - before, 3, 'two previews and the final instruction, nothing between');
     }),
   );
+});
+
+test('live redirect: typing in the redirect box previews over what the run wrote, never over an earlier preview; Escape puts that back and the run is reviewed as before', async () => {
+  await control({ timing: FAST });
+  await withScriptedBox(async (box) => {
+    const editor = await startRefactor(FILE, 'uppercase', [0, 3]);
+    await inReview();
+    assertEqual(editor.document.getText(), UPPER);
+    const started = vscode.commands.executeCommand('sparkEdit.redirect');
+    await box.whenOpen();
+    void box.type('reverse the lines');
+    await waitFor(() => editor.document.getText() === FILE.replace(REGION, 'GAMMA\nBETA\nALPHA\n'), 'the redirect previewed over the run’s output');
+    assert(await previewing(), 'marked as a preview');
+    // Lowercasing the first preview would give gamma/beta/alpha: the revision rewrites the run's output again.
+    void box.type('lowercase');
+    await waitFor(() => editor.document.getText() === FILE, 'the second preview, over the run’s output');
+    box.escape();
+    await started;
+    await waitFor(() => editor.document.getText() === UPPER, 'the run’s own output back');
+    const [run] = await inReview();
+    assertEqual(run?.state.instruction, 'uppercase', 'the run’s own instruction');
+    await vscode.commands.executeCommand('sparkEdit.reject');
+    await waitFor(() => editor.document.getText() === FILE, 'Reject restores the original');
+  });
+});
+
+test('live redirect: Enter keeps the preview, and the run is reviewed with the new instruction', async () => {
+  await control({ timing: FAST });
+  await withScriptedBox(async (box) => {
+    const editor = await startRefactor(FILE, 'uppercase', [0, 3]);
+    await inReview();
+    const started = vscode.commands.executeCommand('sparkEdit.redirect');
+    await box.whenOpen();
+    void box.type('reverse the lines');
+    await waitFor(() => editor.document.getText() === FILE.replace(REGION, 'GAMMA\nBETA\nALPHA\n'), 'the preview');
+    box.enter();
+    await started;
+    const [run] = await inReview();
+    assertEqual(run?.state.preview, false);
+    assertEqual(run?.state.instruction, 'reverse the lines');
+    await vscode.commands.executeCommand('sparkEdit.reject');
+    await waitFor(() => editor.document.getText() === FILE, 'Reject restores the original, from before the run');
+  });
 });

@@ -70,6 +70,25 @@ describe('live instruction reducer', () => {
     expect(timer).toEqual({ due: 4100 });
   });
 
+  it('a box that opens with an instruction (a redirect) previews nothing until it reads differently', () => {
+    const { effects } = feed(
+      [
+        { type: 'changed', text: 'uppercase', at: 0 },
+        { type: 'paused' },
+        { type: 'changed', text: 'lowercase', at: 0 },
+        { type: 'paused' },
+        { type: 'changed', text: 'uppercase', at: 0 },
+        { type: 'paused' },
+      ],
+      initialLiveState(options, 'uppercase'),
+    );
+    // Back to the run's own instruction after a preview: that is a revision like any other.
+    expect(previews(effects)).toEqual([
+      { type: 'preview', instruction: 'lowercase', first: true },
+      { type: 'preview', instruction: 'uppercase', first: false },
+    ]);
+  });
+
   it('too short, unchanged or whitespace-only changes ask for nothing', () => {
     const { effects } = feed([
       { type: 'changed', text: 'up', at: 0 },

@@ -165,3 +165,64 @@ describe('live-instruction previews', () => {
     expect(reports).toEqual([]);
   });
 });
+
+/** An ordinary run over `alpha\nbeta\n`, whose redirect box is then typed into (a live redirect). */
+async function redirectRun(options: { canSteer?: boolean } = {}) {
+  const sender = new ScriptedSender();
+  sender.canSteer = options.canSteer ?? false;
+  const setup = await memoryRun(TEXT, { start: 5, end: 16 }, { sender });
+  const stream = async (output: string, complete = true): Promise<void> => {
+    sender.delta(output);
+    if (complete) sender.complete();
+    await setup.clock.advance(50);
+  };
+  return { ...setup, stream };
+}
+
+describe('live redirect previews', () => {
+  it('every revision rewrites the text as it was when the redirect began; Escape puts it back and the run is reviewed with its first instruction', async () => {
+    const { doc, sender, run, clock, stream } = await redirectRun();
+    await stream('ALPHA\nBETA\n');
+    expect(run.snapshot.state.phase).toBe('review');
+    run.redirect('reverse the lines', true);
+    await settle();
+    expect(parseEditRequest(sender.requests[1]!)).toMatchObject({ region: 'ALPHA\nBETA\n', instruction: 'reverse the lines' });
+    await stream('BETA\nALPHA\n');
+    expect(doc.text).toBe('head\nBETA\nALPHA\ntail\n');
+    expect(run.snapshot.state).toMatchObject({ phase: 'review', preview: true });
+    run.redirect('lowercase', true);
+    await settle();
+    // The base again, not the previous revision, and the run's own instruction as history.
+    expect(parseEditRequest(sender.requests[2]!)).toEqual({ region: 'ALPHA\nBETA\n', instruction: 'lowercase', history: ['uppercase'] });
+    await stream('alpha\nbeta\n');
+    expect(doc.text).toBe(TEXT);
+    run.dispatch({ type: 'abandon' });
+    await clock.advance(50);
+    expect(doc.text).toBe('head\nALPHA\nBETA\ntail\n');
+    expect(run.snapshot.state).toMatchObject({ phase: 'review', preview: false, instruction: 'uppercase', history: [], endReason: 'cancelled' });
+    // The run is what it was: Reject restores the true original.
+    run.dispatch({ type: 'reject' });
+    await clock.advance(50);
+    expect(doc.text).toBe(TEXT);
+  });
+
+  it('begun mid-stream it steers, with the region as shown as the base; Enter keeps the revision', async () => {
+    const { doc, sender, run, clock, stream } = await redirectRun({ canSteer: true });
+    await stream('ALPHA\n', false);
+    run.redirect('reverse the lines', true);
+    await settle();
+    expect(sender.requests).toHaveLength(1);
+    expect(parseEditText(sender.steers[0]!.input[0]!.content[0]!.text)).toEqual({ region: 'ALPHA\nbeta\n', instruction: 'reverse the lines', history: ['uppercase'] });
+    sender.steered('resp_2');
+    await stream('beta\nALPHA\n', false);
+    run.redirect('lowercase', true);
+    await settle();
+    expect(parseEditText(sender.steers[1]!.input[0]!.content[0]!.text)).toEqual({ region: 'ALPHA\nbeta\n', instruction: 'lowercase', history: ['uppercase'] });
+    sender.steered('resp_3');
+    run.dispatch({ type: 'keep' });
+    await stream('alpha\nbeta\n');
+    await clock.advance(50);
+    expect(doc.text).toBe(TEXT);
+    expect(run.snapshot.state).toMatchObject({ phase: 'review', preview: false, instruction: 'lowercase' });
+  });
+});
