@@ -103,7 +103,8 @@ const previewDone = (page) => page.locator('.monaco-editor .codelens-decoration'
  * Live instruction as a person meets it: typing at 5 characters a second,
  * the preview appears in the code while the box is still open; Escape puts
  * the original back and the next Ctrl+Z undoes what the user did before;
- * Enter keeps a preview, and one Ctrl+Z undoes the whole edit.
+ * Enter keeps a preview, and one Ctrl+Z undoes the whole edit; moving to a
+ * recent instruction previews it.
  */
 async function livePreview(page, server, workspace, artifacts) {
   const file = join(workspace, 'live.js');
@@ -140,6 +141,20 @@ async function livePreview(page, server, workspace, artifacts) {
   // Enter keeps the preview; one Ctrl+Z undoes it all.
   await select();
   await page.keyboard.type('reverse the lines', { delay: 200 });
+  await previewDone(page).waitFor({ timeout: 15_000 });
+  await page.keyboard.press('Enter');
+  await page.locator('.monaco-editor .codelens-decoration', { hasText: 'Accept' }).first().waitFor({ timeout: 20_000 });
+  await page.keyboard.press('Control+Enter');
+  await page.keyboard.press('Control+S');
+  await waitForDisk(page, file, 'const gamma = 3;\nconst beta = 2;\nconst alpha = 1;\n// end\n');
+  await page.keyboard.press('Control+Z');
+  await page.keyboard.press('Control+S');
+  await waitForDisk(page, file, original);
+  // A recent instruction previews when the user moves to it (the box opens with the newest highlighted,
+  // which previews nothing); Enter keeps it.
+  await select();
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('ArrowUp');
   await previewDone(page).waitFor({ timeout: 15_000 });
   await page.keyboard.press('Enter');
   await page.locator('.monaco-editor .codelens-decoration', { hasText: 'Accept' }).first().waitFor({ timeout: 20_000 });
