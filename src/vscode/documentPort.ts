@@ -39,14 +39,21 @@ export class VsCodeDocumentPort implements DocumentPort, RunDocument {
     return this.runOnDocument('redo');
   }
 
-  /** Undo and Redo act on the focused editor: focus one showing this document first. */
+  /**
+   * Undo and Redo act on the focused editor: focus one showing this document
+   * first, and give the focus back afterwards to the editor that had it.
+   */
   private async runOnDocument(command: 'undo' | 'redo'): Promise<boolean> {
     const doc = this.document;
     if (doc.isClosed) return false;
+    const focused = vscode.window.activeTextEditor;
     const shown = vscode.window.visibleTextEditors.find((e) => e.document === doc);
     await vscode.window.showTextDocument(doc, { viewColumn: shown?.viewColumn, preserveFocus: false, preview: false });
     const before = doc.version;
     await vscode.commands.executeCommand(command);
+    if (focused && focused.document !== doc && vscode.window.visibleTextEditors.includes(focused)) {
+      await vscode.window.showTextDocument(focused.document, { viewColumn: focused.viewColumn, preserveFocus: false });
+    }
     return doc.version !== before;
   }
 

@@ -84,6 +84,23 @@ test('live instruction: Escape restores the original byte-exact and leaves the u
   });
 });
 
+test('live instruction: dismissed from another editor, the preview is undone and the focus stays where the user put it', async () => {
+  await control({ timing: FAST });
+  await withScriptedBox(async (box) => {
+    const { editor, started } = await openBox(box);
+    void box.type('uppercase');
+    await waitFor(() => editor.document.getText() === UPPER, 'the preview');
+    // The user clicks into another editor (in the workbench that also dismisses the box).
+    const other = await openFile('elsewhere\n', 'txt', vscode.ViewColumn.Two);
+    box.escape();
+    await started;
+    await waitFor(() => editor.document.getText() === FILE, 'the original back');
+    await waitFor(async () => (await api()).runs().length === 0, 'no run left');
+    // The Undo needs the previewed editor focused for a moment; then the focus goes back.
+    await waitFor(() => vscode.window.activeTextEditor?.document === other.document, 'the focus back in the editor the user chose');
+  });
+});
+
 test('live instruction: typing in the document during a preview interrupts it; the keystroke and what arrived stay, and Escape then changes nothing', async () => {
   // One character per token at 20 tokens/s: the region takes almost a second, so the keystroke lands mid-stream.
   await control({ timing: { ttftMs: 5, tokensPerSecond: 20, tokenChars: 1 } });
