@@ -84,14 +84,16 @@ async function watch(page, needle, options = {}) {
 }
 
 const EXTENSIONS = {
-  ours: { key: 'Control+I', box: '.quick-input-widget' },
-  naive: { key: 'Control+Alt+K', box: '.quick-input-widget' },
+  ours: { key: 'Control+I', title: 'Spark Edit' },
+  naive: { key: 'Control+Alt+K', title: 'Naive Edit' },
 };
 
 /** Opens the instruction box of `ext` and types `instruction` (at `delayMs` per character). */
 async function askInstruction(page, ext, instruction, delayMs = 0) {
   await page.keyboard.press(EXTENSIONS[ext].key);
-  await page.locator(EXTENSIONS[ext].box).waitFor({ state: 'visible', timeout: 15_000 });
+  await page.locator('.quick-input-widget', { hasText: EXTENSIONS[ext].title }).waitFor({ state: 'visible', timeout: 15_000 });
+  // Typed before the box has the focus, the keys would replace the selection in the editor.
+  await page.waitForFunction(() => Boolean(document.activeElement?.closest('.quick-input-widget')), undefined, { timeout: 15_000 });
   await page.keyboard.type(instruction, { delay: delayMs });
 }
 

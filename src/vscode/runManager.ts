@@ -50,6 +50,15 @@ const MAX_STORED_CHARS = 400_000;
 const CHANGE_INTERVAL_MS = 50;
 
 /**
+ * While the user types in another document, model edits are coalesced into
+ * at most one every YIELD_INTERVAL_MS, until YIELD_WINDOW_MS after their last
+ * keystroke: back to back, the edits of a large rewrite keep the renderer
+ * busy, and the user's keystrokes elsewhere wait behind them.
+ */
+const YIELD_INTERVAL_MS = 100;
+const YIELD_WINDOW_MS = 500;
+
+/**
  * Owns every run: one DocumentSync per document, one RunController per run.
  * Feeds document events to the syncs and tells views what changed through
  * `onDidChangeRuns` (throttled while streaming, at once when a run starts or
@@ -69,6 +78,8 @@ export class RunManager implements vscode.Disposable {
   private readonly saving = new Set<string>();
   private nextId = 1;
   private changeTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the user last changed a document no run edits (see YIELD_INTERVAL_MS). */
+  private typedElsewhereAt = -Infinity;
   private disposed = false;
 
   constructor(
@@ -325,6 +336,8 @@ export class RunManager implements vscode.Disposable {
   onDidChangeTextDocument(event: vscode.TextDocumentChangeEvent): void {
     const key = event.document.uri.toString();
     const entry = this.documents.get(key);
+    // Output channels (our own log among them) change as they are written: that is nobody typing.
+    if (event.contentChanges.length > 0 && event.document.uri.scheme !== 'output' && !this.isLive(event.document)) this.typedElsewhereAt = this.clock.now();
     if (!entry) return;
     if (event.contentChanges.length > 0) {
       entry.sync.onDocumentChange(
@@ -436,7 +449,8 @@ export class RunManager implements vscode.Disposable {
     let entry = this.documents.get(key);
     if (!entry) {
       const port = new VsCodeDocumentPort(document);
-      entry = { port, sync: new DocumentSync(port, this.clock, settings.flushIntervalMs, document.version), wasDirty: document.isDirty };
+      const interval = (): number => (this.clock.now() - this.typedElsewhereAt < YIELD_WINDOW_MS ? Math.max(settings.flushIntervalMs, YIELD_INTERVAL_MS) : settings.flushIntervalMs);
+      entry = { port, sync: new DocumentSync(port, this.clock, interval, document.version), wasDirty: document.isDirty };
       this.documents.set(key, entry);
     }
     return entry;

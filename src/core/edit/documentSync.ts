@@ -74,9 +74,14 @@ export class DocumentSync {
   constructor(
     private readonly port: DocumentPort,
     private readonly clock: Clock,
-    private readonly intervalMs: number,
+    /** The least time between two flushes; read at each flush, so it can change (see RunManager's yielding). */
+    private readonly interval: number | (() => number),
     private version: number,
   ) {}
+
+  private get intervalMs(): number {
+    return typeof this.interval === 'number' ? this.interval : this.interval();
+  }
 
   /** Registers a run's region; refuses one that overlaps a region still being edited. */
   attach(runId: string, region: Region, listener: RunDocumentListener): Result<void, string> {

@@ -49,6 +49,28 @@ describe('DocumentSync', () => {
     expect(l.edits).toEqual([]); // own edits are never mistaken for the user's
   });
 
+  it('reads its interval at every flush, so a run can yield to typing elsewhere', async () => {
+    const doc = new MemoryDocument('0123456789');
+    const clock = new FakeClock();
+    let interval = 16;
+    const sync = new DocumentSync(doc, clock, () => interval, doc.version);
+    doc.onChange((v, c) => sync.onDocumentChange(v, c));
+    sync.attach('r', { start: 0, end: 10 }, new Listener());
+    sync.enqueue('r', [{ start: 0, end: 0, text: 'a' }]);
+    await clock.advance(16);
+    expect(doc.applyCalls).toBe(1);
+    interval = 100; // the user types in another document
+    sync.enqueue('r', [{ start: 1, end: 1, text: 'b' }]);
+    doc.deliver();
+    await clock.advance(99); // 99 ms after the last flush
+    expect(doc.applyCalls).toBe(1);
+    await clock.advance(1);
+    expect(doc.applyCalls).toBe(2);
+    doc.deliver();
+    await settle();
+    expect(doc.text).toBe('ab0123456789');
+  });
+
   it('never applies a batch to a version the user moved: stale batches are redone on the new version', async () => {
     const { doc, clock, sync } = setup('aaaa\nbbbb\n');
     const l = new Listener();
