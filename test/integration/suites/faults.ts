@@ -78,6 +78,8 @@ test('a keystroke during the resume wins: no model edit after it, the partial ou
   await control({ faults: ['drop:30', 'stall:0:5000'], timing: FAST });
   const editor = await startRefactor(FILE, 'uppercase', [1, 21]);
   await waitFor(async () => (await api()).runs()[0]?.state.resumes === 1, 'the resume');
+  // What arrived before the drop is on screen (it lands within a frame); the resume's answer stays silent.
+  await waitFor(() => editor.document.getText().includes('STATEMENT 0;'), 'the output from before the drop');
   await vscode.commands.executeCommand('cursorTop');
   await vscode.commands.executeCommand('type', { text: 'Z' });
   const atKeystroke = editor.document.getText();
