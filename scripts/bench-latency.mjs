@@ -15,7 +15,7 @@ import { codeServerEntry, ensureTestHost, launchBrowser, log, makeWorkspace, nod
 import { goToLine, openInWorkbench, runCommand } from './workbenchPage.mjs';
 
 const RUNS = Number(process.env.SPARK_LATENCY_RUNS ?? 5);
-/** SPARK_LATENCY_ONLY=enter,live (comma-separated) measures just those figures. */
+/** SPARK_LATENCY_ONLY=enter,floor,cancel,live,large,region1500 (comma-separated) measures just those figures. */
 const only = process.env.SPARK_LATENCY_ONLY?.split(',');
 const wanted = (name) => !only || only.includes(name);
 const step = (message) => process.env.SPARK_VERBOSE && log(`  ${new Date().toISOString().slice(11, 23)} ${message}`);
@@ -149,6 +149,25 @@ async function small(page, server, ext, { timing, instruction = 'uppercase', ins
   return { enter, lastChar, firstAt, lastAt, stats };
 }
 
+/**
+ * The workbench's floor: a key that makes an extension uppercase the same
+ * 50-line selection at once (no network, no model), key → painted.
+ */
+async function floorRun(page) {
+  await page.evaluate(() => (window.__sparkBench.regionStartLine = 1));
+  await openInWorkbench(page, 'small.js', 'const_value_0001');
+  await selectAllFromEnd(page);
+  const first = await watch(page, upper('0001'));
+  const last = await watch(page, upper(String(SMALL_LINES).padStart(4, '0')));
+  await page.keyboard.press('Control+Alt+U');
+  // With Ctrl+Alt held the key's name varies by layout: the last keydown is the U.
+  const key = await page.evaluate(() => window.__sparkBench.keys.at(-1).t);
+  const firstAt = await first();
+  const lastAt = await last();
+  await resetFile(page, 'naive');
+  return { first: firstAt - key, last: lastAt - key };
+}
+
 async function cancelRun(page, server, ext) {
   await page.evaluate(() => (window.__sparkBench.regionStartLine = 1));
   await postControl(server.controlUrl, { faults: [], timing: { ttftMs: 20, tokensPerSecond: 200, tokenChars: 4 } });
@@ -280,6 +299,13 @@ async function main() {
         },
       ]),
     );
+
+    }
+    if (wanted('floor')) {
+    log('latency: the floor, a key that uppercases the selection with no network (any extension, any model)');
+    const floor = [];
+    for (let i = 0; i < RUNS; i++) floor.push(await floorRun(page));
+    result.floor = { keyToFirstLinePaintedMs: summary(floor.map((f) => f.first)), keyToLastLinePaintedMs: summary(floor.map((f) => f.last)) };
 
     }
     if (wanted('cancel')) {

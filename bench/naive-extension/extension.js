@@ -2,12 +2,22 @@
 // extension usually is: ask for the instruction, open a WebSocket for this
 // run, and on every delta replace the whole region with the output so far
 // (while an edit is in flight, the next one takes the latest output). A
-// keystroke in the document closes the socket.
+// keystroke in the document closes the socket. Its second command is the
+// workbench's floor: Ctrl+Alt+U uppercases the selection at once, with no
+// network and no model, so a key → painted figure shows what the workbench
+// alone costs.
 'use strict';
 const vscode = require('vscode');
 
 function activate(context) {
   context.subscriptions.push(
+    // The floor: what any extension's edit costs from a key to the screen, with no network and no model.
+    vscode.commands.registerCommand('naiveEdit.uppercaseSelection', async () => {
+      const editor = vscode.window.activeTextEditor;
+      if (!editor) return;
+      const range = editor.selection;
+      await editor.edit((b) => b.replace(range, editor.document.getText(range).toUpperCase()));
+    }),
     vscode.commands.registerCommand('naiveEdit.editSelection', async () => {
       const editor = vscode.window.activeTextEditor;
       if (!editor) return;
