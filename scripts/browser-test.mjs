@@ -126,6 +126,18 @@ async function livePreview(page, server, workspace, artifacts) {
     await page.keyboard.press('Control+I');
     await page.locator('.quick-input-widget', { hasText: 'Spark Edit' }).waitFor({ state: 'visible', timeout: 15_000 });
   };
+  /** Enter on a finished "reverse the lines" preview, Accept, then one Ctrl+Z brings back the original (checked on disk). */
+  const keepTheReversedPreviewThenUndo = async () => {
+    await previewDone(page).waitFor({ timeout: 15_000 });
+    await page.keyboard.press('Enter');
+    await page.locator('.monaco-editor .codelens-decoration', { hasText: 'Accept' }).first().waitFor({ timeout: 20_000 });
+    await page.keyboard.press('Control+Enter');
+    await page.keyboard.press('Control+S');
+    await waitForDisk(page, file, 'const gamma = 3;\nconst beta = 2;\nconst alpha = 1;\n// end\n');
+    await page.keyboard.press('Control+Z');
+    await page.keyboard.press('Control+S');
+    await waitForDisk(page, file, original);
+  };
   await select();
   await page.keyboard.type('uppercase', { delay: 200 });
   await shown(page, 'CONST ALPHA = 1;').waitFor({ timeout: 15_000 });
@@ -141,29 +153,13 @@ async function livePreview(page, server, workspace, artifacts) {
   // Enter keeps the preview; one Ctrl+Z undoes it all.
   await select();
   await page.keyboard.type('reverse the lines', { delay: 200 });
-  await previewDone(page).waitFor({ timeout: 15_000 });
-  await page.keyboard.press('Enter');
-  await page.locator('.monaco-editor .codelens-decoration', { hasText: 'Accept' }).first().waitFor({ timeout: 20_000 });
-  await page.keyboard.press('Control+Enter');
-  await page.keyboard.press('Control+S');
-  await waitForDisk(page, file, 'const gamma = 3;\nconst beta = 2;\nconst alpha = 1;\n// end\n');
-  await page.keyboard.press('Control+Z');
-  await page.keyboard.press('Control+S');
-  await waitForDisk(page, file, original);
+  await keepTheReversedPreviewThenUndo();
   // A recent instruction previews when the user moves to it (the box opens with the newest highlighted,
   // which previews nothing); Enter keeps it.
   await select();
   await page.keyboard.press('ArrowDown');
   await page.keyboard.press('ArrowUp');
-  await previewDone(page).waitFor({ timeout: 15_000 });
-  await page.keyboard.press('Enter');
-  await page.locator('.monaco-editor .codelens-decoration', { hasText: 'Accept' }).first().waitFor({ timeout: 20_000 });
-  await page.keyboard.press('Control+Enter');
-  await page.keyboard.press('Control+S');
-  await waitForDisk(page, file, 'const gamma = 3;\nconst beta = 2;\nconst alpha = 1;\n// end\n');
-  await page.keyboard.press('Control+Z');
-  await page.keyboard.press('Control+S');
-  await waitForDisk(page, file, original);
+  await keepTheReversedPreviewThenUndo();
 }
 
 /** With `extensionsDir`, the extension comes from an installed .vsix instead of the source tree. */

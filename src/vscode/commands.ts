@@ -99,6 +99,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
           target,
           { pauseMs: settings.liveInstructionPauseMs, maxWaitMs: settings.liveInstructionMaxWaitMs, minChars: settings.liveInstructionMinChars, maxRequests: settings.liveInstructionMaxRequests },
           log,
+          options.prefill,
         )
       : undefined;
     try {
@@ -126,7 +127,6 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     return askLive(
       { title },
       {
-        initial: '',
         begin: async (instruction) => {
           const regions = pickRegions(editor);
           if (typeof regions === 'string') return err(regions);
@@ -184,7 +184,6 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     return askLive(
       { title: 'Spark Edit: redirect (keeps what was written so far)', prefill: previous },
       {
-        initial: previous,
         begin: (instruction) => {
           const id = runs.soleRun(document);
           if (id === undefined) return Promise.resolve(err('a live redirect previews one run; Enter redirects them all'));

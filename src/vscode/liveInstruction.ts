@@ -6,8 +6,6 @@ import type { RunManager, StartResult } from './runManager';
 
 /** What a box previews: a new run (the instruction box) or a run already there (the redirect box). */
 export interface PreviewTarget {
-  /** What the box opens with. */
-  readonly initial: string;
   /** Starts the first preview for `instruction`: the previewing run's id, or why there is none. */
   begin(instruction: string): Promise<Result<string, string>>;
   /** Enter with no preview: the ordinary start (or redirect), with its error handling. */
@@ -38,8 +36,10 @@ export class LiveInstructionSession implements vscode.Disposable {
     private readonly target: PreviewTarget,
     options: LiveOptions,
     private readonly log: Log,
+    /** What the box opens with (a redirect's current instruction): previewing it would change nothing. */
+    initial = '',
   ) {
-    this.state = initialLiveState(options, target.initial);
+    this.state = initialLiveState(options, initial);
     this.watch = runs.onDidChangeRuns(() => {
       if (this.runId !== undefined && !this.state.closed && !runs.isPreview(this.runId)) {
         this.log.info(`[${this.runId}] the preview is no longer one (it ended, or the document was edited): Enter starts an ordinary run`);

@@ -2,11 +2,11 @@
  * Live instruction: what the instruction box does while the user types in it,
  * as a pure reducer. Each pause in typing asks for a preview of the
  * instruction as it reads then (the first starts a preview run, later ones
- * revise it), and so does typing that goes on without a pause for `maxWaitMs`
- * (a steady typist pauses less than the pause setting between keys, and would
- * otherwise see nothing before Enter); Enter keeps the preview, Escape abandons it. The run itself,
- * its undo step and its stream belong to the run reducer; this one only
- * decides when to ask and what.
+ * revise it), and so does typing that goes on without a pause for
+ * `maxWaitMs` (a steady typist pauses less than the pause setting between
+ * keys, and would otherwise see nothing before Enter). Enter keeps the
+ * preview, Escape abandons it. The run itself, its undo step and its stream
+ * belong to the run reducer; this one only decides when to ask and what.
  */
 
 export interface LiveOptions {

@@ -48,6 +48,8 @@ export interface RunState {
    * base again (a live redirect's later revisions).
    */
   readonly rewrite: 'original' | 'current' | 'base';
+  /** A live redirect's run as it was when the redirect began: abandoning the redirect brings this back. */
+  readonly beforeRedirect: { readonly instruction: string; readonly history: readonly string[]; readonly endReason: EndReason | undefined; readonly message: string | undefined; readonly wasLive: boolean } | undefined;
   readonly instruction: string;
   /** Earlier instructions of this run, oldest first (redirects keep them). */
   readonly history: readonly string[];
@@ -97,8 +99,7 @@ export type RunEvent =
   | { readonly type: 'cancel' }
   /** The user saves mid-stream and the run did not land in time: stop, keep whole lines only, close the undo group. */
   | { readonly type: 'stopForSave' }
-  /** `canSteer`: the endpoint has not said it cannot steer. */
-  /** `live`: from the redirect box while the user types in it; the redirect is a preview until Enter. */
+  /** `canSteer`: the endpoint has not said it cannot steer. `live`: from the redirect box while the user types in it; the redirect is a preview until Enter. */
   | { readonly type: 'redirect'; readonly instruction: string; readonly canSteer: boolean; readonly live?: boolean }
   /** Live instruction: the instruction box now reads `instruction`; the preview rewrites the original for it. */
   | { readonly type: 'revise'; readonly instruction: string; readonly canSteer: boolean }
@@ -159,6 +160,7 @@ export function initialRunState(instruction: string, onType: OnTypePolicy, redir
     phase: 'connecting',
     preview,
     rewrite: preview ? 'original' : 'current',
+    beforeRedirect: undefined,
     instruction,
     history: [],
     onType,
@@ -301,15 +303,17 @@ export function reduceRun(state: RunState, event: RunEvent): Transition {
       return state.preview && state.phase !== 'done' && state.phase !== 'error' ? revise(state, event.instruction, event.canSteer) : stay(state);
 
     case 'keep':
-      return state.preview ? stay({ ...state, preview: false }) : stay(state);
+      return state.preview ? stay({ ...state, preview: false, beforeRedirect: undefined }) : stay(state);
 
     case 'abandon':
       if (!state.preview || state.phase === 'done' || state.phase === 'error') return stay(state);
-      if (state.rewrite !== 'original') {
-        // A live redirect: back to the instruction it had and the text it had written; the run stops there, partial.
+      if (state.beforeRedirect) {
+        // A live redirect: back to the run it redirected, its text and instruction; a stream it interrupted stays partial.
+        const before = state.beforeRedirect;
         const message = 'redirect abandoned: the text is back as it was when the redirect began';
+        const ended = before.wasLive ? { endReason: 'cancelled' as const, message } : { endReason: before.endReason, message: before.message };
         return {
-          state: { ...state, preview: false, phase: 'applying', endReason: 'cancelled', message, instruction: state.history.at(-1) ?? state.instruction, history: state.history.slice(0, -1) },
+          state: { ...state, ...ended, preview: false, phase: 'applying', instruction: before.instruction, history: before.history, beforeRedirect: undefined },
           effects: [...STOP_NOW, { type: 'restoreBase' }, { type: 'report', level: 'info', message }],
         };
       }
@@ -379,6 +383,7 @@ function redirectTo(state: RunState, instruction: string, note: string | undefin
     instruction: note ? `${instruction} (${note})` : instruction,
     rewrite: 'current',
     preview: live,
+    beforeRedirect: live ? { instruction: state.instruction, history: state.history, endReason: state.endReason, message: state.message, wasLive: isLive(state.phase) } : undefined,
   };
   // Native steering: the same socket, the server's cached state kept; the old response's output is ignored from here on.
   // What already arrived still lands (no keystroke forbids it), so the region the successor rewrites is the region as shown.
@@ -402,8 +407,8 @@ function redirectTo(state: RunState, instruction: string, note: string | undefin
  * continuing the earlier preview's response.
  */
 function revise(state: RunState, instruction: string, canSteer: boolean): Transition {
-  const live = state.rewrite === 'original';
-  const next: RunState = { ...freshStream(state), history: live ? [] : state.history, instruction, continued: undefined, rewrite: live ? 'original' : 'base' };
+  const redirect = state.beforeRedirect !== undefined;
+  const next: RunState = { ...freshStream(state), history: redirect ? state.history : [], instruction, continued: undefined, rewrite: redirect ? 'base' : 'original' };
   if (canSteer && (state.phase === 'connecting' || state.phase === 'streaming') && state.activeResponseId !== undefined) {
     return { state: { ...next, phase: 'steering', sentAt: state.sentAt }, effects: [{ type: 'steer', responseId: state.activeResponseId }] };
   }

@@ -176,8 +176,11 @@ export class RunController implements RunDocumentListener {
     this.run(reduceRun(this.state, event));
   }
 
-  /** Redirects the run to a new instruction (steering where the endpoint can). */
-  /** `live`: from the redirect box while it is still open; the redirect is a preview until Enter keeps it. */
+  /**
+   * Redirects the run to a new instruction (steering where the endpoint can).
+   * `live`: from the redirect box while it is still open; the redirect is a
+   * preview until Enter keeps it.
+   */
   redirect(instruction: string, live = false): void {
     this.dispatch({ type: 'redirect', instruction, canSteer: this.sender.canSteer, live });
   }
@@ -486,7 +489,7 @@ export class RunController implements RunDocumentListener {
         return this.base ?? this.regionText();
       case 'current': {
         const text = this.regionText();
-        if (this.state.preview) this.base = text;
+        if (this.state.beforeRedirect) this.base = text;
         return text;
       }
     }

@@ -167,6 +167,33 @@ test('edits are coalesced per frame: far fewer edits than tokens', async () => {
   assertEqual(editor.document.getText(), original.toUpperCase());
 });
 
+test('typing in another document: the stream yields, at most one edit per 100 ms while the typing goes on', async () => {
+  // About 1.3 s of stream: 2,000 characters at 400 tokens of 4 characters a second.
+  await control({ timing: { ttftMs: 5, tokensPerSecond: 400, tokenChars: 4 } });
+  const original = Array.from({ length: 60 }, (_, i) => `const value${i} = compute(${i});`).join('\n') + '\n';
+  const other = await openFile('typed here: ', 'txt', vscode.ViewColumn.Two);
+  const editor = await openFile(original, 'txt', vscode.ViewColumn.One);
+  const changes = recordChanges(editor.document);
+  editor.selection = new vscode.Selection(0, 0, 60, 0);
+  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+  await waitFor(() => changes.events.length > 0, 'the stream under way');
+  const before = changes.events.length;
+  const began = Date.now();
+  // A character every 50 ms in the other editor (the pacing of the typing, not a wait for anything).
+  for (let i = 0; i < 12; i++) {
+    await other.edit((b) => b.insert(other.document.positionAt(other.document.getText().length), 'x'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const typingMs = Date.now() - began;
+  const edits = changes.events.length - before;
+  // Unhindered, the stream lands an edit per frame (16 ms) or per round trip, whichever is longer.
+  assert(edits <= Math.ceil(typingMs / 100) + 1, `${edits} edits during ${typingMs} ms of typing elsewhere`);
+  await inReview();
+  changes.dispose();
+  assertEqual(editor.document.getText(), original.toUpperCase());
+  assertEqual(other.document.getText(), `typed here: ${'x'.repeat(12)}`);
+});
+
 test('onType=redirect: typing inside the region redirects with the edit as context', async () => {
   await withSetting('onType', 'redirect', async () => {
     await control({ timing: SLOW });

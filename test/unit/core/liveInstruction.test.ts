@@ -16,6 +16,9 @@ function feed(events: readonly LiveEvent[], state: LiveState = initialLiveState(
 
 const previews = (effects: readonly LiveEffect[]) => effects.filter((e) => e.type === 'preview');
 
+/** Each text typed, then a pause. */
+const typedWithPauses = (...texts: string[]): LiveEvent[] => texts.flatMap((text): LiveEvent[] => [{ type: 'changed', text, at: 0 }, { type: 'paused' }]);
+
 describe('live instruction reducer', () => {
   it('each keystroke re-arms the pause; the pause asks for the first preview, then revisions', () => {
     const { effects } = feed([
@@ -71,17 +74,7 @@ describe('live instruction reducer', () => {
   });
 
   it('a box that opens with an instruction (a redirect) previews nothing until it reads differently', () => {
-    const { effects } = feed(
-      [
-        { type: 'changed', text: 'uppercase', at: 0 },
-        { type: 'paused' },
-        { type: 'changed', text: 'lowercase', at: 0 },
-        { type: 'paused' },
-        { type: 'changed', text: 'uppercase', at: 0 },
-        { type: 'paused' },
-      ],
-      initialLiveState(options, 'uppercase'),
-    );
+    const { effects } = feed(typedWithPauses('uppercase', 'lowercase', 'uppercase'), initialLiveState(options, 'uppercase'));
     // Back to the run's own instruction after a preview: that is a revision like any other.
     expect(previews(effects)).toEqual([
       { type: 'preview', instruction: 'lowercase', first: true },
@@ -90,22 +83,13 @@ describe('live instruction reducer', () => {
   });
 
   it('too short, unchanged or whitespace-only changes ask for nothing', () => {
-    const { effects } = feed([
-      { type: 'changed', text: 'up', at: 0 },
-      { type: 'paused' },
-      { type: 'changed', text: 'uppercase', at: 0 },
-      { type: 'paused' },
-      { type: 'changed', text: 'uppercase  ', at: 0 },
-      { type: 'paused' },
-    ]);
+    const { effects } = feed(typedWithPauses('up', 'uppercase', 'uppercase  '));
     expect(previews(effects)).toEqual([{ type: 'preview', instruction: 'uppercase', first: true }]);
     expect(effects.filter((e) => e.type === 'disarmTimer')).toHaveLength(2);
   });
 
   it('stops asking at the request cap and says so once; Enter still sends the final instruction', () => {
-    const events: LiveEvent[] = [];
-    for (const text of ['aaaa', 'bbbb', 'cccc', 'dddd', 'eeee']) events.push({ type: 'changed', text, at: 0 }, { type: 'paused' });
-    events.push({ type: 'accepted', text: 'ffff' });
+    const events: LiveEvent[] = [...typedWithPauses('aaaa', 'bbbb', 'cccc', 'dddd', 'eeee'), { type: 'accepted', text: 'ffff' }];
     const { state, effects } = feed(events);
     expect(previews(effects).map((e) => e.type === 'preview' && e.instruction)).toEqual(['aaaa', 'bbbb', 'cccc']);
     expect(effects.filter((e) => e.type === 'capReached')).toEqual([{ type: 'capReached', requests: 3 }]);

@@ -199,7 +199,8 @@ describe('live redirect previews', () => {
     run.dispatch({ type: 'abandon' });
     await clock.advance(50);
     expect(doc.text).toBe('head\nALPHA\nBETA\ntail\n');
-    expect(run.snapshot.state).toMatchObject({ phase: 'review', preview: false, instruction: 'uppercase', history: [], endReason: 'cancelled' });
+    // It had completed before the redirect: it is not marked partial now.
+    expect(run.snapshot.state).toMatchObject({ phase: 'review', preview: false, instruction: 'uppercase', history: [], endReason: 'completed' });
     // The run is what it was: Reject restores the true original.
     run.dispatch({ type: 'reject' });
     await clock.advance(50);
@@ -224,5 +225,21 @@ describe('live redirect previews', () => {
     await clock.advance(50);
     expect(doc.text).toBe(TEXT);
     expect(run.snapshot.state).toMatchObject({ phase: 'review', preview: false, instruction: 'lowercase' });
+  });
+});
+
+describe('live redirect abandoned mid-stream', () => {
+  it('the interrupted stream stays partial: its text as the redirect found it, marked cancelled', async () => {
+    const { doc, sender, run, clock, stream } = await redirectRun();
+    await stream('ALPHA\n', false);
+    run.redirect('reverse the lines', true);
+    await settle();
+    expect(parseEditRequest(sender.requests[1]!)).toMatchObject({ region: 'ALPHA\nbeta\n', instruction: 'reverse the lines' });
+    await stream('beta\nALPHA\n');
+    expect(doc.text).toBe('head\nbeta\nALPHA\ntail\n');
+    run.dispatch({ type: 'abandon' });
+    await clock.advance(50);
+    expect(doc.text).toBe('head\nALPHA\nbeta\ntail\n');
+    expect(run.snapshot.state).toMatchObject({ phase: 'review', instruction: 'uppercase', endReason: 'cancelled' });
   });
 });
