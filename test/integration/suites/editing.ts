@@ -186,8 +186,9 @@ test('typing in another document: the stream yields, at most one edit per 100 ms
   }
   const typingMs = Date.now() - began;
   const edits = changes.events.length - before;
-  // Unhindered, the stream lands an edit per frame (16 ms) or per round trip, whichever is longer.
-  assert(edits <= Math.ceil(typingMs / 100) + 1, `${edits} edits during ${typingMs} ms of typing elsewhere`);
+  // Unhindered, the stream lands an edit per frame (16 ms) or per round trip, whichever is longer (15 in
+  // about 1 s here). One more edit may have been timed before the first keystroke was seen.
+  assert(edits <= Math.ceil(typingMs / 100) + 2, `${edits} edits during ${typingMs} ms of typing elsewhere`);
   await inReview();
   changes.dispose();
   assertEqual(editor.document.getText(), original.toUpperCase());
