@@ -341,7 +341,7 @@ export class RunController implements RunDocumentListener {
         this.view.clear(this.snapshot);
         return;
       case 'report':
-        this.options.log?.(`[${this.options.id}] ${effect.message}`);
+        // The view writes it to the log, at its level.
         this.view.report(effect.level, effect.message, this.snapshot);
         return;
     }

@@ -211,3 +211,30 @@ test('live redirect: Enter keeps the preview, and the run is reviewed with the n
     await waitFor(() => editor.document.getText() === FILE, 'Reject restores the original, from before the run');
   });
 });
+
+test('live redirect begun mid-stream (Ctrl+I while it streams): the preview steers the run; Escape puts back what the run had written, and the stream stays stopped, partial', async () => {
+  // One character per token at 20 tokens/s: the box opens while the run is writing.
+  await control({ timing: { ttftMs: 5, tokensPerSecond: 20, tokenChars: 1 } });
+  await withScriptedBox(async (box) => {
+    const editor = await startRefactor(FILE, 'uppercase', [0, 3]);
+    await waitFor(() => editor.document.getText().startsWith('ALPHA'), 'the run under way');
+    await control({ timing: FAST }); // the redirect's answer comes fast
+    const started = vscode.commands.executeCommand('sparkEdit.editInline'); // Ctrl+I while it streams: Redirect
+    await box.whenOpen();
+    void box.type('reverse the lines');
+    const region = (): string => editor.document.getText(new vscode.Range(0, 0, 3, 0));
+    const reversed = (text: string): string => `${text.trimEnd().split('\n').reverse().join('\n')}\n`;
+    await waitFor(async () => (await api()).runs().some((r) => r.state.preview && r.state.phase === 'review'), 'the redirect previewed in full');
+    const previewed = region();
+    box.escape();
+    await started;
+    const [run] = await inReview();
+    // Whatever the run had written when the redirect began is back. The preview was that text with the
+    // run's instruction and then the new one applied (the reference model carries a redirect's history).
+    assertEqual(reversed(previewed), region().toUpperCase(), 'the text from when the redirect began');
+    assert(region().startsWith('ALPHA\n'), `what the run had written: ${JSON.stringify(region())}`);
+    assertEqual(run?.state.instruction, 'uppercase', 'the run’s own instruction');
+    assertEqual(run?.state.endReason, 'cancelled', 'the interrupted stream is partial');
+    assertEqual(editor.document.lineAt(3).text, 'tail', 'nothing outside the region touched');
+  });
+});
