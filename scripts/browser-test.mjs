@@ -96,6 +96,21 @@ const escapeRegExp = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  * not); a space matches whatever the editor paints for one (a dot in a selection).
  */
 const shown = (page, text) => page.locator('.monaco-editor .view-line', { hasText: new RegExp(escapeRegExp(text).replaceAll(' ', '\\W')) }).first();
+/**
+ * Resolves once the topmost painted line of the editor reads `text` (spaces
+ * in a selection are painted as dots). Unlike `shown`, it tells which line.
+ */
+const firstLineReads = (page, text) =>
+  page.waitForFunction(
+    (expected) => {
+      // eslint-disable-next-line no-undef -- runs in the workbench page
+      const lines = [...(document.querySelector('.monaco-editor .view-lines')?.children ?? [])];
+      const top = lines.sort((a, b) => parseFloat(a.style.top) - parseFloat(b.style.top))[0];
+      return top?.textContent.replace(/[\u00a0\u00b7]/g, ' ') === expected;
+    },
+    text,
+    { timeout: 15_000 },
+  );
 /** The preview lens once the preview has streamed in full. */
 const previewDone = (page) => page.locator('.monaco-editor .codelens-decoration', { hasText: /Esc restores\s*$/ }).first();
 
@@ -159,6 +174,8 @@ async function livePreview(page, server, workspace, artifacts) {
   await select();
   await page.keyboard.press('ArrowDown');
   await page.keyboard.press('ArrowUp');
+  // The preview of the recent instruction itself, not of the one passed on the way (its lens looks the same).
+  await firstLineReads(page, 'const gamma = 3;');
   await keepTheReversedPreviewThenUndo();
 }
 
