@@ -14,9 +14,6 @@ export class ApiKeyStore implements vscode.Disposable {
   private readonly forget: vscode.Disposable;
 
   constructor(private readonly secrets: vscode.SecretStorage) {
-    this.forget = secrets.onDidChange((e) => {
-      if (e.key === KEY) this.cached = undefined;
-    });
     this.onDidChange = (listener, thisArg, disposables) =>
       secrets.onDidChange(
         (e) => {
@@ -25,10 +22,13 @@ export class ApiKeyStore implements vscode.Disposable {
         undefined,
         disposables,
       );
+    this.forget = this.onDidChange(() => (this.cached = undefined));
   }
 
   get(): Thenable<string | undefined> {
-    const read = (this.cached ??= this.secrets.get(KEY));
+    if (this.cached) return this.cached;
+    const read = this.secrets.get(KEY);
+    this.cached = read;
     // A failed read is not remembered: the next run asks again.
     read.then(undefined, () => {
       if (this.cached === read) this.cached = undefined;

@@ -273,8 +273,8 @@ export class RunManager implements vscode.Disposable {
 
   /** The one run of the document a redirect would change, if there is exactly one (a live redirect previews one run). */
   soleRun(document: vscode.TextDocument): string | undefined {
-    const ids = [...this.runs].filter(([, r]) => r.uri === document.uri.toString()).map(([id]) => id);
-    return ids.length === 1 ? ids[0] : undefined;
+    const runs = this.controllersFor(document);
+    return runs.length === 1 ? runs[0]!.snapshot.id : undefined;
   }
 
   /** Enter or Escape for a live-instruction preview; false when the run is gone or no longer a preview. */
