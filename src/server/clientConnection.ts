@@ -7,7 +7,7 @@ import type { Engine, EngineRequest } from './engines/engine';
 import { errorFrame, newId, ResponseEventWriter, steerFailedFrame, type OpenItem } from './eventWriter';
 import { OutputShapeSchema, parseFault, type Fault, type OutputShape, type ServerOptions, type Timing } from './options';
 import { Pacer, tokenize } from './pacer';
-import { engineRequestFor } from './request';
+import { engineRequestFor, understandPrompt } from './request';
 
 export interface ServerStats {
   connections: number;
@@ -26,6 +26,23 @@ export interface ServerStats {
   /** `response.steer` events accepted, and responses that ended `steered`. */
   steersAccepted: number;
   steered: number;
+  /** The latest requests and steers as they arrived (wall clock, epoch ms), newest last: tests time a decision by these. */
+  arrivals: ArrivalStamp[];
+}
+
+/** One `response.create` or `response.steer` as the server received it. */
+export interface ArrivalStamp {
+  readonly at: number;
+  readonly kind: 'create' | 'steer';
+  readonly instruction: string;
+}
+
+const MAX_ARRIVALS = 50;
+
+/** Notes an arrival in the stats, keeping the latest few. */
+export function noteArrival(stats: ServerStats, stamp: ArrivalStamp): void {
+  stats.arrivals.push(stamp);
+  if (stats.arrivals.length > MAX_ARRIVALS) stats.arrivals.splice(0, stats.arrivals.length - MAX_ARRIVALS);
 }
 
 export interface ConnectionContext {
@@ -178,6 +195,7 @@ export class ClientConnection {
     const steerId = newId('steer');
     target.steers.push({ id: steerId, input: message.input });
     this.ctx.stats.steersAccepted++;
+    noteArrival(this.ctx.stats, { at: Date.now(), kind: 'steer', instruction: understandPrompt(inputTexts(message.input).map((m) => m.text).join('\n')).instruction });
     target.writer.steerAccepted(steerId);
     this.ctx.log(`#${this.id} ${target.writer.responseId}: steer accepted`);
     target.wake();
@@ -233,6 +251,8 @@ export class ClientConnection {
       return;
     }
     const inputTokens = estimateTokens((request.instructions ?? '') + inputTexts(request.input).map((m) => m.text).join('\n'));
+    let engineRequest = engineRequestFor(request);
+    noteArrival(this.ctx.stats, { at: Date.now(), kind: 'create', instruction: engineRequest.instruction });
     let writer = this.writerFor(request, previous ?? null);
     this.ctx.stats.responses++;
     this.ctx.stats.lastRequestAt = Date.now();
@@ -243,7 +263,6 @@ export class ClientConnection {
       this.retire(writer.responseId);
       return;
     }
-    let engineRequest = engineRequestFor(request);
     this.ctx.stats.activeGenerations++;
     try {
       for (;;) {

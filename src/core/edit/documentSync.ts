@@ -1,5 +1,5 @@
 import type { Clock } from '../clock';
-import { EditBatch } from './editBatch';
+import { applyDisjointEdits, EditBatch } from './editBatch';
 import { err, ok, type Result } from '../result';
 import { placeChange, rebaseRegionOverChanges, regionsOverlap, type ChangePlacement, type DocumentChange, type Region } from './regionTracker';
 import { lengthDelta, type TextEdit } from './textEdit';
@@ -25,6 +25,8 @@ export interface RunDocumentListener {
   /** Someone other than Spark Edit changed the document (typing, paste, undo, another extension). */
   onUserEdit(placement: ChangePlacement): void;
   onDocumentClosed(): void;
+  /** The editor threw on an edit carrying this run's text: its edits stop (the document may still be fine). */
+  onEditFailed(message: string): void;
 }
 
 interface RunEntry {
@@ -34,7 +36,12 @@ interface RunEntry {
   madeEdits: boolean;
   /** Someone waits for the run's pending edits to land; `closeUndoGroup` when the run's stream is over. */
   finishing: { resolve: () => void; closeUndoGroup: boolean } | undefined;
-  accepting: boolean;
+  /**
+   * The run's edits are taken. False once it was discarded (nothing more of
+   * it may land) or finished (its undo group closed), until `resume`; a
+   * region that is not being written may be taken over by a new run.
+   */
+  writing: boolean;
   /** Bumped by every discard, so edits from before it can never come back. */
   generation: number;
 }
@@ -86,9 +93,9 @@ export class DocumentSync {
   /** Registers a run's region; refuses one that overlaps a region still being edited. */
   attach(runId: string, region: Region, listener: RunDocumentListener): Result<void, string> {
     for (const [id, other] of this.runs) {
-      if (other.accepting && regionsOverlap(region, other.region)) return err(`the range overlaps ${id}, which is still editing it`);
+      if (other.writing && regionsOverlap(region, other.region)) return err(`the range overlaps ${id}, which is still editing it`);
     }
-    this.runs.set(runId, { region, listener, batch: new EditBatch(), madeEdits: false, finishing: undefined, accepting: true, generation: 0 });
+    this.runs.set(runId, { region, listener, batch: new EditBatch(), madeEdits: false, finishing: undefined, writing: true, generation: 0 });
     return ok(undefined);
   }
 
@@ -109,7 +116,7 @@ export class DocumentSync {
   /** Queues a run's sequential region edits for the next frame. */
   enqueue(runId: string, edits: readonly TextEdit[]): void {
     const run = this.runs.get(runId);
-    if (!run || !run.accepting || this.closed) return;
+    if (!run || !run.writing || this.closed) return;
     // Nothing scheduled and nothing in flight: these edits start a burst.
     const startsBurst = this.timer === undefined && !this.inFlight;
     for (const e of edits) run.batch.add(e);
@@ -120,7 +127,7 @@ export class DocumentSync {
   discard(runId: string): void {
     const run = this.runs.get(runId);
     if (!run) return;
-    run.accepting = false;
+    run.writing = false;
     run.generation++;
     run.batch = new EditBatch();
     run.finishing?.resolve();
@@ -154,7 +161,7 @@ export class DocumentSync {
   /** Lets a discarded or finished run write again (a redirect starts a new stream). */
   resume(runId: string): void {
     const run = this.runs.get(runId);
-    if (run && !this.closed) run.accepting = true;
+    if (run && !this.closed) run.writing = true;
   }
 
   /**
@@ -172,7 +179,7 @@ export class DocumentSync {
 
   private flushNow(runId: string, closeUndoGroup: boolean): Promise<void> {
     const run = this.runs.get(runId);
-    if (!run || !run.accepting || this.closed) return Promise.resolve();
+    if (!run || !run.writing || this.closed) return Promise.resolve();
     // Nothing pending and nothing to close: no flush, no timer (a request waiting on this goes out at once).
     if (!closeUndoGroup && run.batch.isEmpty) return Promise.resolve();
     run.finishing?.resolve();
@@ -180,6 +187,27 @@ export class DocumentSync {
       run.finishing = { resolve, closeUndoGroup };
       this.schedule(true);
     });
+  }
+
+  /**
+   * The run's region text once everything of it in flight and pending has
+   * landed, given the region's text now; undefined while an edit in flight
+   * may yet be refused without coming back (the run was discarded since it
+   * was sent). A decision reads the region through this, so it waits for no
+   * round trip to the editor.
+   */
+  projectedRegionText(runId: string, regionText: string): string | undefined {
+    const run = this.runs.get(runId);
+    if (!run) return undefined;
+    let text = regionText;
+    const flight = this.inFlight;
+    const mine = flight && !flight.echoed ? flight.perRun.get(runId) : undefined;
+    if (flight && mine) {
+      // A refused batch comes back into the run's batch unless the run was discarded since.
+      if (flight.generations.get(runId) !== run.generation) return undefined;
+      text = applyDisjointEdits(text, mine);
+    }
+    return run.writing ? applyDisjointEdits(text, run.batch.peek()) : text;
   }
 
   /**
@@ -225,7 +253,7 @@ export class DocumentSync {
    * starting): every run hears it as a user edit over its whole region.
    */
   onExternalReset(): void {
-    for (const run of [...this.runs.values()]) if (run.accepting) run.listener.onUserEdit('overlapping');
+    for (const run of [...this.runs.values()]) if (run.writing) run.listener.onUserEdit('overlapping');
   }
 
   onDocumentClosed(): void {
@@ -234,8 +262,8 @@ export class DocumentSync {
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     for (const run of [...this.runs.values()]) {
-      const wasActive = run.accepting;
-      run.accepting = false;
+      const wasActive = run.writing;
+      run.writing = false;
       run.finishing?.resolve();
       run.finishing = undefined;
       if (wasActive) run.listener.onDocumentClosed();
@@ -282,7 +310,7 @@ export class DocumentSync {
     let before = false;
     let after = false;
     for (const [id, run] of this.runs) {
-      if (!run.accepting) continue;
+      if (!run.writing) continue;
       if (run.finishing?.closeUndoGroup) after = true;
       if (run.batch.isEmpty) continue;
       const edits = run.batch.take();
@@ -314,8 +342,19 @@ export class DocumentSync {
     let outcome: ApplyOutcome;
     try {
       outcome = await this.port.apply(documentEdits, flight.version, { before, after });
-    } catch {
-      outcome = 'closed';
+    } catch (error) {
+      // The editor threw: the runs whose text this batch carried stop and say why; the document and the others go on.
+      this.inFlight = undefined;
+      const message = error instanceof Error ? error.message : String(error);
+      for (const id of perRun.keys()) {
+        const run = this.runs.get(id);
+        if (!run) continue;
+        this.discard(id);
+        run.listener.onEditFailed(message);
+      }
+      this.wakeIdleWaiters();
+      this.scheduleIfPending();
+      return;
     }
     if (outcome === 'closed') {
       this.inFlight = undefined;
@@ -329,7 +368,7 @@ export class DocumentSync {
       this.inFlight = undefined;
       for (const [id, edits] of perRun) {
         const run = this.runs.get(id);
-        if (run?.accepting && run.generation === generations.get(id)) run.batch = prependBatch(edits, run.batch);
+        if (run?.writing && run.generation === generations.get(id)) run.batch = prependBatch(edits, run.batch);
       }
       this.wakeIdleWaiters();
       this.scheduleIfPending();
@@ -355,10 +394,10 @@ export class DocumentSync {
   }
 
   private resolveFinishing(run: RunEntry): void {
-    if (!run.accepting || !run.finishing || !run.batch.isEmpty) return;
+    if (!run.writing || !run.finishing || !run.batch.isEmpty) return;
     const { resolve, closeUndoGroup } = run.finishing;
     run.finishing = undefined;
-    if (closeUndoGroup) run.accepting = false;
+    if (closeUndoGroup) run.writing = false;
     resolve();
   }
 
@@ -373,7 +412,7 @@ export class DocumentSync {
     let pending = false;
     let urgent = false;
     for (const run of this.runs.values()) {
-      if (!run.accepting) continue;
+      if (!run.writing) continue;
       if (run.finishing) urgent = pending = true;
       else if (!run.batch.isEmpty) pending = true;
     }

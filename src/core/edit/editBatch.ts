@@ -88,6 +88,11 @@ export class EditBatch {
     this.totalShift += merged.text.length - (merged.end - merged.start) - removedShift;
   }
 
+  /** The composed edits (sorted, disjoint, base coordinates), leaving the batch as it is. */
+  peek(): readonly TextEdit[] {
+    return this.edits;
+  }
+
   /** The composed edits (sorted, disjoint, base coordinates); empties the batch. */
   take(): TextEdit[] {
     const out = this.edits;

@@ -1,401 +1,405 @@
 import { errorDetails, incompleteReason, type KnownServerEvent } from '../protocol/serverEvents';
-import type { ChangePlacement } from '../edit/regionTracker';
-import type { TransportFailure } from '../transport/responseChannel';
+import type { ConnectReason, TransportFailure } from '../transport/responseChannel';
+import type { Effect, RunEvent, Transition } from './runEvents';
+import { isEnded, onWire, outcomeOf, type Outcome, type Preview, type Rewrite, type RunPolicy, type RunState, type StreamFacts, type Wire, type WireState } from './runState';
 
-export type OnTypePolicy = 'cancel' | 'redirect';
+export * from './runState';
+export type { Effect, LandHow, RequestMode, RunEvent, RunTimer, Transition } from './runEvents';
 
-/**
- * - connecting: a request is on its way or waiting for its first output;
- * - streaming: output text is arriving;
- * - steering: a redirect was sent as `response.steer`; the old response's
- *   output is ignored until its successor starts;
- * - redirecting: the user is typing in the region (onType = redirect);
- * - applying: the stream ended, its last edits are landing;
- * - review: Accept / Reject;
- * - reverted: the user undid the run back to the original text; no review is
- *   shown, and a redo (the model's text back) returns it to review;
- * - done, error: the run is over.
- */
-export type Phase = 'connecting' | 'streaming' | 'steering' | 'redirecting' | 'applying' | 'review' | 'reverted' | 'done' | 'error';
+/** What every phase carries over. */
+type Common = Omit<RunState, 'phase' | 'wire' | 'outcome' | 'then' | 'review'>;
 
-/** Why the stream stopped, when it did. */
-export type EndReason = 'completed' | 'interrupted' | 'cancelled' | 'failed' | 'refused';
+const common = (s: RunState): Common => ({
+  instruction: s.instruction,
+  history: s.history,
+  policy: s.policy,
+  preview: s.preview,
+  request: s.request,
+  step: s.step,
+  lastCompletedResponseId: s.lastCompletedResponseId,
+  resumes: s.resumes,
+  wroteText: s.wroteText,
+  stream: s.stream,
+  acceptedHunks: s.acceptedHunks,
+});
 
-/** The run is not settled yet: something may still change the buffer. Status bar, context keys and tests all use this. */
-export const isLive = (phase: Phase): boolean =>
-  phase === 'connecting' || phase === 'streaming' || phase === 'steering' || phase === 'redirecting' || phase === 'applying';
+const FRESH_STREAM: StreamFacts = { deltas: 0, sentAt: undefined, firstDeltaAt: undefined, lastDeltaAt: undefined, progress: undefined };
+const freshWire = (continued: string | undefined): Wire => ({ activeResponseId: undefined, continued, queued: false, resumeDue: false, nonCodeItems: [], refusal: undefined });
 
-/** A response of this run is on the wire. */
-const onWire = (phase: Phase): boolean => phase === 'connecting' || phase === 'streaming' || phase === 'steering';
-
-export interface RunState {
-  readonly phase: Phase;
-  /**
-   * A preview: an instruction box is still open. Every revision rewrites the
-   * same text (never an earlier preview), and abandoning it puts that text
-   * back. A live instruction previews over the region's original, in one open
-   * undo step that abandoning undoes; a live redirect previews over the region
-   * as it read when the redirect began (its base), which abandoning restores
-   * by an edit before the run goes to review. Keep (Enter) makes it an
-   * ordinary run; so does any edit by someone else.
-   */
-  readonly preview: boolean;
-  /**
-   * What the next request (or steer) asks the model to rewrite: the region's
-   * original text (a live instruction's revision, even if Enter came before it
-   * went out), the region as it reads then (a redirect keeps what was
-   * written; the first revision of a live redirect reads its base so), or that
-   * base again (a live redirect's later revisions).
-   */
-  readonly rewrite: 'original' | 'current' | 'base';
-  /** A live redirect's run as it was when the redirect began: abandoning the redirect brings this back. */
-  readonly beforeRedirect: { readonly instruction: string; readonly history: readonly string[]; readonly endReason: EndReason | undefined; readonly message: string | undefined; readonly wasLive: boolean } | undefined;
+export interface RunStart {
   readonly instruction: string;
-  /** Earlier instructions of this run, oldest first (redirects keep them). */
-  readonly history: readonly string[];
-  readonly onType: OnTypePolicy;
-  readonly redirectPauseMs: number;
-  /** The response streaming now (a steer targets it). */
-  readonly activeResponseId: string | undefined;
-  /** The latest response that completed; a redirect after it continues it by `previous_response_id`. */
-  readonly lastCompletedResponseId: string | undefined;
-  /** The response the request in flight continued, so `previous_response_not_found` can fall back to full context. */
-  readonly continued: string | undefined;
-  /** Output items whose text is not code (reasoning, commentary), by item id or `#output_index`. */
-  readonly nonCodeItems: readonly string[];
-  /** The latest commentary or reasoning summary, shown as progress and never written into the buffer. */
-  readonly progress: string | undefined;
-  /** The model's refusal, when it refused. */
-  readonly refusal: string | undefined;
-  /** Every socket was busy when the request was made; it waits for one. */
-  readonly queued: boolean;
-  /** Times this run continued by itself after its connection dropped. */
-  readonly resumes: number;
-  /** Changed hunks still waiting for Accept / Reject (review only). */
-  readonly pendingHunks: readonly string[];
-  readonly endReason: EndReason | undefined;
-  readonly message: string | undefined;
-  /** Whether any model edit reached the document in this run. */
-  readonly wroteText: boolean;
-  readonly deltas: number;
-  readonly sentAt: number | undefined;
-  readonly firstDeltaAt: number | undefined;
-  readonly lastDeltaAt: number | undefined;
+  readonly policy: RunPolicy;
+  /** A live-instruction preview (the instruction box is still open). */
+  readonly preview: boolean;
 }
 
-export type RunEvent =
-  | { readonly type: 'queued' }
-  | { readonly type: 'sent'; readonly at: number }
-  | { readonly type: 'server'; readonly event: KnownServerEvent; readonly at: number }
-  | { readonly type: 'transportFailed'; readonly failure: TransportFailure }
-  /** A steer could not be sent (its response is no longer on the wire). */
-  | { readonly type: 'steerUnavailable' }
-  | { readonly type: 'userEdit'; readonly placement: ChangePlacement }
-  /** What the stream wrote has landed; `hunks` are the changed hunks to review. */
-  | { readonly type: 'outputApplied'; readonly hunks: readonly string[] }
-  /** Accept or Reject one hunk; the last decided hunk ends the review. */
-  | { readonly type: 'decideHunk'; readonly hunkId: string; readonly decision: 'accept' | 'reject' }
-  | { readonly type: 'redirectPauseElapsed' }
-  | { readonly type: 'cancel' }
-  /** The user saves mid-stream and the run did not land in time: stop, keep whole lines only, close the undo group. */
-  | { readonly type: 'stopForSave' }
-  /** `canSteer`: the endpoint has not said it cannot steer. `live`: from the redirect box while the user types in it; the redirect is a preview until Enter. */
-  | { readonly type: 'redirect'; readonly instruction: string; readonly canSteer: boolean; readonly live?: boolean }
-  /** Live instruction: the instruction box now reads `instruction`; the preview rewrites the original for it. */
-  | { readonly type: 'revise'; readonly instruction: string; readonly canSteer: boolean }
-  /** Live instruction: Enter; the preview becomes an ordinary run (it finishes, then review). */
-  | { readonly type: 'keep' }
-  /** Live instruction: Escape, the box dismissed or its focus lost; the original comes back and the undo stack holds nothing of the preview. */
-  | { readonly type: 'abandon' }
-  /** After a user edit during review: what the region now holds. */
-  | { readonly type: 'regionText'; readonly matches: 'original' | 'output' | 'neither' }
-  | { readonly type: 'accept' }
-  | { readonly type: 'reject' }
-  | { readonly type: 'documentClosed' };
-
-export type RequestMode = 'initial' | 'redirect' | 'fullContextRetry';
-
-export type Effect =
-  /** Send a request; `previousResponseId` continues that response (only the region and instructions travel). */
-  | { readonly type: 'sendRequest'; readonly mode: RequestMode; readonly previousResponseId: string | undefined }
-  /**
-   * The connection dropped mid-stream: after `delayMs`, ask a fresh
-   * connection to continue exactly where the output stopped (the output so
-   * far travels with the request), and keep applying into the same stream.
-   */
-  | { readonly type: 'resume'; readonly delayMs: number }
-  /** Send `response.steer` to the active response, with the current region and the new instruction. */
-  | { readonly type: 'steer'; readonly responseId: string }
-  /** The steered response's successor started: stream it into the region from its current text. */
-  | { readonly type: 'beginSuccessor' }
-  | { readonly type: 'appendOutput'; readonly text: string }
-  /** The model is done: make the buffer exactly its output, then report `outputApplied`. */
-  | { readonly type: 'finishOutput' }
-  /** The stream ended early: land what is pending, then report `outputApplied`; `wholeLinesOnly` removes the model's unfinished line. */
-  | { readonly type: 'landPartialOutput'; readonly wholeLinesOnly: boolean }
-  /** Stop all model edits now: nothing pending may land. */
-  | { readonly type: 'discardPending' }
-  | { readonly type: 'cancelResponse' }
-  | { readonly type: 'startRedirectTimer'; readonly ms: number }
-  /** Put the original back: every pending hunk's original text (the whole region when there are none), one undo step. */
-  | { readonly type: 'restoreOriginal' }
-  /** Undo the preview's one undo step (or, if the step is no longer on top, restore the original as an edit). */
-  | { readonly type: 'undoPreview' }
-  /** A live redirect abandoned: put the region back to its base, then the run goes to review. */
-  | { readonly type: 'restoreBase' }
-  /** Put one hunk's original text back, one undo step (mid-stream: within the run's step). */
-  | { readonly type: 'rejectHunk'; readonly hunkId: string }
-  /** A finished hunk accepted while the stream goes on: it will not be pending in review. */
-  | { readonly type: 'acceptLiveHunk'; readonly hunkId: string }
-  | { readonly type: 'clearMarks' }
-  | { readonly type: 'report'; readonly level: 'info' | 'warning' | 'error'; readonly message: string };
-
-export interface Transition {
-  readonly state: RunState;
-  readonly effects: readonly Effect[];
-}
-
-export function initialRunState(instruction: string, onType: OnTypePolicy, redirectPauseMs: number, preview = false): Transition {
+/** A new run: its first request goes out at once (the interpreter connects first when it must). */
+export function initialRunState(start: RunStart): Transition {
+  const preview: Preview | undefined = start.preview ? { rewrite: 'original', beforeRedirect: undefined } : undefined;
   const state: RunState = {
     phase: 'connecting',
-    preview,
-    rewrite: preview ? 'original' : 'current',
-    beforeRedirect: undefined,
-    instruction,
+    instruction: start.instruction,
     history: [],
-    onType,
-    redirectPauseMs,
-    activeResponseId: undefined,
+    policy: start.policy,
+    preview,
+    request: 1,
+    step: 0,
     lastCompletedResponseId: undefined,
-    continued: undefined,
-    nonCodeItems: [],
-    progress: undefined,
-    refusal: undefined,
-    queued: false,
     resumes: 0,
-    pendingHunks: [],
-    endReason: undefined,
-    message: undefined,
     wroteText: false,
-    deltas: 0,
-    sentAt: undefined,
-    firstDeltaAt: undefined,
-    lastDeltaAt: undefined,
+    stream: FRESH_STREAM,
+    acceptedHunks: [],
+    wire: freshWire(undefined),
   };
-  return { state, effects: [{ type: 'sendRequest', mode: 'initial', previousResponseId: undefined }] };
+  return { state, effects: [{ type: 'sendRequest', request: 1, mode: 'initial', previousResponseId: undefined, rewrite: preview ? 'original' : 'shown' }] };
 }
 
 /** A run brought back after a window reload, straight into review (its stream is long gone). */
-export function restoredRunState(instruction: string, endReason: EndReason, message: string | undefined, pendingHunks: readonly string[]): RunState {
-  const { state } = initialRunState(instruction, 'cancel', 700);
-  return { ...state, phase: 'review', endReason, message, wroteText: true, pendingHunks };
+export function restoredRunState(instruction: string, policy: RunPolicy, outcome: Outcome, hunks: readonly string[]): RunState {
+  const { state } = initialRunState({ instruction, policy, preview: false });
+  return { ...common(state), request: 0, wroteText: true, phase: 'review', outcome, review: { hunks, pending: hunks, restoring: undefined } };
 }
 
 const stay = (state: RunState): Transition => ({ state, effects: [] });
+const wrote = (s: RunState): boolean => s.wroteText || s.stream.deltas > 0;
+const rewriteFor = (s: RunState): Rewrite => s.preview?.rewrite ?? 'shown';
+const report = (level: 'info' | 'warning' | 'error', message: string, reason?: ConnectReason): Effect => ({ type: 'report', level, message, ...(reason ? { reason } : {}) });
+
+/** Stops everything of the run now: no pending edit lands, and its response (if any) is cancelled on the wire. */
+const stopNow = (s: RunState): Effect[] => (onWire(s) ? [{ type: 'stopApplying' }, { type: 'cancelResponse' }] : [{ type: 'stopApplying' }]);
 
 /** At most this many automatic resumes per run, after these pauses; then the partial result stays as it is. */
 export const MAX_RESUMES = 2;
 const RESUME_BACKOFF_MS = [100, 500];
 
-/**
- * A connection that dropped (network blip, server restart, connection-limit
- * close) is worth a resume; a frame that was refused, bad data or a stall is not.
- */
+/** A connection that dropped (network blip, server restart) is worth a resume; a refused frame, bad data or a stall is not. */
 const isResumable = (failure: TransportFailure): boolean => failure.kind === 'dropped' && failure.code !== 1009 && failure.code !== 1001;
-const STOP_NOW: readonly Effect[] = [{ type: 'discardPending' }, { type: 'cancelResponse' }];
+
+const ended = (s: RunState, phase: 'done' | 'error', outcome: Outcome | undefined): RunState => ({ ...common(s), phase, outcome });
+const toReview = (s: RunState, outcome: Outcome, hunks: readonly string[]): RunState => {
+  const pending = hunks.filter((h) => !s.acceptedHunks.includes(h));
+  return { ...common(s), wroteText: wrote(s), phase: 'review', outcome, review: { hunks, pending, restoring: undefined } };
+};
 
 /** Ends a stream early; keeps what landed so the user can review or reject it. */
-function endEarly(state: RunState, endReason: EndReason, message: string | undefined, stopFirst: readonly Effect[]): Transition {
-  const level = endReason === 'failed' ? 'error' : 'info';
-  if (!state.wroteText && state.deltas === 0) {
-    const effects: Effect[] = [...stopFirst, { type: 'clearMarks' }];
-    if (message) effects.push({ type: 'report', level, message });
-    return { state: { ...state, phase: endReason === 'failed' ? 'error' : 'done', endReason, message }, effects };
+function endEarly(state: RunState, outcome: Outcome, stopFirst: readonly Effect[], reason?: ConnectReason): Transition {
+  const failed = outcome.endReason === 'failed';
+  if (!wrote(state)) {
+    const effects: Effect[] = [...stopFirst];
+    if (outcome.message) effects.push(report(failed ? 'error' : 'info', outcome.message, reason));
+    return { state: ended(state, failed ? 'error' : 'done', outcome), effects };
+  }
+  if (failed) {
+    // What arrived lands, whole lines only: never the model's half line before the original's line.
+    const message = `${outcome.message ?? 'the run failed'}; the text that arrived is kept, marked as partial`;
+    const step = state.step + 1;
+    return {
+      state: { ...common(state), wroteText: true, step, phase: 'applying', outcome: { ...outcome, message }, then: 'review' },
+      effects: [...stopFirst, { type: 'land', step, how: 'wholeLines', closeUndoGroup: !state.preview }, report('error', message)],
+    };
   }
   const effects: Effect[] = [...stopFirst];
-  if (endReason === 'failed') {
-    effects.push({ type: 'landPartialOutput', wholeLinesOnly: false });
-    message = `${message ?? 'the run failed'}; the text that arrived is kept, marked as partial`;
-  }
-  if (message) effects.push({ type: 'report', level, message });
-  return { state: { ...state, phase: endReason === 'failed' ? 'applying' : 'review', endReason, message }, effects };
+  if (outcome.message) effects.push(report('info', outcome.message));
+  return { state: toReview(state, outcome, []), effects };
 }
 
 /**
- * The edit session of one run as a pure reducer. It owns the run's truth,
- * including the response lineage (which response to steer or continue). The
- * rule that matters most: a user edit during a live stream yields
- * `discardPending` first, in the same call, so no model edit can land after
- * the user's keystroke.
+ * The edit session of one run as a pure reducer: it owns the run's truth,
+ * including the response lineage (which response to steer or continue) and
+ * which request and step count. The rule that matters most: a user edit
+ * during a live stream yields `stopApplying` first, in the same call, so no
+ * model edit can land after the user's keystroke. The second: a decision
+ * (redirect, revision, Enter, cancel, save) never waits for the stream to
+ * pause; what the old stream still sends is dropped from that instant.
  */
 export function reduceRun(state: RunState, event: RunEvent): Transition {
+  if (isEnded(state.phase)) return stay(state);
   switch (event.type) {
     case 'queued':
-      return onWire(state.phase) ? stay({ ...state, queued: true }) : stay(state);
+      return onWire(state) && event.request === state.request ? stay({ ...state, wire: { ...state.wire, queued: true } }) : stay(state);
 
     case 'sent':
-      return onWire(state.phase) ? stay({ ...state, sentAt: state.phase === 'steering' ? state.sentAt : event.at, queued: false }) : stay(state);
+      if (!onWire(state) || event.request !== state.request) return stay(state);
+      // A steer's successor and a resume keep the time the run's request went out, so time-to-first-token stays true.
+      return stay({ ...state, wire: { ...state.wire, queued: false }, stream: { ...state.stream, sentAt: state.stream.sentAt ?? event.at } });
 
     case 'server':
-      return onServerEvent(state, event.event, event.at);
+      return onWire(state) && event.request === state.request ? onServerEvent(state, event.event, event.at) : stay(state);
 
     case 'transportFailed':
-      if (!onWire(state.phase)) return stay(state);
-      if (isResumable(event.failure) && state.phase !== 'steering' && state.resumes < MAX_RESUMES) {
-        // Nothing else went wrong: carry on by ourselves, unseen but for a word in the status bar.
-        return {
-          state: { ...state, phase: 'connecting', resumes: state.resumes + 1, activeResponseId: undefined, queued: false },
-          effects: [{ type: 'resume', delayMs: RESUME_BACKOFF_MS[state.resumes] ?? 1_000 }],
-        };
-      }
-      return endEarly(state, 'failed', event.failure.message, []);
+      return onWire(state) && event.request === state.request ? onTransportFailed(state, event.failure) : stay(state);
 
     case 'steerUnavailable':
-      return state.phase === 'steering' ? newRequestAfterSteer(state, 'the response had already ended') : stay(state);
+      return state.phase === 'steering' && event.request === state.request ? newRequestAfterSteer(state, 'the response had already ended') : stay(state);
 
-    case 'userEdit': {
-      // Someone else changed the document: the preview is an ordinary run from here (its undo step is no longer ours alone to undo).
-      if (state.preview) return reduceRun({ ...state, preview: false }, event);
-      if (state.phase === 'redirecting') {
-        return event.placement === 'inside' || event.placement === 'overlapping'
-          ? { state, effects: [{ type: 'startRedirectTimer', ms: state.redirectPauseMs }] }
-          : stay(state);
+    case 'landed':
+      if (state.phase !== 'applying' || event.step !== state.step) return stay(state);
+      if (state.then === 'done') return { state: ended(state, 'done', state.outcome), effects: [] };
+      if (event.unchanged && !state.preview) {
+        const message = 'no changes: the model answered with the region as it was';
+        return { state: ended(state, 'done', { endReason: 'unchanged', message }), effects: [report('info', message)] };
       }
-      if (!onWire(state.phase) && state.phase !== 'applying') return stay(state);
-      if (state.onType === 'redirect') {
-        if (event.placement === 'before' || event.placement === 'after') return stay(state);
-        return {
-          state: { ...state, phase: 'redirecting', wroteText: state.wroteText || state.deltas > 0 },
-          effects: [...STOP_NOW, { type: 'startRedirectTimer', ms: state.redirectPauseMs }],
-        };
+      return stay(toReview(state, state.outcome, event.hunks));
+
+    case 'restored':
+      if (state.phase === 'restoring' && event.step === state.step) return { state: ended(state, 'done', state.outcome), effects: [] };
+      if (state.phase === 'review' && event.step === state.review.restoring) {
+        const review = { ...state.review, restoring: undefined };
+        return review.pending.length === 0 ? { state: ended(state, 'done', state.outcome), effects: [] } : stay({ ...state, review });
       }
-      if (state.phase === 'applying') {
-        // Only the last flush was pending: stop it, keep what landed.
-        return { state: { ...state, phase: 'review', endReason: state.endReason ?? 'interrupted' }, effects: [{ type: 'discardPending' }] };
-      }
-      return endEarly(state, 'interrupted', 'stopped: you typed in the document', STOP_NOW);
+      return stay(state);
+
+    case 'previewUndone':
+      if (state.phase !== 'restoring' || event.step !== state.step) return stay(state);
+      if (event.exact) return { state: ended(state, 'done', state.outcome), effects: [] };
+      return restoring(state, state.outcome, [report('info', `${event.why ?? 'the preview could not be undone exactly'}: the original is restored by an edit instead`)], 'region');
+
+    case 'stepFailed': {
+      const current = event.step === state.step || (state.phase === 'review' && event.step === state.review.restoring);
+      if (!current) return stay(state);
+      const message = `${event.message}; the run stopped`;
+      return { state: ended(state, 'error', { endReason: 'failed', message }), effects: [...stopNow(state), report('error', message)] };
     }
 
-    case 'redirectPauseElapsed':
-      if (state.phase !== 'redirecting') return stay(state);
-      return redirectTo(state, state.instruction, 'continue, keeping the edits I just made', false);
-
-    case 'outputApplied':
-      return state.phase === 'applying' ? stay({ ...state, phase: 'review', wroteText: true, pendingHunks: event.hunks }) : stay(state);
-
-    case 'decideHunk': {
-      // Hunks above the frontier are final: they can be decided while the stream goes on below them.
-      if (state.phase === 'streaming') {
-        return { state, effects: [event.decision === 'reject' ? { type: 'rejectHunk', hunkId: event.hunkId } : { type: 'acceptLiveHunk', hunkId: event.hunkId }] };
+    case 'timerFired':
+      if (event.timer === 'redirectPause') {
+        return state.phase === 'redirecting' ? redirectTo(state, state.instruction, 'continue, keeping the edits I just made', false, false) : stay(state);
       }
-      if (state.phase !== 'review' || !state.pendingHunks.includes(event.hunkId)) return stay(state);
-      const pendingHunks = state.pendingHunks.filter((h) => h !== event.hunkId);
-      const effects: Effect[] = event.decision === 'reject' ? [{ type: 'rejectHunk', hunkId: event.hunkId }] : [];
-      // The last decision ends the review: every hunk is now the model's text or the original, as chosen.
-      if (pendingHunks.length === 0) return { state: { ...state, phase: 'done', pendingHunks }, effects: [...effects, { type: 'clearMarks' }] };
-      return { state: { ...state, pendingHunks }, effects };
-    }
-
-    case 'cancel':
-      return isLive(state.phase) ? endEarly({ ...state, preview: false }, 'cancelled', 'cancelled', STOP_NOW) : stay(state);
-
-    case 'revise':
-      return state.preview && state.phase !== 'done' && state.phase !== 'error' ? revise(state, event.instruction, event.canSteer) : stay(state);
-
-    case 'keep':
-      return state.preview ? stay({ ...state, preview: false, beforeRedirect: undefined }) : stay(state);
-
-    case 'abandon':
-      if (!state.preview || state.phase === 'done' || state.phase === 'error') return stay(state);
-      if (state.beforeRedirect) {
-        // A live redirect: back to the run it redirected, its text and instruction; a stream it interrupted stays partial.
-        const before = state.beforeRedirect;
-        const message = 'redirect abandoned: the text is back as it was when the redirect began';
-        const ended = before.wasLive ? { endReason: 'cancelled' as const, message } : { endReason: before.endReason, message: before.message };
-        return {
-          state: { ...state, ...ended, preview: false, phase: 'applying', instruction: before.instruction, history: before.history, beforeRedirect: undefined },
-          effects: [...STOP_NOW, { type: 'restoreBase' }, { type: 'report', level: 'info', message }],
-        };
-      }
-      return { state: { ...state, preview: false, phase: 'done', endReason: 'cancelled' }, effects: [...STOP_NOW, { type: 'undoPreview' }, { type: 'clearMarks' }] };
-
-    case 'stopForSave':
-      if (state.preview) return reduceRun({ ...state, preview: false }, event);
-      // Nobody typed: what arrived may land, so the saved text holds every finished line of the rewrite and no half line.
-      if (!onWire(state.phase)) return stay(state);
+      if (!onWire(state) || !state.wire.resumeDue || event.request !== state.request) return stay(state);
       return {
-        state: { ...state, phase: 'applying', endReason: 'cancelled', message: 'stopped to save: the finished lines are kept, marked as partial' },
-        effects: [{ type: 'cancelResponse' }, { type: 'landPartialOutput', wholeLinesOnly: true }, { type: 'report', level: 'info', message: 'stopped to save: the finished lines are kept, marked as partial' }],
+        state: { ...state, wire: { ...state.wire, resumeDue: false } },
+        effects: [{ type: 'sendRequest', request: state.request, mode: 'resume', previousResponseId: undefined, rewrite: 'original' }],
       };
 
-    case 'redirect':
-      if (state.phase === 'done' || state.phase === 'error') return stay(state);
-      if (state.preview) return revise(state, event.instruction, event.canSteer);
-      return redirectTo(state, event.instruction, undefined, event.canSteer, event.live ?? false);
+    case 'userEdit':
+      return onUserEdit(state, event.placement);
 
     case 'regionText':
       // Undo back to the original ends the review (nothing to accept or reject); redo brings it back.
-      if (state.phase === 'review' && event.matches === 'original' && state.endReason !== 'refused') return stay({ ...state, phase: 'reverted' });
+      if (state.phase === 'review' && event.matches === 'original' && state.outcome.endReason !== 'refused') return stay({ ...state, phase: 'reverted' });
       if (state.phase === 'reverted' && event.matches === 'output') return stay({ ...state, phase: 'review' });
       return stay(state);
 
+    case 'documentClosed': {
+      const message = 'the document was closed; the run stopped';
+      return { state: ended(state, 'error', { endReason: 'cancelled', message }), effects: [...stopNow(state), report('warning', message)] };
+    }
+
+    case 'editFailed': {
+      const message = `the editor refused an edit (${event.message}); the run stopped`;
+      return { state: ended(state, 'error', { endReason: 'failed', message }), effects: [...stopNow(state), report('error', message)] };
+    }
+
+    case 'redirect':
+      if (state.phase === 'restoring') return stay(state);
+      if (state.preview) return revise(state, event.instruction, event.canSteer);
+      return redirectTo(state, event.instruction, undefined, event.canSteer, event.live ?? false);
+
+    case 'keep':
+      return state.preview ? keep(state) : stay(state);
+
+    case 'abandon':
+      return state.preview && state.phase !== 'restoring' ? abandon(state, state.preview) : stay(state);
+
+    case 'cancel':
+      if (state.phase === 'applying' || state.phase === 'restoring') return stay(state);
+      if (state.phase === 'review' || state.phase === 'reverted') return stay(state);
+      return endEarly({ ...state, preview: undefined }, { endReason: 'cancelled', message: 'cancelled' }, stopNow(state));
+
     case 'accept':
-      if (state.phase !== 'review' && state.phase !== 'reverted') return stay(state);
-      return { state: { ...state, phase: 'done' }, effects: [{ type: 'clearMarks' }] };
+      return accept(state);
 
     case 'reject':
-      if (state.phase === 'done' || state.phase === 'error') return stay(state);
-      if (state.preview) return reduceRun(state, { type: 'abandon' });
-      // A refusal changed nothing, and an undone run is the original already: nothing to restore,
-      // and no edit that would clear a redo stack this run does not own.
-      if (state.endReason === 'refused' || state.phase === 'reverted') return { state: { ...state, phase: 'done' }, effects: [{ type: 'clearMarks' }] };
-      // Reject works while streaming too: stop first, then restore.
-      return { state: { ...state, phase: 'done', endReason: state.endReason ?? 'cancelled' }, effects: [...STOP_NOW, { type: 'restoreOriginal' }, { type: 'clearMarks' }] };
+      return reject(state);
 
-    case 'documentClosed':
-      if (state.phase === 'done' || state.phase === 'error') return stay(state);
+    case 'decideHunk':
+      return decideHunk(state, event.hunkId, event.decision);
+
+    case 'stopForSave': {
+      if (!onWire(state)) return stay(state);
+      // Nobody typed: what arrived may land, so the saved text holds every finished line of the rewrite and no half line.
+      const message = 'stopped to save: the finished lines are kept, marked as partial';
+      const step = state.step + 1;
       return {
-        state: { ...state, phase: 'error', message: 'the document was closed; the run stopped' },
-        effects: [...STOP_NOW, { type: 'clearMarks' }, { type: 'report', level: 'warning', message: 'the document was closed; the run stopped' }],
+        state: { ...common(state), preview: undefined, wroteText: wrote(state), step, phase: 'applying', outcome: { endReason: 'cancelled', message }, then: 'review' },
+        effects: [{ type: 'cancelResponse' }, { type: 'land', step, how: 'wholeLines', closeUndoGroup: true }, report('info', message)],
       };
+    }
   }
 }
 
-/** Fresh per-stream counters for the output of a new request or successor. */
-const freshStream = (state: RunState): RunState => ({
-  ...state,
-  endReason: undefined,
-  message: undefined,
-  wroteText: state.wroteText || state.deltas > 0,
-  deltas: 0,
-  nonCodeItems: [],
-  progress: undefined,
-  refusal: undefined,
-  sentAt: undefined,
-  firstDeltaAt: undefined,
-  lastDeltaAt: undefined,
-});
+function onUserEdit(state: RunState, placement: 'before' | 'after' | 'inside' | 'overlapping'): Transition {
+  // Someone else changed the document: a preview is an ordinary run from here (its undo step is no longer ours alone to undo).
+  if (state.preview && state.phase !== 'restoring') return onUserEdit({ ...state, preview: undefined }, placement);
+  const inRegion = placement === 'inside' || placement === 'overlapping';
+  switch (state.phase) {
+    case 'redirecting':
+      return inRegion ? { state, effects: [{ type: 'setTimer', timer: 'redirectPause', ms: state.policy.redirectPauseMs, request: state.request }] } : stay(state);
+    case 'restoring':
+      if (!inRegion) return stay(state);
+      return { state: ended(state, 'done', state.outcome), effects: [{ type: 'stopApplying' }, report('warning', 'the restore stopped: you edited the region, and your text is kept')] };
+    case 'connecting':
+    case 'streaming':
+    case 'steering':
+    case 'applying': {
+      if (state.policy.onType === 'redirect') {
+        if (!inRegion) return stay(state);
+        return {
+          state: { ...common(state), wroteText: wrote(state), phase: 'redirecting' },
+          effects: [...stopNow(state), { type: 'setTimer', timer: 'redirectPause', ms: state.policy.redirectPauseMs, request: state.request }],
+        };
+      }
+      const outcome: Outcome = { endReason: 'interrupted', message: 'stopped: you typed in the document' };
+      // Applying: only the last flush was pending; it stops, what landed stays.
+      if (state.phase === 'applying') return { state: toReview(state, outcome, []), effects: [{ type: 'stopApplying' }, report('info', outcome.message!)] };
+      return endEarly(state, outcome, stopNow(state));
+    }
+    default:
+      return stay(state);
+  }
+}
 
-function redirectTo(state: RunState, instruction: string, note: string | undefined, canSteer: boolean, live = false): Transition {
-  const next: RunState = {
+function onTransportFailed(state: WireState, failure: TransportFailure): Transition {
+  if (isResumable(failure) && state.phase !== 'steering' && state.resumes < MAX_RESUMES) {
+    // Nothing else went wrong: carry on by ourselves, unseen but for a word in the status bar.
+    const request = state.request + 1;
+    return {
+      state: { ...state, phase: 'connecting', request, resumes: state.resumes + 1, wire: { ...freshWire(undefined), resumeDue: true } },
+      effects: [{ type: 'setTimer', timer: 'resume', ms: RESUME_BACKOFF_MS[state.resumes] ?? 1_000, request }],
+    };
+  }
+  return endEarly(state, { endReason: 'failed', message: failure.message }, [], failure.kind === 'connect' ? failure.reason : undefined);
+}
+
+function keep(state: RunState): Transition {
+  const kept = { ...state, preview: undefined };
+  // A finished preview kept its undo step open for later revisions: land again, closing it, so the run is one Undo step.
+  if (state.phase === 'review' || state.phase === 'applying') {
+    const step = state.step + 1;
+    const outcome = outcomeOf(state) ?? { endReason: 'completed', message: undefined };
+    return {
+      state: { ...common(kept), step, phase: 'applying', outcome, then: 'review' },
+      effects: [{ type: 'land', step, how: 'complete', closeUndoGroup: true }],
+    };
+  }
+  return stay(kept);
+}
+
+function abandon(state: RunState, preview: Preview): Transition {
+  const before = preview.beforeRedirect;
+  if (before) {
+    // A live redirect: back to the run it redirected, its text and instruction; a stream it interrupted stays partial.
+    const message = 'redirect abandoned: the text is back as it was when the redirect began';
+    const outcome: Outcome = before.wasLive ? { endReason: 'cancelled', message } : (before.outcome ?? { endReason: 'completed', message: undefined });
+    const step = state.step + 1;
+    return {
+      state: { ...common(state), preview: undefined, instruction: before.instruction, history: before.history, step, phase: 'applying', outcome, then: 'review' },
+      effects: [...stopNow(state), { type: 'land', step, how: 'base', closeUndoGroup: true }, report('info', message)],
+    };
+  }
+  const step = state.step + 1;
+  return {
+    state: { ...common(state), preview: undefined, step, phase: 'restoring', outcome: { endReason: 'cancelled', message: undefined } },
+    effects: [...stopNow(state), { type: 'undoPreview', step }],
+  };
+}
+
+/** Puts text back (one undo step), then the run is done. */
+function restoring(state: RunState, outcome: Outcome | undefined, first: readonly Effect[], what: 'region' | { readonly hunks: readonly string[] }): Transition {
+  const step = state.step + 1;
+  return { state: { ...common(state), preview: undefined, step, phase: 'restoring', outcome }, effects: [...first, { type: 'restore', step, what }] };
+}
+
+function accept(state: RunState): Transition {
+  switch (state.phase) {
+    case 'review':
+    case 'reverted':
+      if (state.phase === 'review' && state.review.restoring !== undefined) {
+        // A hunk's Reject is still landing: the run ends once it has.
+        return stay({ ...common(state), step: state.review.restoring, phase: 'restoring', outcome: state.outcome });
+      }
+      return { state: ended(state, 'done', state.outcome), effects: [] };
+    case 'applying':
+      // The output is landing: let it, then the run is done.
+      return stay({ ...state, preview: undefined, then: 'done' });
+    case 'restoring':
+      return stay(state);
+    default:
+      // Accept while streaming accepts early: the run stops and keeps what is there.
+      return { state: ended(state, 'done', { endReason: 'cancelled', message: undefined }), effects: [...stopNow(state)] };
+  }
+}
+
+function reject(state: RunState): Transition {
+  if (state.preview) return state.phase === 'restoring' ? stay(state) : abandon(state, state.preview);
+  switch (state.phase) {
+    case 'restoring':
+      return stay(state);
+    case 'reverted':
+      // An undone run is the original already: nothing to restore, and no edit that would clear a redo stack this run does not own.
+      return { state: ended(state, 'done', state.outcome), effects: [] };
+    case 'review': {
+      // A refusal changed nothing.
+      if (state.outcome.endReason === 'refused') return { state: ended(state, 'done', state.outcome), effects: [] };
+      // Once hunks were decided one by one, those decisions stand: only the pending ones get their original back.
+      const { hunks, pending } = state.review;
+      return restoring(state, state.outcome, [], pending.length < hunks.length ? { hunks: pending } : 'region');
+    }
+    default:
+      // Reject works while streaming too: stop first, then restore.
+      return restoring(state, outcomeOf(state) ?? { endReason: 'cancelled', message: undefined }, stopNow(state), 'region');
+  }
+}
+
+function decideHunk(state: RunState, hunkId: string, decision: 'accept' | 'reject'): Transition {
+  // Hunks above the frontier are final: they can be decided while the stream goes on below them.
+  if (state.phase === 'streaming' && !state.preview) {
+    if (decision === 'reject') return { state, effects: [{ type: 'rejectHunk', hunkId, step: undefined }] };
+    return stay({ ...state, acceptedHunks: [...state.acceptedHunks, hunkId] });
+  }
+  if (state.phase !== 'review' || !state.review.pending.includes(hunkId)) return stay(state);
+  const pending = state.review.pending.filter((h) => h !== hunkId);
+  if (decision === 'accept') {
+    const review = { ...state.review, pending };
+    if (pending.length > 0) return stay({ ...state, review });
+    return accept({ ...state, review });
+  }
+  const step = state.step + 1;
+  const review = { ...state.review, pending, restoring: step };
+  // The last decision ends the review once its restore has landed.
+  const next: RunState = pending.length > 0 ? { ...state, step, review } : { ...common(state), step, phase: 'restoring', outcome: state.outcome };
+  return { state: next, effects: [{ type: 'rejectHunk', hunkId, step }] };
+}
+
+/** Fresh per-stream facts for the output of a new request or successor. */
+const freshStream = (state: RunState): Common => ({ ...common(state), wroteText: wrote(state), stream: FRESH_STREAM });
+
+function redirectTo(state: RunState, instruction: string, note: string | undefined, canSteer: boolean, live: boolean): Transition {
+  const preview: Preview | undefined = live
+    ? { rewrite: 'base', beforeRedirect: { instruction: state.instruction, history: state.history, outcome: outcomeOf(state), wasLive: onWire(state) || state.phase === 'redirecting' || state.phase === 'applying' } }
+    : undefined;
+  const next: Common = {
     ...freshStream(state),
     history: [...state.history, state.instruction],
     instruction: note ? `${instruction} (${note})` : instruction,
-    rewrite: 'current',
-    preview: live,
-    beforeRedirect: live ? { instruction: state.instruction, history: state.history, endReason: state.endReason, message: state.message, wasLive: isLive(state.phase) } : undefined,
+    preview,
   };
+  // What already arrived of the old stream lands, without its unfinished line; a live redirect takes that as its base.
+  const rewrite: Rewrite = live ? 'base' : 'shown';
+  const capture: Effect[] = live ? [{ type: 'captureBase' }] : [];
   // Native steering: the same socket, the server's cached state kept; the old response's output is ignored from here on.
-  // What already arrived still lands (no keystroke forbids it), so the region the successor rewrites is the region as shown.
-  if (canSteer && (state.phase === 'connecting' || state.phase === 'streaming') && state.activeResponseId !== undefined) {
-    return { state: { ...next, phase: 'steering', sentAt: state.sentAt }, effects: [{ type: 'steer', responseId: state.activeResponseId }] };
+  if (canSteer && (state.phase === 'connecting' || state.phase === 'streaming') && state.wire.activeResponseId !== undefined) {
+    return {
+      state: { ...next, stream: { ...FRESH_STREAM, sentAt: state.stream.sentAt }, phase: 'steering', wire: state.wire },
+      effects: [...capture, { type: 'steer', request: state.request, responseId: state.wire.activeResponseId, rewrite }],
+    };
   }
-  const stop: Effect[] = onWire(state.phase) || state.phase === 'applying' ? [{ type: 'cancelResponse' }] : [];
   // After a completed response the model holds the file already: continue it.
-  const previous = state.phase === 'review' || state.phase === 'applying' ? state.lastCompletedResponseId : undefined;
+  const previous = state.phase === 'review' || state.phase === 'reverted' || state.phase === 'applying' ? state.lastCompletedResponseId : undefined;
+  const request = state.request + 1;
   return {
-    state: { ...next, phase: 'connecting', activeResponseId: undefined, continued: previous },
-    effects: [...stop, { type: 'sendRequest', mode: 'redirect', previousResponseId: previous }],
+    state: { ...next, request, phase: 'connecting', wire: freshWire(previous) },
+    effects: [...(onWire(state) ? [{ type: 'cancelResponse' } as const] : []), ...capture, { type: 'sendRequest', request, mode: 'redirect', previousResponseId: previous, rewrite }],
   };
 }
 
@@ -407,23 +411,30 @@ function redirectTo(state: RunState, instruction: string, note: string | undefin
  * continuing the earlier preview's response.
  */
 function revise(state: RunState, instruction: string, canSteer: boolean): Transition {
-  const redirect = state.beforeRedirect !== undefined;
-  const next: RunState = { ...freshStream(state), history: redirect ? state.history : [], instruction, continued: undefined, rewrite: redirect ? 'base' : 'original' };
-  if (canSteer && (state.phase === 'connecting' || state.phase === 'streaming') && state.activeResponseId !== undefined) {
-    return { state: { ...next, phase: 'steering', sentAt: state.sentAt }, effects: [{ type: 'steer', responseId: state.activeResponseId }] };
+  const preview = state.preview!;
+  const next: Common = { ...freshStream(state), history: preview.beforeRedirect ? state.history : [], instruction, preview };
+  if (canSteer && (state.phase === 'connecting' || state.phase === 'streaming') && state.wire.activeResponseId !== undefined) {
+    return {
+      state: { ...next, stream: { ...FRESH_STREAM, sentAt: state.stream.sentAt }, phase: 'steering', wire: state.wire },
+      effects: [{ type: 'steer', request: state.request, responseId: state.wire.activeResponseId, rewrite: preview.rewrite }],
+    };
   }
-  const stop: Effect[] = onWire(state.phase) ? [{ type: 'cancelResponse' }] : [];
-  return { state: { ...next, phase: 'connecting', activeResponseId: undefined }, effects: [...stop, { type: 'sendRequest', mode: 'redirect', previousResponseId: undefined }] };
+  const request = state.request + 1;
+  return {
+    state: { ...next, request, phase: 'connecting', wire: freshWire(undefined) },
+    effects: [...(onWire(state) ? [{ type: 'cancelResponse' } as const] : []), { type: 'sendRequest', request, mode: 'redirect', previousResponseId: undefined, rewrite: preview.rewrite }],
+  };
 }
 
 /** The steer did not take: cancel the old response and send the redirect as a new request. */
-function newRequestAfterSteer(state: RunState, why: string): Transition {
+function newRequestAfterSteer(state: WireState, why: string): Transition {
+  const request = state.request + 1;
   return {
-    state: { ...freshStream(state), phase: 'connecting', activeResponseId: undefined, continued: undefined },
+    state: { ...freshStream(state), request, phase: 'connecting', wire: freshWire(undefined) },
     effects: [
       { type: 'cancelResponse' },
-      { type: 'report', level: 'info', message: `steering not used (${why}); redirecting with a new request` },
-      { type: 'sendRequest', mode: 'redirect', previousResponseId: undefined },
+      report('info', `steering not used (${why}); redirecting with a new request`),
+      { type: 'sendRequest', request, mode: 'redirect', previousResponseId: undefined, rewrite: rewriteFor(state) },
     ],
   };
 }
@@ -435,90 +446,85 @@ const itemKeys = (itemId: string | null | undefined, outputIndex: number | undef
   return keys;
 };
 
-function isNonCode(state: RunState, itemId: string | null | undefined, outputIndex: number | undefined): boolean {
+function isNonCode(wire: Wire, itemId: string | null | undefined, outputIndex: number | undefined): boolean {
   // A delta naming its item is judged by the item alone; the index is the fallback for servers that omit ids.
-  if (itemId) return state.nonCodeItems.includes(itemId);
-  return outputIndex !== undefined && state.nonCodeItems.includes(`#${outputIndex}`);
+  if (itemId) return wire.nonCodeItems.includes(itemId);
+  return outputIndex !== undefined && wire.nonCodeItems.includes(`#${outputIndex}`);
 }
 
 const PROGRESS_CHARS = 160;
 const appendProgress = (progress: string | undefined, text: string): string => ((progress ?? '') + text).slice(-PROGRESS_CHARS);
 
-function onServerEvent(state: RunState, event: KnownServerEvent, at: number): Transition {
+function onServerEvent(state: WireState, event: KnownServerEvent, at: number): Transition {
   if (state.phase === 'steering') return whileSteering(state, event);
-  if (!onWire(state.phase)) return stay(state);
+  const wire = state.wire;
   switch (event.type) {
     case 'response.created':
-      return stay({ ...state, activeResponseId: event.response.id });
+      return stay({ ...state, wire: { ...wire, activeResponseId: event.response.id } });
     case 'response.output_item.added': {
       const { item } = event;
       // Only final-answer (or phase-less) message text is code.
       const code = item.type === 'message' && (item.phase === 'final_answer' || item.phase === undefined || item.phase === null);
-      return code ? stay(state) : stay({ ...state, nonCodeItems: [...state.nonCodeItems, ...itemKeys(item.id, event.output_index)] });
+      return code ? stay(state) : stay({ ...state, wire: { ...wire, nonCodeItems: [...wire.nonCodeItems, ...itemKeys(item.id, event.output_index)] } });
     }
     case 'response.output_text.delta': {
-      if (isNonCode(state, event.item_id, event.output_index)) return stay({ ...state, progress: appendProgress(state.progress, event.delta) });
-      const next: RunState = {
-        ...state,
-        phase: 'streaming',
-        deltas: state.deltas + 1,
-        firstDeltaAt: state.firstDeltaAt ?? at,
-        lastDeltaAt: at,
-      };
-      return { state: next, effects: [{ type: 'appendOutput', text: event.delta }] };
+      if (isNonCode(wire, event.item_id, event.output_index)) return stay({ ...state, stream: { ...state.stream, progress: appendProgress(state.stream.progress, event.delta) } });
+      const stream: StreamFacts = { ...state.stream, deltas: state.stream.deltas + 1, firstDeltaAt: state.stream.firstDeltaAt ?? at, lastDeltaAt: at };
+      return { state: { ...state, phase: 'streaming', stream }, effects: [{ type: 'appendOutput', text: event.delta }] };
     }
     case 'response.reasoning_summary_text.delta':
-      return stay({ ...state, progress: appendProgress(state.progress, event.delta) });
+      return stay({ ...state, stream: { ...state.stream, progress: appendProgress(state.stream.progress, event.delta) } });
     case 'response.refusal.delta':
-      return stay({ ...state, refusal: (state.refusal ?? '') + event.delta });
+      return stay({ ...state, wire: { ...wire, refusal: (wire.refusal ?? '') + event.delta } });
     case 'response.refusal.done':
-      return stay({ ...state, refusal: event.refusal ?? state.refusal ?? '' });
-    case 'response.completed':
-      if (state.refusal !== undefined) return refused(state);
+      return stay({ ...state, wire: { ...wire, refusal: event.refusal ?? wire.refusal ?? '' } });
+    case 'response.completed': {
+      if (wire.refusal !== undefined) return refused(state, wire.refusal);
+      const step = state.step + 1;
       return {
-        state: { ...state, phase: 'applying', endReason: 'completed', lastCompletedResponseId: event.response.id, activeResponseId: undefined },
-        effects: [{ type: 'finishOutput' }],
+        state: { ...common(state), lastCompletedResponseId: event.response.id, step, phase: 'applying', outcome: { endReason: 'completed', message: undefined }, then: 'review' },
+        // A preview leaves its undo step open: later revisions (and Keep's run) join it, and Escape undoes it whole.
+        effects: [{ type: 'land', step, how: 'complete', closeUndoGroup: !state.preview }],
       };
-    case 'response.incomplete': {
-      if (state.refusal !== undefined) return refused(state);
-      return endEarly(state, 'failed', `the model stopped early (${incompleteReason(event) ?? 'no reason given'})`, []);
     }
+    case 'response.incomplete':
+      if (wire.refusal !== undefined) return refused(state, wire.refusal);
+      return endEarly(state, { endReason: 'failed', message: `the model stopped early (${incompleteReason(event) ?? 'no reason given'})` }, []);
     case 'response.failed': {
       const detail = event.response.error?.message ?? 'no detail given';
       const code = event.response.error?.code;
-      return endEarly(state, 'failed', `the request failed${code ? ` [${code}]` : ''}: ${detail}`, []);
+      return endEarly(state, { endReason: 'failed', message: `the request failed${code ? ` [${code}]` : ''}: ${detail}` }, []);
     }
     case 'error': {
       const { code, message } = errorDetails(event);
-      if (code === 'previous_response_not_found' && state.continued !== undefined) {
+      if (code === 'previous_response_not_found' && wire.continued !== undefined) {
+        const request = state.request + 1;
         return {
-          state: { ...state, continued: undefined, lastCompletedResponseId: undefined },
-          effects: [{ type: 'sendRequest', mode: 'fullContextRetry', previousResponseId: undefined }],
+          state: { ...state, request, lastCompletedResponseId: undefined, phase: 'connecting', wire: freshWire(undefined) },
+          effects: [{ type: 'sendRequest', request, mode: 'fullContextRetry', previousResponseId: undefined, rewrite: rewriteFor(state) }],
         };
       }
-      return endEarly(state, 'failed', `the server reported an error${code ? ` [${code}]` : ''}: ${message}`, []);
+      return endEarly(state, { endReason: 'failed', message: `the server reported an error${code ? ` [${code}]` : ''}: ${message}` }, []);
     }
     default:
       return stay(state);
   }
 }
 
-/** The model declined: nothing of its answer is code; the region stays as it was. */
-function refused(state: RunState): Transition {
-  const text = (state.refusal ?? '').trim() || 'the model declined without a reason';
-  const message = `the model refused: ${text}`;
-  if (state.deltas > 0 || state.wroteText) {
-    return { state: { ...state, phase: 'done', endReason: 'refused', message }, effects: [...STOP_NOW, { type: 'restoreOriginal' }, { type: 'clearMarks' }, { type: 'report', level: 'warning', message }] };
-  }
-  return { state: { ...state, phase: 'review', endReason: 'refused', message, activeResponseId: undefined }, effects: [{ type: 'report', level: 'warning', message }] };
+/** The model declined: nothing of its answer is code; the region stays (or goes back to) as it was. */
+function refused(state: WireState, refusal: string): Transition {
+  const message = `the model refused: ${refusal.trim() || 'the model declined without a reason'}`;
+  const outcome: Outcome = { endReason: 'refused', message };
+  if (wrote(state)) return restoring(state, outcome, [...stopNow(state), report('warning', message)], 'region');
+  return { state: { ...toReview(state, outcome, []), preview: undefined }, effects: [report('warning', message)] };
 }
 
-function whileSteering(state: RunState, event: KnownServerEvent): Transition {
+function whileSteering(state: WireState, event: KnownServerEvent): Transition {
   switch (event.type) {
     case 'response.created':
       // The successor commits the steer: from here its output is the run's.
-      if (event.response.id === state.activeResponseId) return stay(state);
-      return { state: { ...state, phase: 'connecting', activeResponseId: event.response.id }, effects: [{ type: 'beginSuccessor' }] };
+      if (event.response.id === state.wire.activeResponseId) return stay(state);
+      return { state: { ...state, phase: 'connecting', wire: { ...freshWire(undefined), activeResponseId: event.response.id } }, effects: [{ type: 'beginSuccessor' }] };
     case 'response.steer.failed': {
       const code = event.error?.code ?? undefined;
       return newRequestAfterSteer(state, `${code ?? 'steer failed'}${event.error?.message ? `: ${event.error.message}` : ''}`);
@@ -530,4 +536,9 @@ function whileSteering(state: RunState, event: KnownServerEvent): Transition {
       // The old response's tail, its steered end, the acknowledgement: none of it reaches the buffer.
       return stay(state);
   }
+}
+
+/** The refusal of a run's response, if it refused, for views. */
+export function refusalOf(state: RunState): string | undefined {
+  return onWire(state) ? state.wire.refusal : undefined;
 }

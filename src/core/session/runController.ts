@@ -1,17 +1,19 @@
 import type { Clock } from '../clock';
 import type { DocumentSync, RunDocumentListener } from '../edit/documentSync';
-import { OutputNormalizer } from '../edit/outputFilters';
 import type { ChangePlacement, DocumentChange, Region } from '../edit/regionTracker';
-import { computeHunks, HunkSet, hunkId, type Hunk, type HunkSpec } from '../review/hunks';
-import { StreamingDiff } from '../edit/streamingDiff';
-import { buildContinuationRequest, buildEditRequest, buildResumeRequest, buildSteer, type EditContext, type RequestOptions } from '../prompt/buildRequest';
+import type { TextEdit } from '../edit/textEdit';
+import { buildSteer, type EditContext, type RequestOptions } from '../prompt/buildRequest';
 import type { OutgoingResponseCreate, ReasoningEffort } from '../protocol/clientEvents';
 import { ok, type Result } from '../result';
-import type { ResponseHandle, ResponseListener } from '../transport/responseChannel';
-import { initialRunState, isLive, reduceRun, restoredRunState, type EndReason, type Effect, type OnTypePolicy, type RequestMode, type RunEvent, type RunState, type Transition } from './reducer';
-
-/** Above this many characters a region's live hunks are not computed while it streams. */
-const MAX_LIVE_HUNK_CHARS = 50_000;
+import type { Hunk } from '../review/hunks';
+import type { ConnectReason, ResponseHandle, ResponseListener, TransportFailure } from '../transport/responseChannel';
+import { HunkTracker } from './hunkTracker';
+import { initialRunState, reduceRun, restoredRunState } from './reducer';
+import { Restorer } from './restores';
+import type { Effect, LandHow, RequestMode, RunEvent, RunTimer, Transition } from './runEvents';
+import { runRequest } from './runRequests';
+import { isEnded, isLive, type Outcome, type Rewrite, type RunPolicy, type RunState } from './runState';
+import { StreamApplier } from './streamApplier';
 
 /** What a run reads of its document. */
 export interface RunDocument {
@@ -28,6 +30,17 @@ export interface RequestSender {
   readonly canSteer: boolean;
 }
 
+/** Why no connection could be made, and what the user can do about it. */
+export interface ConnectFailure {
+  readonly message: string;
+  readonly reason?: ConnectReason;
+}
+
+/** Where a run's requests go: the current connection pool, connecting first when there is none. */
+export interface Connector {
+  connect(): Promise<Result<RequestSender, ConnectFailure>>;
+}
+
 export interface RunSnapshot {
   readonly id: string;
   readonly state: RunState;
@@ -42,10 +55,10 @@ export interface RunSnapshot {
 }
 
 export interface RunView {
-  /** The run changed; read `snapshot` when rendering (this fires per event, so keep it cheap). */
-  update(): void;
-  report(level: 'info' | 'warning' | 'error', message: string, snapshot: RunSnapshot): void;
-  clear(snapshot: RunSnapshot): void;
+  /** The run changed; `phaseChanged` when it moved to another phase (views show that at once, progress at their pace). */
+  update(phaseChanged: boolean): void;
+  /** `reason`: what the user can do about a connection that could not be made (the view offers it). */
+  report(level: 'info' | 'warning' | 'error', message: string, snapshot: RunSnapshot, reason?: ConnectReason): void;
   /** The run reached done or error and let go of the document. */
   ended(snapshot: RunSnapshot): void;
 }
@@ -56,8 +69,7 @@ export interface RunOptions {
   readonly region: Region;
   readonly model: string;
   readonly contextTokens: number;
-  readonly onType: OnTypePolicy;
-  readonly redirectPauseMs: number;
+  readonly policy: RunPolicy;
   /** 'preview' lands the whole result at once instead of streaming it in. */
   readonly applyMode: 'stream' | 'preview';
   readonly reasoningEffort?: ReasoningEffort;
@@ -68,44 +80,34 @@ export interface RunOptions {
 }
 
 /**
- * Runs one edit: feeds events to the pure reducer and carries out the effects
- * it returns, through ports only. Holds the per-stream state the reducer
- * leaves to the edge (the diff and the output normaliser of the stream that
- * is being applied); every decision is the reducer's.
+ * Runs one edit: feeds every event to the pure reducer and carries out the
+ * effects it returns, through ports. It decides nothing: each asynchronous
+ * step it starts reports back to the reducer as an event carrying the
+ * request or step number it served, and a failure is an event too.
  */
 export class RunController implements RunDocumentListener {
   private state: RunState;
   private readonly original: string;
-  /** A live redirect's base: the region as its first revision read it (see `RunState.rewrite`). */
+  private readonly applier: StreamApplier;
+  private readonly hunks: HunkTracker;
+  private readonly restorer: Restorer;
+  /** A live redirect's base: the region as shown when the redirect began (see Preview). */
   private base: string | undefined;
-  private diff: StreamingDiff | undefined;
-  private normalizer: OutputNormalizer | undefined;
-  private previewBuffer = '';
-  /** The code text of the stream being applied, as it arrived (a resume sends it back). */
-  private outputSoFar = '';
-  private handle: ResponseHandle | undefined;
-  /** Events of a superseded request carry an older token and are ignored. */
-  private requestToken = 0;
-  private redirectTimer: unknown;
-  private ended = false;
-  /** Restoring edits not landed yet: the sync stays attached for them. */
-  private restorePending = 0;
-  private readonly settledWaiters: (() => void)[] = [];
-  /** The changed hunks under review, tracked over every document change. */
-  private hunks: HunkSet | undefined;
-  /** The last live-hunk computation, for the diff and finished output it was made from. */
-  private liveHunkCache: { diff: StreamingDiff; output: string; specs: readonly HunkSpec[] } | undefined;
-  /** Hunks accepted while the stream went on: not pending when the review starts. */
-  private readonly acceptedLive = new Set<string>();
-  /** The region's text when the run's output had landed (redo brings exactly this back). */
+  /** The region's text when the run's output had landed (a redo brings exactly this back). */
   private outputText: string | undefined;
+  private handle: ResponseHandle | undefined;
+  /** The sender of the latest request: whether it can steer. */
+  private sender: RequestSender | undefined;
+  private readonly timers = new Map<RunTimer, unknown>();
+  private readonly settledWaiters: (() => void)[] = [];
+  private ended = false;
 
   /** Starts a run on `options.region`; refused when another run is still writing into that range. */
-  static start(options: RunOptions, document: RunDocument, sync: DocumentSync, sender: RequestSender, view: RunView, clock: Clock): Result<RunController, string> {
-    const run = new RunController(options, document, sync, sender, view, clock);
+  static start(options: RunOptions, document: RunDocument, sync: DocumentSync, connector: Connector, view: RunView, clock: Clock): Result<RunController, string> {
+    const run = new RunController(options, document, sync, connector, view, clock);
     const attached = sync.attach(options.id, options.region, run);
     if (!attached.ok) return attached;
-    run.run(initialRunState(options.instruction, options.onType, options.redirectPauseMs, options.preview ?? false));
+    run.run(initialRunState({ instruction: options.instruction, policy: options.policy, preview: options.preview ?? false }));
     return ok(run);
   }
 
@@ -114,24 +116,14 @@ export class RunController implements RunDocumentListener {
    * original text, straight into review. Reject restores the original; Accept
    * forgets it.
    */
-  static restore(
-    options: RunOptions,
-    original: string,
-    endReason: EndReason,
-    message: string | undefined,
-    document: RunDocument,
-    sync: DocumentSync,
-    sender: RequestSender,
-    view: RunView,
-    clock: Clock,
-  ): Result<RunController, string> {
-    const run = new RunController(options, document, sync, sender, view, clock, original);
+  static restore(options: RunOptions, original: string, outcome: Outcome, document: RunDocument, sync: DocumentSync, connector: Connector, view: RunView, clock: Clock): Result<RunController, string> {
+    const run = new RunController(options, document, sync, connector, view, clock, original);
     const attached = sync.attach(options.id, options.region, run);
     if (!attached.ok) return attached;
     sync.discard(options.id); // nothing streams into a restored region
-    run.outputText = document.getText().slice(options.region.start, options.region.end);
-    run.hunks = new HunkSet(computeHunks(original, run.outputText), options.region.start, options.id);
-    run.state = restoredRunState(options.instruction, endReason, message, run.hunks.pending.map((h) => h.id));
+    run.outputText = run.regionText();
+    const hunks = run.hunks.startReview(run.outputText, options.region.start);
+    run.state = restoredRunState(options.instruction, options.policy, outcome, hunks);
     return ok(run);
   }
 
@@ -139,13 +131,16 @@ export class RunController implements RunDocumentListener {
     private readonly options: RunOptions,
     private readonly document: RunDocument,
     private readonly sync: DocumentSync,
-    private readonly sender: RequestSender,
+    private readonly connector: Connector,
     private readonly view: RunView,
     private readonly clock: Clock,
     original?: string,
   ) {
     this.original = original ?? document.getText().slice(options.region.start, options.region.end);
-    this.state = initialRunState(options.instruction, options.onType, options.redirectPauseMs).state;
+    this.applier = new StreamApplier(document.eol, options.applyMode);
+    this.hunks = new HunkTracker(options.id, this.original);
+    this.restorer = new Restorer({ runId: options.id, sync, original: this.original, getText: () => document.getText(), region: () => this.currentRegion() });
+    this.state = initialRunState({ instruction: options.instruction, policy: options.policy, preview: false }).state;
   }
 
   get id(): string {
@@ -158,16 +153,17 @@ export class RunController implements RunDocumentListener {
 
   get snapshot(): RunSnapshot {
     const s = this.state;
-    const streamedMs = s.firstDeltaAt !== undefined && s.lastDeltaAt !== undefined ? s.lastDeltaAt - s.firstDeltaAt : 0;
+    const { deltas, firstDeltaAt, lastDeltaAt, sentAt } = s.stream;
+    const streamedMs = firstDeltaAt !== undefined && lastDeltaAt !== undefined ? lastDeltaAt - firstDeltaAt : 0;
     return {
       id: this.options.id,
       state: s,
       region: this.sync.region(this.options.id),
       original: this.original,
-      frontier: this.diff?.frontier ?? 0,
-      hunks: this.state.phase === 'streaming' ? this.liveHunks() : this.pendingHunks(),
-      tokensPerSecond: streamedMs > 0 ? ((s.deltas - 1) * 1000) / streamedMs : undefined,
-      timeToFirstTokenMs: s.sentAt !== undefined && s.firstDeltaAt !== undefined ? s.firstDeltaAt - s.sentAt : undefined,
+      frontier: this.applier.frontier,
+      hunks: s.phase === 'streaming' && !s.preview ? this.hunks.liveHunks(this.applier, this.currentRegion(), s.acceptedHunks) : this.hunks.reviewHunks(s.phase === 'review' ? s.review.pending : []),
+      tokensPerSecond: streamedMs > 0 ? ((deltas - 1) * 1000) / streamedMs : undefined,
+      timeToFirstTokenMs: sentAt !== undefined && firstDeltaAt !== undefined ? firstDeltaAt - sentAt : undefined,
     };
   }
 
@@ -182,48 +178,7 @@ export class RunController implements RunDocumentListener {
    * preview until Enter keeps it.
    */
   redirect(instruction: string, live = false): void {
-    this.dispatch({ type: 'redirect', instruction, canSteer: this.sender.canSteer, live });
-  }
-
-  /**
-   * While streaming: the hunks of the finished part that are final (unchanged
-   * text follows them, so no later line can extend them), in document offsets.
-   */
-  private liveHunks(): readonly Hunk[] {
-    const diff = this.diff;
-    if (!diff || this.options.applyMode !== 'stream') return [];
-    const { output, originalLength } = diff.finishedPart;
-    // Bounded: a line diff of the finished part, skipped for huge regions.
-    if (output.length + originalLength > MAX_LIVE_HUNK_CHARS) return [];
-    // Every view reads the snapshot on every render: diff once per change of the finished part.
-    const cached = this.liveHunkCache;
-    const specs =
-      cached && cached.diff === diff && cached.output === output
-        ? cached.specs
-        : computeHunks(this.original.slice(0, originalLength), output).filter((h) => h.end < output.length);
-    this.liveHunkCache = { diff, output, specs };
-    const region = this.currentRegion();
-    return specs
-      .filter((h) => !this.acceptedLive.has(hunkId(this.options.id, h)))
-      .map((h) => ({ id: hunkId(this.options.id, h), range: { start: region.start + h.start, end: region.start + h.end }, originalText: h.originalText }));
-  }
-
-  /** Puts a finished hunk back to its original text while the stream goes on below it (within the run's undo step). */
-  private rejectLiveHunk(id: string): void {
-    const diff = this.diff;
-    const hunk = this.liveHunks().find((h) => h.id === id);
-    if (!diff || !hunk) return;
-    const region = this.currentRegion();
-    const start = hunk.range.start - region.start;
-    const end = hunk.range.end - region.start;
-    diff.replaceFinished(start, end, hunk.originalText);
-    this.sync.enqueue(this.options.id, [{ start, end, text: hunk.originalText }]);
-  }
-
-  /** The hunks the reducer still has pending (accepted ones are the model's text for good). */
-  private pendingHunks(): readonly Hunk[] {
-    const pending = this.state.pendingHunks;
-    return (this.hunks?.pending ?? []).filter((h) => pending.includes(h.id));
+    this.dispatch({ type: 'redirect', instruction, canSteer: this.sender?.canSteer ?? true, live });
   }
 
   /** Accept or Reject one changed hunk (Reject puts its original text back, one undo step). */
@@ -231,9 +186,25 @@ export class RunController implements RunDocumentListener {
     this.dispatch({ type: 'decideHunk', hunkId, decision });
   }
 
+  /** Resolves once the run no longer changes the buffer (review, done or error). */
+  whenSettled(): Promise<void> {
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (this.ended || !isLive(this.state.phase)) resolve();
+        else this.settledWaiters.push(check);
+      };
+      check();
+    });
+  }
+
+  /** Resolves once no edit of this run is in flight. */
+  whenIdle(): Promise<void> {
+    return this.sync.whenIdle(this.options.id);
+  }
+
   // RunDocumentListener
   onChanges(changes: readonly DocumentChange[]): void {
-    this.hunks?.rebase(changes);
+    this.hunks.rebase(changes);
   }
 
   onUserEdit(placement: ChangePlacement): void {
@@ -250,101 +221,81 @@ export class RunController implements RunDocumentListener {
     this.dispatch({ type: 'documentClosed' });
   }
 
-  /** Resolves once no edit of this run is in flight (cancel and redirect wait for this). */
-  whenIdle(): Promise<void> {
-    return this.sync.whenIdle(this.options.id);
+  onEditFailed(message: string): void {
+    this.dispatch({ type: 'editFailed', message });
   }
 
   private run(transition: Transition): void {
+    const before = this.state.phase;
     this.state = transition.state;
     for (const effect of transition.effects) this.execute(effect);
-    if (!isLive(this.state.phase) && this.settledWaiters.length > 0) {
-      const waiters = this.settledWaiters.splice(0);
-      for (const w of waiters) w();
-    }
+    if (!isLive(this.state.phase) && this.settledWaiters.length > 0) for (const w of this.settledWaiters.splice(0)) w();
     if (this.ended) return;
-    if (this.state.phase === 'done' || this.state.phase === 'error') {
+    if (isEnded(this.state.phase)) {
       this.end();
       return;
     }
-    this.view.update();
+    this.view.update(this.state.phase !== before);
   }
 
   private execute(effect: Effect): void {
     switch (effect.type) {
-      case 'sendRequest': {
-        // Claim the request slot now, so events of the old request are ignored while its last edit settles.
-        const token = ++this.requestToken;
-        this.afterIdle(token, () => this.sendNow(effect.mode, effect.previousResponseId, token));
+      case 'sendRequest':
+        this.sendRequest(effect.request, effect.mode, effect.previousResponseId, effect.rewrite);
         return;
-      }
       case 'steer':
-        // The steered response keeps its listener: the successor arrives through it.
-        this.afterIdle(this.requestToken, () => this.steerNow(effect.responseId));
+        this.steer(effect.request, effect.responseId, effect.rewrite);
         return;
-      case 'resume': {
-        const token = ++this.requestToken;
-        this.clock.setTimeout(() => {
-          if (token === this.requestToken && !this.ended) this.sendResume(token);
-        }, effect.delayMs);
+      case 'captureBase':
+        this.closeStream();
+        this.whenShown(this.state.request, (shown) => (this.base = shown));
         return;
-      }
       case 'beginSuccessor':
-        this.beginStream();
+        this.beginSuccessor();
         return;
       case 'appendOutput':
-        this.append(effect.text);
+        this.enqueue(this.applier.append(effect.text));
         return;
-      case 'finishOutput':
-        this.finishOutput();
+      case 'land':
+        this.land(effect.step, effect.how, effect.closeUndoGroup);
         return;
-      case 'landPartialOutput':
-        this.landThenReview(effect.wholeLinesOnly);
-        return;
-      case 'discardPending':
+      case 'stopApplying':
         this.sync.discard(this.options.id);
         return;
       case 'cancelResponse':
-        this.requestToken++;
         this.handle?.cancel();
         this.handle = undefined;
         return;
-      case 'startRedirectTimer':
-        if (this.redirectTimer !== undefined) this.clock.clearTimeout(this.redirectTimer);
-        this.redirectTimer = this.clock.setTimeout(() => {
-          this.redirectTimer = undefined;
-          this.dispatch({ type: 'redirectPauseElapsed' });
-        }, effect.ms);
+      case 'setTimer':
+        this.setTimer(effect.timer, effect.ms, effect.request);
         return;
-      case 'restoreOriginal':
-        this.restoreOriginal();
-        return;
-      case 'undoPreview':
-        this.undoPreview();
-        return;
-      case 'restoreBase':
-        this.restoreBase();
-        return;
-      case 'rejectHunk': {
-        if (this.state.phase === 'streaming') {
-          this.rejectLiveHunk(effect.hunkId);
-          return;
-        }
-        const hunk = this.hunks?.remove(effect.hunkId);
-        if (hunk) this.landRestore([{ range: hunk.range, text: hunk.originalText }]);
+      case 'restore': {
+        const pieces = effect.what === 'region' ? undefined : this.hunks.take(effect.what.hunks);
+        this.step(effect.step, this.restorer.restore(pieces), () => ({ type: 'restored', step: effect.step }));
         return;
       }
-      case 'acceptLiveHunk':
-        this.acceptedLive.add(effect.hunkId);
+      case 'undoPreview':
+        this.step(effect.step, this.restorer.undoPreview(), (why) => ({ type: 'previewUndone', step: effect.step, exact: why === undefined, ...(why ? { why } : {}) }));
         return;
-      case 'clearMarks':
-        this.view.clear(this.snapshot);
+      case 'rejectHunk':
+        this.rejectHunk(effect.hunkId, effect.step);
         return;
       case 'report':
-        // The view writes it to the log, at its level.
-        this.view.report(effect.level, effect.message, this.snapshot);
+        this.view.report(effect.level, effect.message, this.snapshot, effect.reason);
         return;
     }
+  }
+
+  /** Carries out an asynchronous step; its completion, or its failure, comes back to the reducer carrying `step`. */
+  private step<T>(step: number, work: Promise<T>, done: (result: T) => RunEvent): void {
+    work.then(
+      (result) => this.dispatch(done(result)),
+      (error: unknown) => this.dispatch({ type: 'stepFailed', step, message: error instanceof Error ? error.message : String(error) }),
+    );
+  }
+
+  private enqueue(edits: readonly TextEdit[]): void {
+    if (edits.length > 0) this.sync.enqueue(this.options.id, edits);
   }
 
   /** The run's region as it is now (rebased over every edit since the start). */
@@ -357,312 +308,189 @@ export class RunController implements RunDocumentListener {
     return this.document.getText().slice(region.start, region.end);
   }
 
-  /** Lands what is pending (closing the undo group), then the run is ready for review. */
-  private landThenReview(wholeLinesOnly = false): void {
-    const dropUnfinished = wholeLinesOnly ? this.settleRegion(() => !this.ended) : Promise.resolve(true);
-    // DocumentSync.finish never rejects: it resolves once nothing of the run is pending.
-    // A preview leaves its undo step open: later revisions (and Keep's run) join it, and Escape undoes it whole.
-    void dropUnfinished
-      .then(() => (this.state.preview ? this.sync.land(this.options.id) : this.sync.finish(this.options.id)))
-      .then(() => {
-        if (this.ended) return;
-        this.outputText = this.regionText();
-        const region = this.currentRegion();
-        this.hunks = new HunkSet(computeHunks(this.original, this.outputText), region.start, this.options.id);
-        this.dispatch({ type: 'outputApplied', hunks: this.hunks.pending.map((h) => h.id).filter((id) => !this.acceptedLive.has(id)) });
-      })
-      .catch((error: unknown) => this.options.log?.(`[${this.options.id}] could not land the last edits: ${String(error)}`));
+  /**
+   * The old stream stops here: its unfinished line, if the region still
+   * shows it as the stream left it, is taken out (queued behind what already
+   * arrived, not waited for), so the region holds whole lines only.
+   */
+  private closeStream(): void {
+    const line = this.applier.close();
+    if (!line) return;
+    const shown = this.sync.projectedRegionText(this.options.id, this.regionText());
+    if (shown?.slice(line.start, line.start + line.text.length) !== line.text) return;
+    this.sync.resume(this.options.id);
+    this.sync.enqueue(this.options.id, [{ start: line.start, end: line.start + line.text.length, text: '' }]);
   }
 
-  /** Resolves once the run no longer changes the buffer (review, done or error). */
-  whenSettled(): Promise<void> {
-    return new Promise((resolve) => {
-      const check = (): void => {
-        if (this.ended || !isLive(this.state.phase)) resolve();
-        else this.settledWaiters.push(check);
-      };
-      check();
+  /**
+   * Calls `next` with the region as it will read once what is in flight and
+   * pending has landed: at once in the usual case, else once the edit in
+   * flight has settled (never more than that one round trip). Dropped if
+   * request `request` is no longer the current one.
+   */
+  private whenShown(request: number, next: (shown: string) => void): void {
+    const shown = this.sync.projectedRegionText(this.options.id, this.regionText());
+    if (shown !== undefined) {
+      next(shown);
+      return;
+    }
+    void this.sync.whenIdle(this.options.id).then(() => {
+      if (!this.ended && this.state.request === request) this.whenShown(request, next);
     });
   }
 
-  /**
-   * Runs `next` once what already arrived has landed and the model's
-   * unfinished line is gone, so whatever reads the region next reads it as it
-   * is shown. A newer request or a cancel in the meantime (a new token)
-   * supersedes it.
-   */
-  private afterIdle(token: number, next: () => void): void {
-    const stillWanted = (): boolean => token === this.requestToken && !this.ended;
-    void this.settleRegion(stillWanted)
-      .then((wanted) => {
-        if (wanted) next();
-      })
-      .catch((error: unknown) => {
-        if (stillWanted()) this.sendFailed(error);
-      });
-  }
-
-  /**
-   * Waits for the edit in flight, lands what is pending and removes the
-   * model's unfinished line, checking `stillWanted` between the steps (a
-   * keystroke or a newer request in the meantime must stop it: no model edit
-   * after a keystroke). Resolves with whether it is still wanted.
-   */
-  private async settleRegion(stillWanted: () => boolean): Promise<boolean> {
-    await this.sync.whenIdle(this.options.id);
-    if (!stillWanted()) return false;
-    await this.sync.land(this.options.id);
-    if (!stillWanted()) return false;
-    await this.removeUnfinishedLine();
-    return stillWanted();
-  }
-
-  private sendFailed(error: unknown): void {
-    // Nothing here should throw; if it does, the run must end visibly, never hang in `connecting`.
-    this.dispatch({ type: 'transportFailed', failure: { kind: 'protocol', message: `could not send: ${error instanceof Error ? error.message : String(error)}` } });
-  }
-
-  /** Hands a request to the sender; a sender that throws ends the run visibly. */
-  private send(request: OutgoingResponseCreate, token: number): void {
-    try {
-      this.handle = this.sender.request(request, this.listenerFor(token));
-    } catch (error) {
-      this.sendFailed(error);
-    }
-  }
-
-  /**
-   * Removes the model's unfinished line if it is still in the buffer exactly as
-   * the model wrote it: the next request rewrites the region without it, so it
-   * can neither be mistaken for the user's code nor survive beside its rewrite.
-   */
-  private async removeUnfinishedLine(): Promise<void> {
-    const line = this.diff?.unfinishedLine;
-    this.diff = undefined;
-    if (!line) return;
-    const text = this.regionText();
-    if (text.slice(line.start, line.start + line.text.length) !== line.text) return;
-    this.sync.resume(this.options.id);
-    this.sync.enqueue(this.options.id, [{ start: line.start, end: line.start + line.text.length, text: '' }]);
-    await this.sync.land(this.options.id);
-  }
-
-  private listenerFor(token: number): ResponseListener {
-    const current = (): boolean => token === this.requestToken;
-    return {
-      onQueued: () => {
-        if (current()) this.dispatch({ type: 'queued' });
-      },
-      onSent: (at) => {
-        if (current()) this.dispatch({ type: 'sent', at });
-      },
-      onEvent: (event) => {
-        if (current()) this.dispatch({ type: 'server', event, at: this.clock.now() });
-      },
-      onFailure: (failure) => {
-        if (current()) this.dispatch({ type: 'transportFailed', failure });
-      },
-    };
+  private textFor(rewrite: Rewrite, shown: string): string {
+    if (rewrite === 'original') return this.original;
+    if (rewrite === 'base') return this.base ?? shown;
+    return shown;
   }
 
   private requestOptions(): RequestOptions {
     return { model: this.options.model, contextTokens: this.options.contextTokens, metadata: this.options.metadata, reasoningEffort: this.options.reasoningEffort };
   }
 
-  /** The file around the region as it is now; `region` is the region's current text unless given. */
-  private editContext(region?: string): EditContext {
+  /** The file around the region as it is now, with `region` as the text to rewrite. */
+  private editContext(region: string): EditContext {
     const text = this.document.getText();
     const { start, end } = this.currentRegion();
-    return { fileName: this.document.fileName, languageId: this.document.languageId, before: text.slice(0, start), region: region ?? text.slice(start, end), after: text.slice(end) };
+    return { fileName: this.document.fileName, languageId: this.document.languageId, before: text.slice(0, start), region, after: text.slice(end) };
   }
 
-  /**
-   * The text the model is asked to rewrite (see `RunState.rewrite`). The first
-   * revision of a live redirect reads the region as shown, and that is its
-   * base from then on.
-   */
-  private textToRewrite(): string {
-    switch (this.state.rewrite) {
-      case 'original':
-        return this.original;
-      case 'base':
-        return this.base ?? this.regionText();
-      case 'current': {
-        const text = this.regionText();
-        if (this.state.beforeRedirect) this.base = text;
-        return text;
-      }
+  private sendRequest(request: number, mode: RequestMode, previousResponseId: string | undefined, rewrite: Rewrite): void {
+    const current = (): boolean => !this.ended && this.state.request === request;
+    // A new stream begins from the region as shown, whole lines; a resume continues the stream it resumes.
+    if (mode !== 'resume') this.closeStream();
+    this.connector.connect().then(
+      (connected) => {
+        if (!current()) return;
+        if (!connected.ok) {
+          const { message, reason } = connected.error;
+          this.dispatch({ type: 'transportFailed', request, failure: { kind: 'connect', message, ...(reason ? { reason } : {}) } });
+          return;
+        }
+        const sender = connected.value;
+        this.sender = sender;
+        if (mode === 'resume') {
+          this.options.log?.(`[${this.options.id}] the connection dropped: resuming after ${this.applier.outputSoFar.length} characters of output (attempt ${this.state.resumes})`);
+          this.send(sender, request, runRequest({ mode, context: this.editContext(this.original), instruction: this.state.instruction, history: this.state.history, previousResponseId: undefined, outputSoFar: this.applier.outputSoFar, options: this.requestOptions() }).request);
+          return;
+        }
+        this.whenShown(request, (shown) => {
+          const prompt = runRequest({ mode, context: this.editContext(this.textFor(rewrite, shown)), instruction: this.state.instruction, history: this.state.history, previousResponseId, outputSoFar: '', options: this.requestOptions() });
+          // The stream is diffed against what the region shows, whatever the model was asked to rewrite.
+          this.beginStream(shown);
+          this.options.log?.(`[${this.options.id}] ${mode} request, ~${prompt.estimatedTokens} tokens${prompt.trimmedChars ? `, ${prompt.trimmedChars} chars of far context trimmed` : ''}`);
+          this.send(sender, request, prompt.request);
+        });
+      },
+      (error: unknown) => {
+        if (current()) this.sendFailed(request, error);
+      },
+    );
+  }
+
+  /** Hands a request to the sender; a sender that throws ends the run visibly. */
+  private send(sender: RequestSender, request: number, body: OutgoingResponseCreate): void {
+    try {
+      this.handle = sender.request(body, this.listenerFor(request));
+    } catch (error) {
+      this.sendFailed(request, error);
     }
   }
 
-  private sendNow(mode: RequestMode, previousResponseId: string | undefined, token: number): void {
-    // The stream is diffed against what the region shows, whatever the model was asked to rewrite.
-    const context = this.editContext(this.textToRewrite());
-    const prompt =
-      previousResponseId !== undefined
-        ? buildContinuationRequest(context.region, this.state.instruction, this.state.history, previousResponseId, this.requestOptions())
-        : buildEditRequest(context, this.state.instruction, this.state.history, this.requestOptions());
-    this.beginStream();
-    this.options.log?.(`[${this.options.id}] ${mode} request, ~${prompt.estimatedTokens} tokens${prompt.trimmedChars ? `, ${prompt.trimmedChars} chars of far context trimmed` : ''}`);
-    this.send(prompt.request, token);
+  private sendFailed(request: number, error: unknown): void {
+    // Nothing here should throw; if it does, the run must end visibly, never hang in `connecting`.
+    const failure: TransportFailure = { kind: 'protocol', message: `could not send: ${error instanceof Error ? error.message : String(error)}` };
+    this.dispatch({ type: 'transportFailed', request, failure });
   }
 
-  /** Continues the dropped stream on a fresh connection, into the same diff: nothing duplicated, nothing lost. */
-  private sendResume(token: number): void {
-    // The model rewrites the original region; the output so far travels with the request.
-    const prompt = buildResumeRequest(this.editContext(this.original), this.state.instruction, this.state.history, this.outputSoFar, this.requestOptions());
-    this.options.log?.(`[${this.options.id}] the connection dropped: resuming after ${this.outputSoFar.length} characters of output (attempt ${this.state.resumes})`);
-    this.send(prompt.request, token);
-  }
-
-  private steerNow(responseId: string): void {
-    const sent = this.handle?.steer(buildSteer(this.textToRewrite(), this.state.instruction, this.state.history, responseId)) ?? false;
-    this.options.log?.(`[${this.options.id}] ${sent ? `steering ${responseId}` : 'could not steer: the response is no longer on the wire'}`);
-    if (!sent) this.dispatch({ type: 'steerUnavailable' });
-  }
-
-  /** A new stream is about to be applied: diff it against the region as it reads now. */
-  private beginStream(regionText = this.regionText()): void {
-    this.diff = new StreamingDiff(regionText);
-    this.normalizer = new OutputNormalizer(this.document.eol, /\r?\n$/.test(regionText));
-    this.previewBuffer = '';
-    this.outputSoFar = '';
-    this.sync.resume(this.options.id);
-  }
-
-  private append(raw: string): void {
-    if (!this.diff || !this.normalizer) return;
-    this.outputSoFar += raw;
-    const text = this.normalizer.push(raw);
-    if (text.length === 0) return;
-    if (this.options.applyMode === 'preview') {
-      this.previewBuffer += text;
-      return;
-    }
-    const edits = this.diff.push(text);
-    if (edits.length > 0) this.sync.enqueue(this.options.id, edits);
-  }
-
-  private finishOutput(): void {
-    const diff = this.diff;
-    const normalizer = this.normalizer;
-    if (!diff || !normalizer) return;
-    const rest = this.previewBuffer + normalizer.finish();
-    if (normalizer.droppedHalfCharacters > 0) this.options.log?.(`[${this.options.id}] dropped ${normalizer.droppedHalfCharacters} unpaired half of a character (a broken surrogate pair from the server)`);
-    this.previewBuffer = '';
-    const edits = [...diff.push(rest), ...diff.finish()];
-    if (edits.length > 0) this.sync.enqueue(this.options.id, edits);
-    this.landThenReview();
-  }
-
-  /**
-   * Reject of the whole run: the region's true original (as it was before the
-   * run, whatever a formatter or the user did inside it since). Once hunks
-   * have been decided one by one, those decisions stand: only the pending
-   * hunks get their original text back. One undo step either way.
-   */
-  private restoreOriginal(): void {
-    const pending = this.pendingHunks();
-    const decidedSome = pending.length < (this.hunks?.pending.length ?? 0);
-    this.hunks = undefined;
-    if (decidedSome) {
-      this.landRestore(pending.map((h) => ({ range: h.range, text: h.originalText })));
-      return;
-    }
-    this.landRestore(undefined);
-  }
-
-  /**
-   * Lands restoring edits (document ranges, read once nothing of the run is in
-   * flight) as one undo step; `undefined` restores the whole region. The sync
-   * stays attached until they land, even if the run ends meanwhile.
-   */
-  private landRestore(pieces: readonly { range: Region; text: string }[] | undefined): void {
-    this.restorePending++;
-    void this.sync
-      .whenIdle(this.options.id)
-      .then(() => {
-        const region = this.currentRegion();
-        const edits = pieces
-          ? // Sequential edits, last first, so earlier offsets stay valid.
-            [...pieces].sort((a, b) => b.range.start - a.range.start).map((p) => ({ start: p.range.start - region.start, end: p.range.end - region.start, text: p.text }))
-          : [{ start: 0, end: region.end - region.start, text: this.original }];
-        this.sync.resume(this.options.id);
-        this.sync.startUndoStep(this.options.id);
-        this.sync.enqueue(this.options.id, edits);
-        return this.sync.finish(this.options.id);
-      })
-      .then(() => {
-        this.restorePending--;
-        if (this.ended && this.restorePending === 0) this.sync.detach(this.options.id);
-      });
-  }
-
-  /**
-   * Abandons a live redirect: once nothing of it is in flight, the region
-   * goes back to its base (one edit, in the run's undo step), then the run is
-   * reviewed as it stood when the redirect began.
-   */
-  private restoreBase(): void {
-    const base = this.base;
-    void this.sync.whenIdle(this.options.id).then(() => {
-      if (this.ended) return;
-      this.sync.resume(this.options.id);
-      if (base !== undefined && base !== this.regionText()) {
-        const region = this.currentRegion();
-        this.sync.enqueue(this.options.id, [{ start: 0, end: region.end - region.start, text: base }]);
-      }
-      this.landThenReview();
+  private steer(request: number, responseId: string, rewrite: Rewrite): void {
+    this.closeStream();
+    this.whenShown(request, (shown) => {
+      if (this.state.phase !== 'steering') return;
+      const sent = this.handle?.steer(buildSteer(this.textFor(rewrite, shown), this.state.instruction, this.state.history, responseId)) ?? false;
+      this.options.log?.(`[${this.options.id}] ${sent ? `steering ${responseId}` : 'could not steer: the response is no longer on the wire'}`);
+      if (!sent) this.dispatch({ type: 'steerUnavailable', request });
     });
   }
 
-  /**
-   * Abandons a preview: undoes its one undo step, so the undo stack is as it
-   * was before the box opened; where that cannot be done exactly, the
-   * original comes back by an edit instead. The sync stays attached meanwhile.
-   */
-  private undoPreview(): void {
-    this.restorePending++;
-    void this.undoPreviewStep()
-      .catch((error: unknown) => `could not undo the preview (${String(error)})`)
-      .then((failure) => {
-        this.restorePending--;
-        if (failure !== undefined) {
-          this.options.log?.(`[${this.options.id}] ${failure}: the original is restored by an edit instead`);
-          this.landRestore(undefined);
-        } else if (this.ended && this.restorePending === 0) {
-          this.sync.detach(this.options.id);
-        }
-      });
+  /** The steered response's successor started: its output is diffed against the region as shown (held until that is known). */
+  private beginSuccessor(): void {
+    this.applier.beginLater();
+    this.whenShown(this.state.request, (shown) => this.beginStream(shown));
   }
 
-  /**
-   * Once nothing of the preview is in flight: the Undo, only if the last
-   * change of the document was ours (else the step on top is not the
-   * preview's). If it did not bring back exactly the original (a keystroke
-   * raced it), what it undid is redone. Resolves with why it failed, if it did.
-   */
-  private async undoPreviewStep(): Promise<string | undefined> {
-    await this.sync.whenIdle(this.options.id);
-    if (!this.sync.madeEdits(this.options.id)) return undefined;
-    if (!this.sync.lastChangeWasOwn) return 'the document changed after the preview';
-    const region = this.currentRegion();
-    const text = this.document.getText();
-    const expected = text.slice(0, region.start) + this.original + text.slice(region.end);
-    const undid = await this.sync.undoStep();
-    if (undid && this.document.getText() === expected) return undefined;
-    if (undid) await this.sync.redoStep();
-    return 'undoing the preview did not bring back the original';
+  private beginStream(shown: string): void {
+    this.sync.resume(this.options.id);
+    this.enqueue(this.applier.begin(shown));
+  }
+
+  private listenerFor(request: number): ResponseListener {
+    return {
+      onQueued: () => this.dispatch({ type: 'queued', request }),
+      onSent: (at) => this.dispatch({ type: 'sent', request, at }),
+      onEvent: (event) => this.dispatch({ type: 'server', request, event, at: this.clock.now() }),
+      onFailure: (failure) => this.dispatch({ type: 'transportFailed', request, failure }),
+    };
+  }
+
+  private setTimer(timer: RunTimer, ms: number, request: number): void {
+    const previous = this.timers.get(timer);
+    if (previous !== undefined) this.clock.clearTimeout(previous);
+    this.timers.set(
+      timer,
+      this.clock.setTimeout(() => {
+        this.timers.delete(timer);
+        this.dispatch({ type: 'timerFired', timer, request });
+      }, ms),
+    );
+  }
+
+  /** Brings the buffer to the stream's final text for this run (see LandHow), then reports `landed` with the hunks to review. */
+  private land(step: number, how: LandHow, closeUndoGroup: boolean): void {
+    const id = this.options.id;
+    const landing = async (): Promise<RunEvent> => {
+      if (how === 'complete') {
+        const { edits, dropped } = this.applier.finish();
+        if (dropped > 0) this.options.log?.(`[${id}] dropped ${dropped} unpaired half of a character (a broken surrogate pair from the server)`);
+        this.enqueue(edits);
+      } else if (how === 'wholeLines') {
+        this.closeStream();
+      } else {
+        this.applier.close();
+        await this.restorer.restoreBase(this.base);
+      }
+      await (closeUndoGroup ? this.sync.finish(id) : this.sync.land(id));
+      this.outputText = this.regionText();
+      const hunks = this.hunks.startReview(this.outputText, this.currentRegion().start);
+      return { type: 'landed', step, hunks, unchanged: this.outputText === this.original };
+    };
+    this.step(step, landing(), (event) => event);
+  }
+
+  private rejectHunk(hunkId: string, step: number | undefined): void {
+    if (step === undefined) {
+      // While streaming: within the run's undo step, and the stream's diff is told, so the rest streams in below it.
+      const region = this.currentRegion();
+      const hunk = this.hunks.liveHunks(this.applier, region, this.state.acceptedHunks).find((h) => h.id === hunkId);
+      if (!hunk) return;
+      const start = hunk.range.start - region.start;
+      const end = hunk.range.end - region.start;
+      this.applier.replaceFinished(start, end, hunk.originalText);
+      this.enqueue([{ start, end, text: hunk.originalText }]);
+      return;
+    }
+    this.step(step, this.restorer.restore(this.hunks.take([hunkId])), () => ({ type: 'restored', step }));
   }
 
   private end(): void {
     this.ended = true;
-    if (this.redirectTimer !== undefined) this.clock.clearTimeout(this.redirectTimer);
+    for (const timer of this.timers.values()) this.clock.clearTimeout(timer);
+    this.timers.clear();
     this.handle?.cancel();
     this.handle = undefined;
     const snapshot = this.snapshot;
-    // A pending restore still needs the sync; it detaches when it lands.
-    if (this.restorePending === 0) this.sync.detach(this.options.id);
+    this.sync.detach(this.options.id);
     this.view.ended(snapshot);
   }
 }

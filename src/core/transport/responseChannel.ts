@@ -5,8 +5,11 @@ import { errorDetails, isTerminal, type KnownServerEvent } from '../protocol/ser
 import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff';
 import type { Socket, SocketFactory } from './socket';
 
+/** Why a connection could not be made, where the user can do something about it. */
+export type ConnectReason = 'needsKey' | 'unauthorized' | 'badEndpoint' | 'localServer' | 'needsApproval';
+
 export type TransportFailure =
-  | { readonly kind: 'connect'; readonly message: string }
+  | { readonly kind: 'connect'; readonly message: string; readonly reason?: ConnectReason }
   | { readonly kind: 'dropped'; readonly code: number; readonly message: string }
   | { readonly kind: 'protocol'; readonly message: string }
   | { readonly kind: 'stalled'; readonly afterMs: number; readonly message: string };

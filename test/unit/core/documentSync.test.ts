@@ -13,6 +13,10 @@ class Listener implements RunDocumentListener {
   onDocumentClosed(): void {
     this.closed = true;
   }
+  readonly failures: string[] = [];
+  onEditFailed(message: string): void {
+    this.failures.push(message);
+  }
 }
 
 function setup(text: string, interval = 16) {

@@ -23,7 +23,7 @@ type Scenario = 'no-user-edits' | 'user-edits-anywhere' | 'user-edits-outside-th
 const applyChanges = (text: string, changes: readonly DocumentChange[]): string =>
   [...changes].sort((a, b) => b.offset - a.offset).reduce((t, c) => t.slice(0, c.offset) + c.text + t.slice(c.offset + c.length), text);
 
-const quietView: RunView = { update: () => undefined, report: () => undefined, clear: () => undefined, ended: () => undefined };
+const quietView: RunView = { update: () => undefined, report: () => undefined, ended: () => undefined };
 
 interface Outcome {
   readonly failure?: string;
@@ -51,7 +51,7 @@ async function runCase(seed: number): Promise<Outcome> {
   doc.onChange((v, c) => sync.onDocumentChange(v, c));
   const sender = new ScriptedSender();
   const run = startRun(
-    { id: 'fuzz', instruction: 'rewrite', region: { start: prefix.length, end: prefix.length + region.length }, model: 'm', contextTokens: 32_000, onType: 'cancel', redirectPauseMs: 300, applyMode: 'stream' },
+    { id: 'fuzz', instruction: 'rewrite', region: { start: prefix.length, end: prefix.length + region.length }, model: 'm', contextTokens: 32_000, policy: { onType: 'cancel', redirectPauseMs: 300 }, applyMode: 'stream' },
     doc,
     sync,
     sender,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { outcomeOf } from '../../../src/core/session/runState';
 import { parseEditRequest, parseEditText } from '../../../src/core/prompt/buildRequest';
 import { settle } from '../support/fakeClock';
 import { ScriptedSender } from '../support/fakeSender';
@@ -16,7 +17,7 @@ async function previewRun(options: { canSteer?: boolean } = {}) {
   const sender = new ScriptedSender();
   sender.canSteer = options.canSteer ?? false;
   const setup = await memoryRun('head\nalpha\nbeta\ntail', { start: 5, end: 16 }, {
-    preview: true,
+    preview: expect.objectContaining({}),
     sender,
     prepare: (doc) => doc.userEdit(doc.text.length, 0, '\n'), // the user's own step: TEXT
   });
@@ -34,7 +35,7 @@ describe('live-instruction previews', () => {
     expect(parseEditRequest(sender.requests[0]!)).toEqual({ region: ORIGINAL, instruction: 'uppercase', history: [] });
     await stream('ALPHA\nBETA\n');
     expect(doc.text).toBe('head\nALPHA\nBETA\ntail\n');
-    expect(run.snapshot.state).toMatchObject({ phase: 'review', preview: true });
+    expect(run.snapshot.state).toMatchObject({ phase: 'review', preview: expect.objectContaining({}) });
     run.redirect('reverse the lines');
     await settle();
     expect(parseEditRequest(sender.requests[1]!)).toEqual({ region: ORIGINAL, instruction: 'reverse the lines', history: [] });
@@ -51,7 +52,7 @@ describe('live-instruction previews', () => {
     expect(parseEditRequest(sender.requests[1]!)).toEqual({ region: ORIGINAL, instruction: 'reverse the lines', history: [] });
     await stream('beta\nalpha\n');
     expect(doc.text).toBe('head\nbeta\nalpha\ntail\n');
-    expect(run.snapshot.state).toMatchObject({ phase: 'review', preview: false });
+    expect(run.snapshot.state).toMatchObject({ phase: 'review', preview: undefined });
   });
 
   it('Escape undoes every preview at once: the original byte-exact, the undo stack as it was', async () => {
@@ -66,7 +67,7 @@ describe('live-instruction previews', () => {
     await clock.advance(50);
     expect(doc.text).toBe(TEXT);
     expect(doc.undoDepth).toBe(depth);
-    expect(ended.map((s) => s.state.endReason)).toEqual(['cancelled']);
+    expect(ended.map((s) => outcomeOf(s.state)?.endReason)).toEqual(['cancelled']);
     // The next Undo is the user's own step from before the box opened.
     doc.undo();
     expect(doc.text).toBe('head\nalpha\nbeta\ntail');
@@ -96,7 +97,7 @@ describe('live-instruction previews', () => {
     const { doc, run, clock, stream } = await previewRun();
     await stream('ALPHA\nBE', false);
     run.dispatch({ type: 'keep' });
-    expect(run.snapshot.state.preview).toBe(false);
+    expect(run.snapshot.state.preview).toBeUndefined();
     await stream('TA\n');
     expect(doc.text).toBe('head\nALPHA\nBETA\ntail\n');
     expect(run.snapshot.state.phase).toBe('review');
@@ -115,7 +116,7 @@ describe('live-instruction previews', () => {
     sender.delta('BETA\n');
     await clock.advance(50);
     expect(doc.text).toBe('// typed\nhead\nALPHA\nbeta\ntail\n');
-    expect(run.snapshot.state).toMatchObject({ preview: false, phase: 'review', endReason: 'interrupted' });
+    expect(run.snapshot.state).toMatchObject({ preview: undefined, phase: 'review', outcome: { endReason: 'interrupted' } });
     run.dispatch({ type: 'abandon' });
     await clock.advance(50);
     expect(doc.text).toBe('// typed\nhead\nALPHA\nbeta\ntail\n');
@@ -162,7 +163,7 @@ describe('live-instruction previews', () => {
     await settle();
     await clock.advance(50);
     expect(doc.text).toBe(TEXT);
-    expect(reports).toEqual([]);
+    expect(reports).toEqual(['undoing the preview did not bring back the original: the original is restored by an edit instead']);
   });
 });
 
@@ -189,7 +190,7 @@ describe('live redirect previews', () => {
     expect(parseEditRequest(sender.requests[1]!)).toMatchObject({ region: 'ALPHA\nBETA\n', instruction: 'reverse the lines' });
     await stream('BETA\nALPHA\n');
     expect(doc.text).toBe('head\nBETA\nALPHA\ntail\n');
-    expect(run.snapshot.state).toMatchObject({ phase: 'review', preview: true });
+    expect(run.snapshot.state).toMatchObject({ phase: 'review', preview: expect.objectContaining({}) });
     run.redirect('lowercase', true);
     await settle();
     // The base again, not the previous revision, and the run's own instruction as history.
@@ -200,7 +201,7 @@ describe('live redirect previews', () => {
     await clock.advance(50);
     expect(doc.text).toBe('head\nALPHA\nBETA\ntail\n');
     // It had completed before the redirect: it is not marked partial now.
-    expect(run.snapshot.state).toMatchObject({ phase: 'review', preview: false, instruction: 'uppercase', history: [], endReason: 'completed' });
+    expect(run.snapshot.state).toMatchObject({ phase: 'review', preview: undefined, instruction: 'uppercase', history: [], outcome: { endReason: 'completed' } });
     // The run is what it was: Reject restores the true original.
     run.dispatch({ type: 'reject' });
     await clock.advance(50);
@@ -221,10 +222,10 @@ describe('live redirect previews', () => {
     expect(parseEditText(sender.steers[1]!.input[0]!.content[0]!.text)).toEqual({ region: 'ALPHA\nbeta\n', instruction: 'lowercase', history: ['uppercase'] });
     sender.steered('resp_3');
     run.dispatch({ type: 'keep' });
-    await stream('alpha\nbeta\n');
+    await stream('alpha\nbetA\n');
     await clock.advance(50);
-    expect(doc.text).toBe(TEXT);
-    expect(run.snapshot.state).toMatchObject({ phase: 'review', preview: false, instruction: 'lowercase' });
+    expect(doc.text).toBe(TEXT.replace('beta', 'betA'));
+    expect(run.snapshot.state).toMatchObject({ phase: 'review', preview: undefined, instruction: 'lowercase' });
   });
 });
 
@@ -240,6 +241,6 @@ describe('live redirect abandoned mid-stream', () => {
     run.dispatch({ type: 'abandon' });
     await clock.advance(50);
     expect(doc.text).toBe('head\nALPHA\nbeta\ntail\n');
-    expect(run.snapshot.state).toMatchObject({ phase: 'review', instruction: 'uppercase', endReason: 'cancelled' });
+    expect(run.snapshot.state).toMatchObject({ phase: 'review', instruction: 'uppercase', outcome: { endReason: 'cancelled' } });
   });
 });

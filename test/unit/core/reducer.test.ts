@@ -1,18 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import type { KnownServerEvent } from '../../../src/core/protocol/serverEvents';
-import { initialRunState, isLive, reduceRun, type Effect, type RunEvent, type RunState } from '../../../src/core/session/reducer';
+import { initialRunState, isLive, outcomeOf, reduceRun, type Effect, type RunEvent, type RunState, type Transition } from '../../../src/core/session/reducer';
 
-const server = (event: KnownServerEvent): RunEvent => ({ type: 'server', at: 1, event });
-const delta = (text: string, item_id = 'msg_final'): RunEvent => server({ type: 'response.output_text.delta', item_id, output_index: 0, content_index: 0, delta: text });
-const created = (id: string): RunEvent => server({ type: 'response.created', response: { id } });
-const response = (type: 'response.completed' | 'response.failed' | 'response.incomplete', extra: object = {}, id = 'resp_1'): RunEvent =>
-  server({ type, response: { id, ...extra } });
+/** Events of request `request` (the first request is 1). */
+const server = (event: KnownServerEvent, request = 1): RunEvent => ({ type: 'server', request, at: 1, event });
+const delta = (text: string, item_id = 'msg_final', request = 1): RunEvent => server({ type: 'response.output_text.delta', item_id, output_index: 0, content_index: 0, delta: text }, request);
+const created = (id: string, request = 1): RunEvent => server({ type: 'response.created', response: { id } }, request);
+const response = (type: 'response.completed' | 'response.failed' | 'response.incomplete', extra: object = {}, id = 'resp_1', request = 1): RunEvent =>
+  server({ type, response: { id, ...extra } }, request);
 
-const STOP: Effect[] = [{ type: 'discardPending' }, { type: 'cancelResponse' }];
-const SEND_INITIAL: Effect = { type: 'sendRequest', mode: 'initial', previousResponseId: undefined };
+const STOP: Effect[] = [{ type: 'stopApplying' }, { type: 'cancelResponse' }];
+const SEND_INITIAL: Effect = { type: 'sendRequest', request: 1, mode: 'initial', previousResponseId: undefined, rewrite: 'shown' };
 
 function play(events: RunEvent[], onType: 'cancel' | 'redirect' = 'cancel'): { state: RunState; effects: (readonly Effect[])[] } {
-  let t = initialRunState('rename x to y', onType, 500);
+  let t: Transition = initialRunState({ instruction: 'rename x to y', policy: { onType, redirectPauseMs: 500 }, preview: false });
   const effects: (readonly Effect[])[] = [t.effects];
   for (const e of events) {
     t = reduceRun(t.state, e);
@@ -21,32 +22,46 @@ function play(events: RunEvent[], onType: 'cancel' | 'redirect' = 'cancel'): { s
   return { state: t.state, effects };
 }
 
+const landed = (step: number, hunks: string[] = [], unchanged = false): RunEvent => ({ type: 'landed', step, hunks, unchanged });
+
 describe('run reducer', () => {
-  it('sends on start, streams deltas, finishes into review, accept ends it', () => {
-    const { state, effects } = play([{ type: 'sent', at: 0 }, created('resp_1'), delta('a'), delta('b'), response('response.completed'), { type: 'outputApplied', hunks: [] }, { type: 'accept' }]);
+  it('sends on start, streams deltas, lands the output, review; accept ends it', () => {
+    const { state, effects } = play([{ type: 'sent', request: 1, at: 0 }, created('resp_1'), delta('a'), delta('b'), response('response.completed'), landed(1, ['h1']), { type: 'accept' }]);
     expect(effects).toEqual([
       [SEND_INITIAL],
       [],
       [],
       [{ type: 'appendOutput', text: 'a' }],
       [{ type: 'appendOutput', text: 'b' }],
-      [{ type: 'finishOutput' }],
+      [{ type: 'land', step: 1, how: 'complete', closeUndoGroup: true }],
       [],
-      [{ type: 'clearMarks' }],
+      [],
     ]);
-    expect(state).toMatchObject({ phase: 'done', deltas: 2, endReason: 'completed', lastCompletedResponseId: 'resp_1', activeResponseId: undefined });
+    expect(state).toMatchObject({ phase: 'done', lastCompletedResponseId: 'resp_1', stream: { deltas: 2 } });
+    expect(outcomeOf(state)?.endReason).toBe('completed');
   });
 
-  it('a user keystroke while streaming discards pending edits first, then cancels on the wire', () => {
+  it('events of an older request and completions of an older step are dropped', () => {
+    const { state } = play([created('resp_1'), delta('a'), { type: 'redirect', instruction: 'again', canSteer: false }]);
+    expect(state.request).toBe(2);
+    expect(reduceRun(state, delta('late', 'msg_final', 1)).effects).toEqual([]);
+    expect(reduceRun(state, response('response.completed', {}, 'resp_1', 1)).state).toBe(state);
+    const applying = play([created('resp_1'), delta('a'), response('response.completed')]).state;
+    expect(reduceRun(applying, landed(7)).state).toBe(applying);
+    expect(reduceRun(applying, landed(1)).state.phase).toBe('review');
+  });
+
+  it('a user keystroke while streaming stops applying first, then cancels on the wire', () => {
     const { state, effects } = play([delta('a'), { type: 'userEdit', placement: 'inside' }, delta('late')]);
     expect(effects[2]).toEqual([...STOP, { type: 'report', level: 'info', message: 'stopped: you typed in the document' }]);
     expect(effects[3]).toEqual([]);
-    expect(state).toMatchObject({ phase: 'review', endReason: 'interrupted' });
+    expect(state.phase).toBe('review');
+    expect(outcomeOf(state)?.endReason).toBe('interrupted');
   });
 
   it('an interrupt before any output ends the run with nothing to review', () => {
     const { state, effects } = play([{ type: 'userEdit', placement: 'before' }]);
-    expect(effects[1]).toEqual([...STOP, { type: 'clearMarks' }, { type: 'report', level: 'info', message: 'stopped: you typed in the document' }]);
+    expect(effects[1]).toEqual([...STOP, { type: 'report', level: 'info', message: 'stopped: you typed in the document' }]);
     expect(state.phase).toBe('done');
   });
 
@@ -55,41 +70,42 @@ describe('run reducer', () => {
     expect(outside.state.phase).toBe('streaming');
     expect(outside.effects[3]).toEqual([{ type: 'appendOutput', text: 'b' }]);
 
-    const inside = play([delta('a'), { type: 'userEdit', placement: 'inside' }, { type: 'userEdit', placement: 'inside' }, { type: 'redirectPauseElapsed' }], 'redirect');
-    expect(inside.effects[2]).toEqual([...STOP, { type: 'startRedirectTimer', ms: 500 }]);
-    expect(inside.effects[3]).toEqual([{ type: 'startRedirectTimer', ms: 500 }]);
-    expect(inside.effects[4]).toEqual([{ type: 'sendRequest', mode: 'redirect', previousResponseId: undefined }]); // already stopped when the user typed
+    const pause: Effect = { type: 'setTimer', timer: 'redirectPause', ms: 500, request: 1 };
+    const inside = play([delta('a'), { type: 'userEdit', placement: 'inside' }, { type: 'userEdit', placement: 'inside' }, { type: 'timerFired', timer: 'redirectPause', request: 1 }], 'redirect');
+    expect(inside.effects[2]).toEqual([...STOP, pause]);
+    expect(inside.effects[3]).toEqual([pause]);
+    // Already stopped when the user typed: only the new request.
+    expect(inside.effects[4]).toEqual([{ type: 'sendRequest', request: 2, mode: 'redirect', previousResponseId: undefined, rewrite: 'shown' }]);
     expect(inside.state).toMatchObject({ phase: 'connecting', history: ['rename x to y'], instruction: 'rename x to y (continue, keeping the edits I just made)' });
   });
 
-  it('redirect without steering stops, then restarts with the old instruction in history', () => {
+  it('redirect without steering cancels and sends a new request at once, with the old instruction in history', () => {
     const { state, effects } = play([created('resp_1'), delta('a'), { type: 'redirect', instruction: 'use z instead', canSteer: false }]);
-    // What arrived still lands (nobody typed); the response stops on the wire.
-    expect(effects[3]).toEqual([{ type: 'cancelResponse' }, { type: 'sendRequest', mode: 'redirect', previousResponseId: undefined }]);
-    expect(state).toMatchObject({ phase: 'connecting', instruction: 'use z instead', history: ['rename x to y'], wroteText: true, deltas: 0 });
+    expect(effects[3]).toEqual([{ type: 'cancelResponse' }, { type: 'sendRequest', request: 2, mode: 'redirect', previousResponseId: undefined, rewrite: 'shown' }]);
+    expect(state).toMatchObject({ phase: 'connecting', instruction: 'use z instead', history: ['rename x to y'], wroteText: true, stream: { deltas: 0 } });
   });
 
   it('redirect after a completed response continues it by previous_response_id; not found falls back to full context', () => {
-    const done = play([created('resp_1'), delta('a'), response('response.completed'), { type: 'outputApplied', hunks: [] }, { type: 'redirect', instruction: 'again', canSteer: true }]);
-    expect(done.effects[5]).toEqual([{ type: 'sendRequest', mode: 'redirect', previousResponseId: 'resp_1' }]);
-    expect(done.state.continued).toBe('resp_1');
-    const notFound = reduceRun(done.state, server({ type: 'error', error: { code: 'previous_response_not_found', message: 'gone' } }));
-    expect(notFound.effects).toEqual([{ type: 'sendRequest', mode: 'fullContextRetry', previousResponseId: undefined }]);
-    expect(notFound.state).toMatchObject({ phase: 'connecting', continued: undefined, lastCompletedResponseId: undefined });
+    const done = play([created('resp_1'), delta('a'), response('response.completed'), landed(1), { type: 'redirect', instruction: 'again', canSteer: true }]);
+    expect(done.effects[5]).toEqual([{ type: 'sendRequest', request: 2, mode: 'redirect', previousResponseId: 'resp_1', rewrite: 'shown' }]);
+    expect(done.state).toMatchObject({ wire: { continued: 'resp_1' } });
+    const notFound = reduceRun(done.state, server({ type: 'error', error: { code: 'previous_response_not_found', message: 'gone' } }, 2));
+    expect(notFound.effects).toEqual([{ type: 'sendRequest', request: 3, mode: 'fullContextRetry', previousResponseId: undefined, rewrite: 'shown' }]);
+    expect(notFound.state).toMatchObject({ phase: 'connecting', lastCompletedResponseId: undefined, wire: { continued: undefined } });
   });
 
   describe('native steering', () => {
     const steering = () => play([created('resp_1'), delta('a'), { type: 'redirect', instruction: 'use z', canSteer: true }]);
 
-    it('a redirect while streaming steers the active response: stop applying, no socket closed', () => {
+    it('a redirect while streaming steers the active response at once: no socket closed, no wait', () => {
       const { state, effects } = steering();
-      expect(effects[3]).toEqual([{ type: 'steer', responseId: 'resp_1' }]);
-      expect(state).toMatchObject({ phase: 'steering', instruction: 'use z', history: ['rename x to y'], activeResponseId: 'resp_1' });
+      expect(effects[3]).toEqual([{ type: 'steer', request: 1, responseId: 'resp_1', rewrite: 'shown' }]);
+      expect(state).toMatchObject({ phase: 'steering', instruction: 'use z', history: ['rename x to y'], wire: { activeResponseId: 'resp_1' } });
       expect(isLive(state.phase)).toBe(true);
     });
 
     it("the old response's tail and its steered end are ignored; the successor's output is the run's", () => {
-      let t = { state: steering().state, effects: [] as readonly Effect[] };
+      let t: Transition = { state: steering().state, effects: [] };
       for (const e of [server({ type: 'response.steer.accepted', steer: { id: 's', previous_response_id: 'resp_1' } }), delta('old tail'), response('response.incomplete', { incomplete_details: { reason: 'steered' } })]) {
         t = reduceRun(t.state, e);
         expect(t.effects).toEqual([]);
@@ -97,7 +113,7 @@ describe('run reducer', () => {
       }
       t = reduceRun(t.state, created('resp_2'));
       expect(t.effects).toEqual([{ type: 'beginSuccessor' }]);
-      expect(t.state).toMatchObject({ phase: 'connecting', activeResponseId: 'resp_2' });
+      expect(t.state).toMatchObject({ phase: 'connecting', wire: { activeResponseId: 'resp_2' } });
       t = reduceRun(t.state, delta('Z'));
       expect(t.effects).toEqual([{ type: 'appendOutput', text: 'Z' }]);
       t = reduceRun(t.state, response('response.completed', {}, 'resp_2'));
@@ -109,16 +125,16 @@ describe('run reducer', () => {
       expect(failed.effects).toEqual([
         { type: 'cancelResponse' },
         { type: 'report', level: 'info', message: 'steering not used (steering_not_supported: no); redirecting with a new request' },
-        { type: 'sendRequest', mode: 'redirect', previousResponseId: undefined },
+        { type: 'sendRequest', request: 2, mode: 'redirect', previousResponseId: undefined, rewrite: 'shown' },
       ]);
       expect(failed.state).toMatchObject({ phase: 'connecting', instruction: 'use z', history: ['rename x to y'] });
-      const gone = reduceRun(steering().state, { type: 'steerUnavailable' });
-      expect(gone.effects.at(-1)).toEqual({ type: 'sendRequest', mode: 'redirect', previousResponseId: undefined });
+      const gone = reduceRun(steering().state, { type: 'steerUnavailable', request: 1 });
+      expect(gone.effects.at(-1)).toEqual({ type: 'sendRequest', request: 2, mode: 'redirect', previousResponseId: undefined, rewrite: 'shown' });
     });
 
     it('without an active response id (nothing created yet), redirect is a new request', () => {
       const { effects } = play([{ type: 'redirect', instruction: 'x', canSteer: true }]);
-      expect(effects[1]).toEqual([{ type: 'cancelResponse' }, { type: 'sendRequest', mode: 'redirect', previousResponseId: undefined }]);
+      expect(effects[1]).toEqual([{ type: 'cancelResponse' }, { type: 'sendRequest', request: 2, mode: 'redirect', previousResponseId: undefined, rewrite: 'shown' }]);
     });
   });
 
@@ -136,7 +152,7 @@ describe('run reducer', () => {
       const { state, effects } = play(events);
       expect(effects.slice(1, 6).every((e) => e.length === 0)).toBe(true);
       expect(effects[7]).toEqual([{ type: 'appendOutput', text: 'code' }]);
-      expect(state).toMatchObject({ progress: 'Thinking. I will rename.', deltas: 1 });
+      expect(state.stream).toMatchObject({ progress: 'Thinking. I will rename.', deltas: 1 });
     });
 
     it('a delta without an item id is judged by its output index', () => {
@@ -159,75 +175,159 @@ describe('run reducer', () => {
         response('response.completed'),
       ]);
       expect(effects[4]).toEqual([{ type: 'report', level: 'warning', message: "the model refused: I can't help." }]);
-      expect(state).toMatchObject({ phase: 'review', endReason: 'refused', refusal: "I can't help." });
-      expect(reduceRun(state, { type: 'reject' }).effects).toEqual([{ type: 'clearMarks' }]);
+      expect(state.phase).toBe('review');
+      expect(outcomeOf(state)).toEqual({ endReason: 'refused', message: "the model refused: I can't help." });
+      expect(reduceRun(state, { type: 'reject' })).toMatchObject({ state: { phase: 'done' }, effects: [] });
     });
 
-    it('a refusal after some code restores the original', () => {
+    it('a refusal after some code restores the original, then the run is done', () => {
       const { state, effects } = play([delta('x'), server({ type: 'response.refusal.done', refusal: 'No.' }), response('response.completed')]);
-      expect(effects[3]).toEqual([...STOP, { type: 'restoreOriginal' }, { type: 'clearMarks' }, { type: 'report', level: 'warning', message: 'the model refused: No.' }]);
-      expect(state.phase).toBe('done');
+      expect(effects[3]).toEqual([...STOP, { type: 'report', level: 'warning', message: 'the model refused: No.' }, { type: 'restore', step: 1, what: 'region' }]);
+      expect(state.phase).toBe('restoring');
+      expect(reduceRun(state, { type: 'restored', step: 1 }).state.phase).toBe('done');
     });
   });
 
   it('errors in either shape show the server message verbatim', () => {
     const nested = play([server({ type: 'error', error: { code: 'rate_limit_exceeded', message: 'Slow down.' } })]);
     const flat = play([server({ type: 'error', code: 'server_error', message: 'Flat trouble.', param: null })]);
-    expect(nested.state).toMatchObject({ phase: 'error', message: 'the server reported an error [rate_limit_exceeded]: Slow down.' });
-    expect(flat.state).toMatchObject({ phase: 'error', message: 'the server reported an error [server_error]: Flat trouble.' });
+    expect(nested.state.phase).toBe('error');
+    expect(outcomeOf(nested.state)?.message).toBe('the server reported an error [rate_limit_exceeded]: Slow down.');
+    expect(outcomeOf(flat.state)?.message).toBe('the server reported an error [server_error]: Flat trouble.');
   });
 
-  it('a failure mid-stream keeps the partial text for review and says so', () => {
-    const { state, effects } = play([delta('a'), { type: 'transportFailed', failure: { kind: 'stalled', afterMs: 8_000, message: 'the server sent nothing for 8 s' } }, { type: 'outputApplied', hunks: [] }]);
+  it('a failure mid-stream lands the whole lines that arrived, for review, and says so', () => {
+    const { state, effects } = play([delta('a'), { type: 'transportFailed', request: 1, failure: { kind: 'stalled', afterMs: 8_000, message: 'the server sent nothing for 8 s' } }, landed(1)]);
     const message = 'the server sent nothing for 8 s; the text that arrived is kept, marked as partial';
-    expect(effects[2]).toEqual([{ type: 'landPartialOutput', wholeLinesOnly: false }, { type: 'report', level: 'error', message }]);
-    expect(state).toMatchObject({ phase: 'review', endReason: 'failed', message });
+    expect(effects[2]).toEqual([{ type: 'land', step: 1, how: 'wholeLines', closeUndoGroup: true }, { type: 'report', level: 'error', message }]);
+    expect(state.phase).toBe('review');
+    expect(outcomeOf(state)).toEqual({ endReason: 'failed', message });
   });
 
-  it('a dropped connection resumes twice by itself, then keeps the partial text', () => {
-    const drop: RunEvent = { type: 'transportFailed', failure: { kind: 'dropped', code: 1006, message: 'the connection dropped' } };
-    const { state, effects } = play([delta('a'), drop, delta('b'), drop, delta('c'), drop]);
-    expect(effects[2]).toEqual([{ type: 'resume', delayMs: 100 }]);
-    expect(effects[4]).toEqual([{ type: 'resume', delayMs: 500 }]);
-    expect(effects[6]).toEqual([{ type: 'landPartialOutput', wholeLinesOnly: false }, { type: 'report', level: 'error', message: 'the connection dropped; the text that arrived is kept, marked as partial' }]);
-    expect(state).toMatchObject({ resumes: 2, deltas: 3, phase: 'applying' });
+  it('a connect failure ends the run at once with what the user can do', () => {
+    const { state, effects } = play([{ type: 'transportFailed', request: 1, failure: { kind: 'connect', message: 'Spark Edit needs an API key.', reason: 'needsKey' } }]);
+    expect(state.phase).toBe('error');
+    expect(effects[1]).toEqual([{ type: 'report', level: 'error', message: 'Spark Edit needs an API key.', reason: 'needsKey' }]);
+  });
+
+  it('a dropped connection resumes twice by itself after a pause, then keeps the partial text', () => {
+    const drop = (request: number): RunEvent => ({ type: 'transportFailed', request, failure: { kind: 'dropped', code: 1006, message: 'the connection dropped' } });
+    const { state, effects } = play([
+      delta('a'),
+      drop(1),
+      { type: 'timerFired', timer: 'resume', request: 2 },
+      delta('b', 'msg_final', 2),
+      drop(2),
+      { type: 'timerFired', timer: 'resume', request: 3 },
+      delta('c', 'msg_final', 3),
+      drop(3),
+    ]);
+    expect(effects[2]).toEqual([{ type: 'setTimer', timer: 'resume', ms: 100, request: 2 }]);
+    expect(effects[3]).toEqual([{ type: 'sendRequest', request: 2, mode: 'resume', previousResponseId: undefined, rewrite: 'original' }]);
+    expect(effects[5]).toEqual([{ type: 'setTimer', timer: 'resume', ms: 500, request: 3 }]);
+    expect(effects[8]).toEqual([
+      { type: 'land', step: 1, how: 'wholeLines', closeUndoGroup: true },
+      { type: 'report', level: 'error', message: 'the connection dropped; the text that arrived is kept, marked as partial' },
+    ]);
+    expect(state).toMatchObject({ resumes: 2, stream: { deltas: 3 }, phase: 'applying' });
     // A frame over the size limit or a shut-down channel is no blip: no resume.
-    expect(play([delta('a'), { type: 'transportFailed', failure: { kind: 'dropped', code: 1009, message: 'too big' } }]).effects[2]![0]).toEqual({ type: 'landPartialOutput', wholeLinesOnly: false });
+    expect(play([delta('a'), { type: 'transportFailed', request: 1, failure: { kind: 'dropped', code: 1009, message: 'too big' } }]).effects[2]![0]).toEqual({
+      type: 'land',
+      step: 1,
+      how: 'wholeLines',
+      closeUndoGroup: true,
+    });
+  });
+
+  it('time to first token after a resume is measured from the first request', () => {
+    const { state } = play([
+      { type: 'sent', request: 1, at: 100 },
+      { type: 'transportFailed', request: 1, failure: { kind: 'dropped', code: 1006, message: 'dropped' } },
+      { type: 'timerFired', timer: 'resume', request: 2 },
+      { type: 'sent', request: 2, at: 900 },
+    ]);
+    expect(state.stream.sentAt).toBe(100);
   });
 
   it('incomplete and failed responses end the stream with their reason; incomplete with {} details too', () => {
-    expect(play([delta('a'), response('response.incomplete', { incomplete_details: { reason: 'max_output_tokens' } })]).state.message).toBe(
+    const message = (events: RunEvent[]): string | undefined => outcomeOf(play(events).state)?.message;
+    expect(message([delta('a'), response('response.incomplete', { incomplete_details: { reason: 'max_output_tokens' } })])).toBe(
       'the model stopped early (max_output_tokens); the text that arrived is kept, marked as partial',
     );
-    expect(play([delta('a'), response('response.incomplete', { incomplete_details: {} })]).state.message).toBe(
-      'the model stopped early (no reason given); the text that arrived is kept, marked as partial',
-    );
-    expect(play([delta('a'), response('response.failed', { error: { code: 'server_error', message: 'boom' } })]).state.message).toBe(
+    expect(message([delta('a'), response('response.incomplete', { incomplete_details: {} })])).toBe('the model stopped early (no reason given); the text that arrived is kept, marked as partial');
+    expect(message([delta('a'), response('response.failed', { error: { code: 'server_error', message: 'boom' } })])).toBe(
       'the request failed [server_error]: boom; the text that arrived is kept, marked as partial',
     );
   });
 
-  it('reject works while streaming: stops, then restores', () => {
+  it('reject works while streaming: stops, restores, and the run ends once the restore has landed', () => {
     const { state, effects } = play([delta('a'), { type: 'reject' }]);
-    expect(effects[2]).toEqual([...STOP, { type: 'restoreOriginal' }, { type: 'clearMarks' }]);
-    expect(state).toMatchObject({ phase: 'done', endReason: 'cancelled' });
+    expect(effects[2]).toEqual([...STOP, { type: 'restore', step: 1, what: 'region' }]);
+    expect(state.phase).toBe('restoring');
+    expect(isLive(state.phase)).toBe(true);
+    expect(reduceRun(state, { type: 'restored', step: 1 }).state.phase).toBe('done');
+  });
+
+  it('a restore, land or undo that fails ends the run visibly, never stuck in its phase', () => {
+    const restoring = play([delta('a'), { type: 'reject' }]).state;
+    const failed = reduceRun(restoring, { type: 'stepFailed', step: 1, message: 'the editor threw' });
+    expect(failed.state.phase).toBe('error');
+    expect(failed.effects.at(-1)).toEqual({ type: 'report', level: 'error', message: 'the editor threw; the run stopped' });
+    const applying = play([delta('a'), response('response.completed')]).state;
+    expect(reduceRun(applying, { type: 'stepFailed', step: 1, message: 'boom' }).state.phase).toBe('error');
+    expect(reduceRun(applying, { type: 'editFailed', message: 'bad range' }).state.phase).toBe('error');
+  });
+
+  it('after hunks were decided, Reject restores only the pending ones; Accept waits for a hunk restore still landing', () => {
+    const review = play([delta('a'), response('response.completed'), landed(1, ['h1', 'h2', 'h3'])]).state;
+    const oneRejected = reduceRun(review, { type: 'decideHunk', hunkId: 'h1', decision: 'reject' });
+    expect(oneRejected.effects).toEqual([{ type: 'rejectHunk', hunkId: 'h1', step: 2 }]);
+    expect(reduceRun(oneRejected.state, { type: 'reject' }).effects).toEqual([{ type: 'restore', step: 3, what: { hunks: ['h2', 'h3'] } }]);
+    const accepting = reduceRun(oneRejected.state, { type: 'accept' }).state;
+    expect(accepting.phase).toBe('restoring');
+    expect(reduceRun(accepting, { type: 'restored', step: 2 }).state.phase).toBe('done');
+  });
+
+  it('an output identical to the region ends quietly: no review, "no changes"', () => {
+    const { state, effects } = play([delta('same'), response('response.completed'), landed(1, [], true)]);
+    expect(state.phase).toBe('done');
+    expect(outcomeOf(state)?.endReason).toBe('unchanged');
+    expect(effects.at(-1)).toEqual([{ type: 'report', level: 'info', message: 'no changes: the model answered with the region as it was' }]);
+  });
+
+  it('Ctrl+Enter while streaming accepts early: stop now, keep what is there, done', () => {
+    const { state, effects } = play([delta('a'), { type: 'accept' }]);
+    expect(effects[2]).toEqual(STOP);
+    expect(state.phase).toBe('done');
+  });
+
+  it('save mid-stream: cancel on the wire, land whole lines, close the undo group', () => {
+    const { state, effects } = play([delta('a'), { type: 'stopForSave' }]);
+    expect(effects[2]).toEqual([
+      { type: 'cancelResponse' },
+      { type: 'land', step: 1, how: 'wholeLines', closeUndoGroup: true },
+      { type: 'report', level: 'info', message: 'stopped to save: the finished lines are kept, marked as partial' },
+    ]);
+    expect(state.phase).toBe('applying');
   });
 
   it('cancel and document close stop a live run; events after the end change nothing', () => {
-    expect(play([delta('a'), { type: 'cancel' }]).state).toMatchObject({ phase: 'review', endReason: 'cancelled' });
+    const cancelled = play([delta('a'), { type: 'cancel' }]).state;
+    expect(cancelled.phase).toBe('review');
+    expect(outcomeOf(cancelled)?.endReason).toBe('cancelled');
     const closed = play([delta('a'), { type: 'documentClosed' }, delta('b')]);
     expect(closed.state.phase).toBe('error');
     expect(closed.effects[3]).toEqual([]);
   });
 
   it('queued until sent: the run says it waits for a connection', () => {
-    const { state } = play([{ type: 'queued' }]);
-    expect(state.queued).toBe(true);
-    expect(reduceRun(state, { type: 'sent', at: 5 }).state).toMatchObject({ queued: false, sentAt: 5 });
+    const { state } = play([{ type: 'queued', request: 1 }]);
+    expect(state).toMatchObject({ wire: { queued: true } });
+    expect(reduceRun(state, { type: 'sent', request: 1, at: 5 }).state).toMatchObject({ wire: { queued: false }, stream: { sentAt: 5 } });
   });
 
   it('isLive covers every phase in which the buffer may still change', () => {
-    expect(['connecting', 'streaming', 'steering', 'redirecting', 'applying'].every((p) => isLive(p as RunState['phase']))).toBe(true);
-    expect(['review', 'done', 'error'].some((p) => isLive(p as RunState['phase']))).toBe(false);
+    expect(['connecting', 'streaming', 'steering', 'redirecting', 'applying', 'restoring'].every((p) => isLive(p as RunState['phase']))).toBe(true);
+    expect(['review', 'reverted', 'done', 'error'].some((p) => isLive(p as RunState['phase']))).toBe(false);
   });
 });

@@ -1,5 +1,6 @@
+import { outcomeOf } from '../../../src/core/session/runState';
 import { memoryRun } from '../support/memoryRun';
-import { startRun } from '../support/startRun';
+import { quietView, startRun } from '../support/startRun';
 import { describe, expect, it } from 'vitest';
 import { DocumentSync } from '../../../src/core/edit/documentSync';
 import { parseEditRequest, parsePartial } from '../../../src/core/prompt/buildRequest';
@@ -43,7 +44,7 @@ describe('RunController with an in-memory document', () => {
     expect(doc.modelEditVersions.every((v) => v < versionAfterUser)).toBe(true);
     expect(doc.text).toBe('// typed\n' + landed);
     expect(sender.cancelled).toEqual([0]);
-    expect(run.snapshot.state.endReason).toBe('interrupted');
+    expect(outcomeOf(run.snapshot.state)?.endReason).toBe('interrupted');
   });
 
   it('reject restores the original exactly, keeping user edits outside the region', async () => {
@@ -73,28 +74,26 @@ describe('RunController with an in-memory document', () => {
     expect(doc.text).toBe('owt\neno\n');
   });
 
-  it('a redirect waits for the edit in flight, so the new diff starts from the text as it really is', async () => {
+  it('a redirect does not wait for the edit in flight: it goes out at once, rewriting the region as it will read once that edit lands', async () => {
     const doc = new MemoryDocument('one\ntwo\n', '\n', false);
     const clock = new FakeClock();
     const sync = new DocumentSync(doc, clock, 16, doc.version);
     doc.onChange((v, c) => sync.onDocumentChange(v, c));
     const sender = new ScriptedSender();
-    const view: RunView = { update: () => undefined, report: () => undefined, clear: () => undefined, ended: () => undefined };
     const run = startRun(
-      { id: 'r', instruction: 'uppercase', region: { start: 0, end: 8 }, model: 'm', contextTokens: 32_000, onType: 'cancel', redirectPauseMs: 300, applyMode: 'stream' },
-      doc, sync, sender, view, clock,
+      { id: 'r', instruction: 'uppercase', region: { start: 0, end: 8 }, model: 'm', contextTokens: 32_000, policy: { onType: 'cancel', redirectPauseMs: 300 }, applyMode: 'stream' },
+      doc, sync, sender, quietView, clock,
     );
     await settle();
     sender.delta('ONE\n');
     await clock.advance(16); // the batch is now in flight, not yet applied
     expect(doc.pending).toHaveLength(1);
+    sender.delta('TW'); // pending behind it: the model's unfinished line
     run.redirect('reverse');
     await settle();
-    expect(sender.requests).toHaveLength(1); // waits for the edit in flight
-    doc.deliver();
-    await settle();
-    expect(sender.requests).toHaveLength(2);
+    expect(sender.requests).toHaveLength(2); // no round trip waited for
     expect(parseEditRequest(sender.requests[1]!).region).toBe('ONE\ntwo\n');
+    doc.deliver();
     sender.delta('two\nONE\n');
     sender.complete();
     for (let i = 0; i < 5; i++) {
@@ -133,7 +132,7 @@ describe('RunController with an in-memory document', () => {
     sender.complete();
     await clock.advance(50);
     expect(doc.text).toBe('keep\nNEW ONE\nNEW TWO\n');
-    expect(run.snapshot.state).toMatchObject({ phase: 'review', endReason: 'completed', resumes: 1 });
+    expect(run.snapshot.state).toMatchObject({ phase: 'review', outcome: { endReason: 'completed' }, resumes: 1 });
     expect(reports).toEqual([]);
   });
 
@@ -148,7 +147,7 @@ describe('RunController with an in-memory document', () => {
     sender.fail({ kind: 'dropped', code: 1006, message: 'the connection dropped mid-response' });
     await clock.advance(50);
     expect(doc.text.startsWith('keep\nNEW\n')).toBe(true);
-    expect(run.snapshot.state).toMatchObject({ phase: 'review', endReason: 'failed', resumes: 2 });
+    expect(run.snapshot.state).toMatchObject({ phase: 'review', outcome: { endReason: 'failed' }, resumes: 2 });
     expect(reports.join()).toMatch(/partial/);
   });
 
@@ -161,7 +160,7 @@ describe('RunController with an in-memory document', () => {
     await clock.advance(600);
     expect(sender.requests).toHaveLength(1);
     expect(doc.text).toBe('typed keep\nNEW\nold\n');
-    expect(run.snapshot.state).toMatchObject({ phase: 'review', endReason: 'interrupted' });
+    expect(run.snapshot.state).toMatchObject({ phase: 'review', outcome: { endReason: 'interrupted' } });
   });
 
   it('closing the document mid-stream stops the run with a clear message', async () => {
@@ -194,8 +193,8 @@ describe('RunController with an in-memory document', () => {
         throw new Error('socket exploded');
       },
     };
-    const view: RunView = { update: () => undefined, report: (_l, m) => reports.push(m), clear: () => undefined, ended: (s) => ended.push(s) };
-    startRun({ id: 'r', instruction: 'uppercase', region: { start: 0, end: 4 }, model: 'm', contextTokens: 32_000, onType: 'cancel', redirectPauseMs: 300, applyMode: 'stream' }, doc, sync, throwing, view, clock);
+    const view: RunView = { update: () => undefined, report: (_l, m) => reports.push(m), ended: (s) => ended.push(s) };
+    startRun({ id: 'r', instruction: 'uppercase', region: { start: 0, end: 4 }, model: 'm', contextTokens: 32_000, policy: { onType: 'cancel', redirectPauseMs: 300 }, applyMode: 'stream' }, doc, sync, throwing, view, clock);
     await settle();
     expect(ended.map((s) => s.state.phase)).toEqual(['error']);
     expect(reports).toEqual(['could not send: socket exploded']);

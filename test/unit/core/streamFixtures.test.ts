@@ -132,9 +132,9 @@ async function start(text: string, region: { start: number; end: number }) {
   doc.onChange((v, c) => sync.onDocumentChange(v, c));
   const sender = new FixtureSender();
   const reports: { level: string; message: string }[] = [];
-  const view: RunView = { update: () => undefined, report: (level, message) => reports.push({ level, message }), clear: () => undefined, ended: () => undefined };
+  const view: RunView = { update: () => undefined, report: (level, message) => reports.push({ level, message }), ended: () => undefined };
   const run = startRun(
-    { id: 'r1', instruction: 'uppercase', region, model: 'm', contextTokens: 32_000, onType: 'cancel', redirectPauseMs: 300, applyMode: 'stream' },
+    { id: 'r1', instruction: 'uppercase', region, model: 'm', contextTokens: 32_000, policy: { onType: 'cancel', redirectPauseMs: 300 }, applyMode: 'stream' },
     doc,
     sync,
     sender,
@@ -159,7 +159,7 @@ describe('official-shape streams through reducer, diff and document', () => {
     sender.play(new Stream().created().message(0, 'commentary', ['I will ', 'uppercase it.']).message(1, 'final_answer', ['ALP', 'HA\nBE', 'TA\n']).completed().frames);
     await drain();
     expect(doc.text).toBe('head\nALPHA\nBETA\ntail\n');
-    expect(run.snapshot.state).toMatchObject({ phase: 'review', progress: 'I will uppercase it.' });
+    expect(run.snapshot.state).toMatchObject({ phase: 'review', stream: expect.objectContaining({ progress: 'I will uppercase it.' }) });
     expect(versions.every((t) => !t.includes('uppercase it'))).toBe(true);
   });
 
@@ -183,7 +183,7 @@ describe('official-shape streams through reducer, diff and document', () => {
     await drain();
     expect(doc.text).toBe(FILE);
     expect(doc.applyCalls).toBe(0);
-    expect(run.snapshot.state).toMatchObject({ phase: 'review', endReason: 'refused' });
+    expect(run.snapshot.state).toMatchObject({ phase: 'review', outcome: { endReason: 'refused' } });
     expect(reports).toEqual([{ level: 'warning', message: "the model refused: I'm sorry, I can't help with that." }]);
   });
 
@@ -205,7 +205,7 @@ describe('official-shape streams through reducer, diff and document', () => {
     sender.play(new Stream().created().message(0, 'final_answer', ['ALPHA\n']).incomplete({}).frames);
     await drain();
     expect(doc.text).toBe('head\nALPHA\nbeta\ntail\n');
-    expect(run.snapshot.state).toMatchObject({ phase: 'review', endReason: 'failed', message: 'the model stopped early (no reason given); the text that arrived is kept, marked as partial' });
+    expect(run.snapshot.state).toMatchObject({ phase: 'review', outcome: { endReason: 'failed', message: 'the model stopped early (no reason given); the text that arrived is kept, marked as partial' } });
   });
 
   it('an emoji split across deltas (a surrogate pair cut in two) lands whole', async () => {

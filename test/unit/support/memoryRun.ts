@@ -24,9 +24,9 @@ export async function memoryRun<S extends RequestSender = ScriptedSender>(
   const sender = (options.sender ?? new ScriptedSender()) as S;
   const endedRuns: RunSnapshot[] = [];
   const reports: string[] = [];
-  const view: RunView = { update: () => undefined, report: (_l, m) => reports.push(m), clear: () => undefined, ended: (s) => endedRuns.push(s) };
+  const view: RunView = { update: () => undefined, report: (_l, m) => reports.push(m), ended: (s) => endedRuns.push(s) };
   const run = startRun(
-    { id: 'r1', instruction: options.instruction ?? 'uppercase', region, model: 'm', contextTokens: 32_000, onType: options.onType ?? 'cancel', redirectPauseMs: 300, applyMode: 'stream', preview: options.preview ?? false },
+    { id: 'r1', instruction: options.instruction ?? 'uppercase', region, model: 'm', contextTokens: 32_000, policy: { onType: options.onType ?? 'cancel', redirectPauseMs: 300 }, applyMode: 'stream', preview: options.preview ?? false },
     doc,
     sync,
     sender,

@@ -1,0 +1,77 @@
+import type { DocumentSync } from '../edit/documentSync';
+import type { Region } from '../edit/regionTracker';
+import type { TextEdit } from '../edit/textEdit';
+
+/** What a restore needs of its run. */
+export interface RestoreContext {
+  readonly runId: string;
+  readonly sync: DocumentSync;
+  readonly original: string;
+  /** The document's text now. */
+  getText(): string;
+  /** The run's region now. */
+  region(): Region;
+}
+
+/**
+ * Putting text back: a Reject (the whole region, or some hunks), a live
+ * redirect's base, a preview's undo step. Each resolves once its edits have
+ * landed (or were refused); none decides anything, and each waits only for
+ * the run's edit already in flight.
+ */
+export class Restorer {
+  constructor(private readonly run: RestoreContext) {}
+
+  /**
+   * Puts original text back as one undo step: the whole region when
+   * `pieces` is undefined, else each piece (a hunk, in document offsets).
+   */
+  async restore(pieces: readonly { range: Region; text: string }[] | undefined): Promise<void> {
+    const { sync, runId } = this.run;
+    await sync.whenIdle(runId);
+    const region = this.run.region();
+    const edits: TextEdit[] = pieces
+      ? // Sequential edits, last first, so earlier offsets stay valid.
+        [...pieces].sort((a, b) => b.range.start - a.range.start).map((p) => ({ start: p.range.start - region.start, end: p.range.end - region.start, text: p.text }))
+      : [{ start: 0, end: region.end - region.start, text: this.run.original }];
+    sync.resume(runId);
+    sync.startUndoStep(runId);
+    sync.enqueue(runId, edits);
+    await sync.finish(runId);
+  }
+
+  /** A live redirect abandoned: the region goes back to `base` (within the run's undo step). */
+  async restoreBase(base: string | undefined): Promise<void> {
+    const { sync, runId } = this.run;
+    await sync.whenIdle(runId);
+    sync.resume(runId);
+    if (base !== undefined && base !== this.regionText()) sync.enqueue(runId, [{ start: 0, end: this.run.region().end - this.run.region().start, text: base }]);
+  }
+
+  /**
+   * Abandons a preview: once nothing of it is in flight, its one undo step is
+   * undone, so the undo stack is as it was before the box opened. Only when
+   * the document's last change was ours (else the step on top is not the
+   * preview's); if the Undo did not bring back exactly the original (a
+   * keystroke raced it), what it undid is redone. Resolves with why it could
+   * not be done exactly, if it could not.
+   */
+  async undoPreview(): Promise<string | undefined> {
+    const { sync, runId } = this.run;
+    await sync.whenIdle(runId);
+    if (!sync.madeEdits(runId)) return undefined;
+    if (!sync.lastChangeWasOwn) return 'the document changed after the preview';
+    const region = this.run.region();
+    const text = this.run.getText();
+    const expected = text.slice(0, region.start) + this.run.original + text.slice(region.end);
+    const undid = await sync.undoStep();
+    if (undid && this.run.getText() === expected) return undefined;
+    if (undid) await sync.redoStep();
+    return 'undoing the preview did not bring back the original';
+  }
+
+  private regionText(): string {
+    const region = this.run.region();
+    return this.run.getText().slice(region.start, region.end);
+  }
+}
