@@ -1,3 +1,4 @@
+import { ok } from '../src/core/result';
 import { systemClock, type Clock } from '../src/core/clock';
 import { DocumentSync } from '../src/core/edit/documentSync';
 import { DEFAULT_MAX_FRAME_BYTES } from '../src/core/protocol/codec';
@@ -54,7 +55,7 @@ export interface RunHandle {
   readonly documentMs: () => number;
 }
 
-const quiet: RunView = { update: () => undefined, report: () => undefined, clear: () => undefined, ended: () => undefined };
+const quiet: RunView = { update: () => undefined, report: () => undefined, ended: () => undefined };
 
 let nextRun = 0;
 
@@ -90,10 +91,10 @@ export function startRun(channel: RequestSender, text: string, instruction: stri
   const startedAt = performance.now();
   let run: RunController | undefined = undefined;
   const started = RunController.start(
-    { id: `bench-${nextRun++}`, instruction, region: { start: 0, end: text.length }, model: 'bench', contextTokens: 128_000, onType: 'cancel', redirectPauseMs: 500, applyMode: 'stream' },
+    { id: `bench-${nextRun++}`, instruction, region: { start: 0, end: text.length }, model: 'bench', contextTokens: 128_000, policy: { onType: 'cancel', redirectPauseMs: 500 }, applyMode: 'stream' },
     doc,
     sync,
-    channel,
+    { connect: () => Promise.resolve(ok(channel)) },
     view,
     systemClock,
   );

@@ -21,7 +21,7 @@ export async function pipelineBench(server: ServerProcess, rate = 20_000, tokens
   await handle.done;
   const cpu = process.cpuUsage(cpuStart);
   const wall = performance.now() - wallStart;
-  const s = handle.run.snapshot.state;
+  const s = handle.run.snapshot.state.stream;
   const streamMs = s.lastDeltaAt! - s.firstDeltaAt!;
   const expectedMs = ((s.deltas - 1) / rate) * 1000;
   const lastEdit = handle.editTimes.at(-1) ?? NaN;
@@ -121,7 +121,7 @@ export async function ttftBench(server: ServerProcess, requests = 50): Promise<R
       const channel = channelFor();
       const handle = startRun(channel, text, 'uppercase');
       await handle.done;
-      const s = handle.run.snapshot.state;
+      const s = handle.run.snapshot.state.stream;
       toWire.push(s.sentAt! - handle.startedAt);
       toFirstEdit.push(handle.editTimes[0]! - handle.startedAt);
       release(channel);
@@ -166,7 +166,7 @@ export async function cancelBench(server: ServerProcess, trials = 30): Promise<R
     await sleep(20);
     editsAfterKeystroke += handle.doc.modelEditVersions.filter((v) => v > versionAtKeystroke).length;
     toClose.push((socketLog.closedAt[closesBefore] ?? NaN) - keystrokeAt);
-    toNextOnWire.push(next.run.snapshot.state.sentAt! - keystrokeAt);
+    toNextOnWire.push(next.run.snapshot.state.stream.sentAt! - keystrokeAt);
   }
   const handshakes = channel.stats.coldRequests - coldBefore;
   channel.dispose();
@@ -241,8 +241,8 @@ export async function redirectBench(server: ServerProcess, trials = 20): Promise
       const redirectAt = performance.now();
       handle.run.redirect('reverse lines');
       // The successor's first delta resets the run's stream clock; its first edit after that is what the user sees.
-      while (handle.run.snapshot.state.firstDeltaAt === undefined || !handle.editTimes.some((t) => t >= handle.run.snapshot.state.firstDeltaAt!)) await sleep(0.5);
-      const firstDeltaAt = handle.run.snapshot.state.firstDeltaAt;
+      while (handle.run.snapshot.state.stream.firstDeltaAt === undefined || !handle.editTimes.some((t) => t >= handle.run.snapshot.state.stream.firstDeltaAt!)) await sleep(0.5);
+      const firstDeltaAt = handle.run.snapshot.state.stream.firstDeltaAt;
       ms.push(handle.editTimes.find((t) => t >= firstDeltaAt)! - redirectAt);
       await handle.done;
       if (handle.run.snapshot.state.history.length === 1 && !handle.doc.text.includes('\ufffd')) correct++;

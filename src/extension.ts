@@ -1,21 +1,27 @@
 import * as vscode from 'vscode';
 import { systemClock } from './core/clock';
+import type { Settings } from './core/config/settings';
+import { DisposableStore } from './core/lifetime';
 import type { RunSnapshot } from './core/session/runController';
 import type { ChannelStats } from './core/transport/responseChannel';
-import { ApiKeyStore } from './vscode/apiKey';
-import { ReviewCodeLens } from './vscode/codeLens';
-import { registerCommands } from './vscode/commands';
-import { QuickPickInstructionBox, ScriptedInstructionBox } from './vscode/instructionInput';
-import { ConnectionManager } from './vscode/connectionManager';
-import { ContextKeys } from './vscode/contextKeys';
-import { Decorations } from './vscode/decorations';
-import { Log } from './vscode/log';
-import { showRunReports } from './vscode/notifications';
-import { ProblemWatcher } from './vscode/problems';
-import { ReviewStore } from './vscode/reviewStore';
-import { RunManager } from './vscode/runManager';
-import { readSettings, SECTION } from './vscode/settings';
-import { StatusBar } from './vscode/statusBar';
+import { registerCommands } from './vscode/commands/commands';
+import { QuickPickInstructionBox, ScriptedInstructionBox, type InstructionBox } from './vscode/commands/instructionInput';
+import { ApiKeyStore } from './vscode/connection/apiKey';
+import { ConnectionManager } from './vscode/connection/connectionManager';
+import { DocumentEvents } from './vscode/editor/documentEvents';
+import { Saves } from './vscode/editor/saves';
+import { SelectionAfterRun } from './vscode/editor/selectionAfterRun';
+import { Log } from './vscode/platform/log';
+import { SettingsStore } from './vscode/platform/settings';
+import { ReviewStore } from './vscode/runs/reviewStore';
+import { RunActions } from './vscode/runs/runActions';
+import { RunRegistry, type RunReport } from './vscode/runs/runRegistry';
+import { ReviewCodeLens } from './vscode/views/codeLens';
+import { ContextKeys } from './vscode/views/contextKeys';
+import { Decorations } from './vscode/views/decorations';
+import { showRunReports } from './vscode/views/notifications';
+import { ProblemWatcher } from './vscode/views/problems';
+import { StatusBar } from './vscode/views/statusBar';
 
 /** What the extension exports: read-only views for tests, benchmarks and other extensions. */
 export interface SparkEditApi {
@@ -37,92 +43,72 @@ export interface SparkEditApi {
    * into a QuickPick from the extension host); `restore` brings the real one back.
    */
   scriptInstructionBox(): { box: ScriptedInstructionBox; restore: () => void };
+  /** The latest reports of runs (errors, warnings, info), newest last. */
+  reports(): readonly RunReport[];
   /** What is still alive: runs, documents, timers, sockets, the bundled server (zero after deactivation). */
   resources(): { runs: number; documents: number; timers: number; sockets: number; localServer: boolean };
 }
 
 /**
- * Everything the extension owns, in one place. `deactivate` (which VS Code
- * awaits) disposes it and waits for the bundled server to close; disposing
- * twice does nothing.
+ * Everything the extension owns is added to one store, in order of creation;
+ * `deactivate` (which VS Code awaits) keeps the reviews for the next window,
+ * disposes the store in reverse and waits for the bundled server to close.
  */
 let shutdown: (() => Promise<void>) | undefined;
 
 export function activate(context: vscode.ExtensionContext): SparkEditApi {
-  const settings = () => readSettings().settings;
-  const log = new Log();
-  const keys = new ApiKeyStore(context.secrets);
-  const connection = new ConnectionManager(settings, keys, log, systemClock);
-  const manager = new RunManager(connection, settings, log, systemClock);
-  const status = new StatusBar(manager, connection);
-  const problems = new ProblemWatcher(manager);
-  const codeLens = new ReviewCodeLens(manager, problems);
-  const reportSettingProblems = (): void => {
-    for (const p of readSettings().problems) log.warn(`setting sparkEdit.${p.key} ignored: ${p.message}`);
-  };
-  reportSettingProblems();
-  const warm = (): void => {
-    // Quietly: no key may be set yet.
-    connection.warm().catch((error: unknown) => log.warn(`warm-up failed: ${String(error)}`));
-  };
-
+  const owned = new DisposableStore();
+  const clock = systemClock;
+  const log = owned.add(new Log());
+  const settings = owned.add(new SettingsStore((problems) => problems.forEach((p) => log.warn(`setting sparkEdit.${p.key} ignored: ${p.message}`))));
+  const current = (): Settings => settings.current;
+  const keys = owned.add(new ApiKeyStore(context.secrets));
+  const connection = owned.add(new ConnectionManager(current, keys, log, clock));
+  const registry = owned.add(new RunRegistry(connection, current, log, clock));
+  const actions = new RunActions(registry);
+  const saves = owned.add(new Saves(registry, log, clock));
+  owned.add(new DocumentEvents(registry, saves, log));
+  owned.add(new SelectionAfterRun(registry));
+  const status = owned.add(new StatusBar(registry, connection));
+  const problems = owned.add(new ProblemWatcher(registry, clock));
+  const codeLens = owned.add(new ReviewCodeLens(registry, problems));
+  owned.add(new Decorations(registry));
+  owned.add(new ContextKeys(registry));
+  owned.add(showRunReports(registry, log, clock));
+  const reports: RunReport[] = [];
+  owned.add(registry.onDidReport((r) => reports.push(r) > 20 && reports.shift()));
   const realBox = new QuickPickInstructionBox(context.globalState);
-  let box: QuickPickInstructionBox | ScriptedInstructionBox = realBox;
-
-  const owned: vscode.Disposable[] = [
-    log,
-    keys,
-    connection,
-    manager,
-    status,
-    problems,
-    codeLens,
-    new Decorations(manager),
-    new ContextKeys(manager),
-    showRunReports(manager, log),
-    ...registerCommands({ runs: manager, keys, connection, log, problems, box: () => box }),
-    vscode.languages.registerCodeLensProvider({ scheme: '*' }, codeLens),
-    vscode.workspace.onDidChangeTextDocument((e) => manager.onDidChangeTextDocument(e)),
-    vscode.workspace.onDidCloseTextDocument((d) => manager.onDidCloseTextDocument(d)),
-    vscode.workspace.onWillSaveTextDocument((e) => manager.onWillSaveTextDocument(e.document)),
-    vscode.workspace.onDidSaveTextDocument((d) => manager.onDidSaveTextDocument(d)),
-    vscode.window.tabGroups.onDidChangeTabs((e) => manager.onDidCloseTabs(e.closed.flatMap((t) => (t.input instanceof vscode.TabInputText ? [t.input.uri] : [])))),
-    keys.onDidChange(() => connection.reset()),
-    vscode.workspace.onDidChangeConfiguration((e) => {
-      if (!e.affectsConfiguration(SECTION)) return;
-      reportSettingProblems();
-      // Runs in flight keep their sockets and settings; the next run connects with the new ones.
-      connection.reset();
-      warm();
-    }),
-  ];
-  const reviews = new ReviewStore(context.workspaceState, manager, log);
+  let box: InstructionBox = realBox;
+  for (const command of registerCommands({ registry, actions, saves, keys, connection, log, problems, settings: current, clock, box: () => box })) owned.add(command);
+  owned.add(vscode.languages.registerCodeLensProvider({ scheme: '*' }, codeLens));
+  // Runs in flight keep their sockets and settings; the next run connects with the new ones.
+  owned.add(keys.onDidChange(() => connection.reset()));
+  owned.add(settings.onDidChange(() => connection.reset()));
+  const reviews = new ReviewStore(context.workspaceState, registry, log, clock);
   reviews.start().catch((error: unknown) => log.warn(`could not restore the last window's reviews: ${String(error)}`));
+
   shutdown = async () => {
     shutdown = undefined;
     // First keep what is under review (live runs as partial), before stopping anything changes it.
     await reviews.save().catch((error: unknown) => log.warn(`could not keep the reviews for the next window: ${String(error)}`));
     reviews.dispose();
-    // In reverse order of creation: listeners and views, then the runs (they cancel their responses), then the sockets and the server, the log last.
-    for (const d of [...owned].reverse()) d.dispose();
+    owned.dispose();
     await connection.close();
   };
   context.subscriptions.push({ dispose: () => void shutdown?.() });
-
-  // Pre-warm the socket so the first edit pays no handshake.
-  warm();
   log.info(`Spark Edit activated (VS Code ${vscode.version})`);
 
   return {
-    runs: () => manager.snapshots(),
+    runs: () => registry.snapshots(),
     statusText: () => status.text,
     statusTooltip: () => status.tooltip,
-    editCalls: (doc) => manager.editCalls(doc),
+    editCalls: (doc) => registry.editCalls(doc),
     localServerUrl: () => connection.localServerUrl(),
     logFolder: () => context.logUri,
     connectionStats: () => connection.stats(),
-    resources: () => ({ ...manager.resources(), ...connection.resources() }),
+    resources: () => ({ ...registry.resources(), ...connection.resources() }),
     reviewsSaved: () => reviews.save(),
+    reports: () => [...reports],
     scriptInstructionBox: () => {
       const scripted = new ScriptedInstructionBox();
       box = scripted;

@@ -66,8 +66,8 @@ async function ours(rate: number, api: SparkEditApi): Promise<Record<string, num
   while (!finalAt && performance.now() - started < 60_000) await sleep(5);
   sub.dispose();
   const run = api.runs()[0];
-  const lastDeltaAt = run?.state.lastDeltaAt ?? NaN;
-  const firstDeltaAt = run?.state.firstDeltaAt ?? NaN;
+  const lastDeltaAt = run?.state.stream.lastDeltaAt ?? NaN;
+  const firstDeltaAt = run?.state.stream.firstDeltaAt ?? NaN;
   const result = {
     correct: doc.getText() === expected,
     streamMs: Math.round(lastDeltaAt - firstDeltaAt),

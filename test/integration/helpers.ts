@@ -2,12 +2,16 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { SparkEditApi } from '../../src/extension';
-import { isLive } from '../../src/core/session/reducer';
+import { isLive, outcomeOf } from '../../src/core/session/runState';
 import type { RunSnapshot } from '../../src/core/session/runController';
 import { control as postControl, serverStats, type ControlBody, type ServerStats } from '../../scripts/control.mjs';
 import { hostConfig, waitFor } from './harness';
 
 export const config = hostConfig();
+
+/** How a run stopped, and what it said (undefined while it has not). */
+export const endReasonOf = (run: RunSnapshot | undefined): string | undefined => (run ? outcomeOf(run.state)?.endReason : undefined);
+export const messageOf = (run: RunSnapshot | undefined): string | undefined => (run ? outcomeOf(run.state)?.message : undefined);
 
 export async function api(): Promise<SparkEditApi> {
   const ext = vscode.extensions.getExtension<SparkEditApi>('spark-edit.spark-edit');

@@ -9,6 +9,7 @@ import './suites/editorEvents';
 import './suites/keys';
 import './suites/hunks';
 import './suites/live';
+import './suites/decisions';
 // Last: it deactivates the extension.
 import './suites/lifecycle';
 

@@ -2,7 +2,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { assert, assertEqual, waitFor } from './harness';
-import { api, config, control, FAST, openFile, setSetting, startRefactor } from './helpers';
+import { api, config, control, endReasonOf, FAST, messageOf, openFile, setSetting, startRefactor } from './helpers';
 
 /*
  * Window reload, in two phases of one workbench: phase 1 leaves one run
@@ -43,8 +43,8 @@ async function phaseTwo(): Promise<void> {
   assertEqual(docA.getText(), ORIGINAL_A.toUpperCase(), 'the completed rewrite is still there');
   const runs = a.runs();
   assertEqual(runs.map((r) => r.state.phase), ['review', 'review']);
-  const partial = runs.find((r) => r.state.endReason === 'interrupted');
-  assert(partial?.state.message?.includes('window reload'), `the interrupted run is marked partial: ${JSON.stringify(runs.map((r) => r.state))}`);
+  const partial = runs.find((r) => endReasonOf(r) === 'interrupted');
+  assert(messageOf(partial)?.includes('window reload'), `the interrupted run is marked partial: ${JSON.stringify(runs.map((r) => r.state))}`);
   assert(/BETA 2/.test(docB.getText()), 'the partial output is visible');
   // Reject works on both: the originals come back exactly.
   await vscode.window.showTextDocument(docA);

@@ -18,7 +18,7 @@ interface Manifest {
   devDependencies: Record<string, string>;
 }
 const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as Manifest;
-const commandsSource = readFileSync(join(root, 'src/vscode/commands.ts'), 'utf8');
+const commandsSource = readFileSync(join(root, 'src/vscode/commands/commands.ts'), 'utf8');
 const registered = [...commandsSource.matchAll(/registerCommand\('([^']+)'/g)].map((m) => m[1]!);
 
 describe('package.json manifest', () => {
@@ -68,7 +68,7 @@ describe('package.json manifest', () => {
     const escapes = manifest.contributes.keybindings.filter((k) => k.key === 'escape');
     expect(escapes.map((k) => k.command).sort()).toEqual(['sparkEdit.cancel', 'sparkEdit.reject']);
     for (const k of escapes) {
-      for (const other of ['!suggestWidgetVisible', '!editorHasMultipleSelections', '!editorHasSelection', '!parameterHintsVisible', '!renameInputVisible', '!inSnippetMode', '!findWidgetVisible']) {
+      for (const other of ['!suggestWidgetVisible', '!editorHasMultipleSelections', '!editorHasSelection', '!parameterHintsVisible', '!renameInputVisible', '!inSnippetMode', '!findWidgetVisible', '!editorHoverVisible', '!codeActionMenuVisible', '!markersNavigationVisible', '!isComposing']) {
         expect(k.when, `${k.command}: ${other}`).toContain(other);
       }
     }
@@ -78,6 +78,8 @@ describe('package.json manifest', () => {
       ['sparkEdit.accept', 'editorTextFocus && sparkEdit.streaming'],
     ]);
     const ctrlI = manifest.contributes.keybindings.filter((k) => k.key === 'ctrl+i');
-    expect(ctrlI.map((k) => k.command)).toEqual(['sparkEdit.editInline', 'sparkEdit.redirect']);
+    expect(ctrlI.map((k) => k.command)).toEqual(['sparkEdit.editInline', 'sparkEdit.redirect', 'sparkEdit.explainReadOnly']);
+    // The fallback must not shadow a built-in key: Cmd+Alt+I is Toggle Developer Tools on macOS.
+    expect(manifest.contributes.keybindings.map((k) => (k as { mac?: string }).mac)).not.toContain('cmd+alt+i');
   });
 });

@@ -1,8 +1,7 @@
 import * as vscode from 'vscode';
-import type { StartResult } from '../../../src/vscode/runManager';
 import { startSparkServer } from '../../../src/server/server';
 import { assert, assertEqual, test, waitFor } from '../harness';
-import { api, config, inReview, openFile, startRefactor, setSetting } from '../helpers';
+import { api, config, inReview, openFile, runsStopped, setSetting, startRefactor } from '../helpers';
 
 const SECRET = 'sk-spark-test-0123456789abcdef';
 
@@ -36,8 +35,12 @@ test('default endpoint without a key offers Set API Key / Use Local Server and s
   try {
     const editor = await openFile('untouched\n');
     editor.selection = new vscode.Selection(0, 0, 1, 0);
-    const result = await vscode.commands.executeCommand<StartResult | undefined>('sparkEdit.refactorSelection', { instruction: 'uppercase' });
-    assertEqual(result?.ok === false ? result.error.reason : result, 'needsKey');
+    const before = (await api()).reports().length;
+    await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+    await waitFor(async () => (await api()).reports().length > before, 'the run to say why it could not connect');
+    const report = (await api()).reports().at(-1);
+    assertEqual([report?.level, report?.reason], ['error', 'needsKey'], 'an error that offers Set API Key / Use Local Server');
+    await runsStopped();
     assertEqual(editor.document.getText(), 'untouched\n');
   } finally {
     await setSetting('endpoint', config.serverUrl);
@@ -49,9 +52,14 @@ test('plaintext ws:// to a non-loopback host is refused unless allowed', async (
   try {
     const editor = await openFile('x\n');
     editor.selection = new vscode.Selection(0, 0, 1, 0);
-    const result = await vscode.commands.executeCommand<StartResult | undefined>('sparkEdit.refactorSelection', { instruction: 'uppercase' });
-    assertEqual(result?.ok === false ? result.error.reason : result, 'badEndpoint');
-    assert(result?.ok === false && /allowInsecure/.test(result.error.message), 'says how to opt in');
+    const before = (await api()).reports().length;
+    await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+    await waitFor(async () => (await api()).reports().length > before, 'the run to say why it could not connect');
+    const report = (await api()).reports().at(-1);
+    assertEqual(report?.reason, 'badEndpoint');
+    assert(/allowInsecure/.test(report?.message ?? ''), 'says how to opt in');
+    await runsStopped();
+    assertEqual(editor.document.getText(), 'x\n');
   } finally {
     await setSetting('endpoint', config.serverUrl);
   }

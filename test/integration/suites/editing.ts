@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { assert, assertEqual, test, waitFor } from '../harness';
-import { api, control, FAST, inReview, openFile, startRefactor, recordChanges, runsStopped, serverIdle, SLOW, withSetting } from '../helpers';
+import { api, control, endReasonOf, FAST, inReview, openFile, recordChanges, runsStopped, serverIdle, SLOW, startRefactor, withSetting } from '../helpers';
 
 const FUNCTION_FILE = [
   "import { log } from './log';",
@@ -101,7 +101,7 @@ test('interrupt by typing: the keystroke stays, no model edit lands after it, pa
   assert(doc.getText().startsWith('Zheader\nLINE 00 OF THE REGION\n'), 'the keystroke and the partial output are kept');
   assert(doc.getText().endsWith('line 39 of the region\nfooter\n'), 'the rest of the original is untouched');
   const runs = await runsStopped();
-  assertEqual(runs.map((r) => [r.state.phase, r.state.endReason]), [['review', 'interrupted']]);
+  assertEqual(runs.map((r) => [r.state.phase, endReasonOf(r)]), [['review', 'interrupted']]);
 });
 
 test('redirect restarts from the current text with the old and new instruction', async () => {
@@ -135,7 +135,7 @@ test('cancel stops the stream and keeps the partial text', async () => {
   assertEqual(doc.version, version, 'nothing lands after cancel');
   assert(doc.getText().includes('ROW 1') && doc.getText().includes('row 29'), 'partial output and the original rest are both kept');
   const runs = await runsStopped();
-  assertEqual(runs.map((r) => r.state.endReason), ['cancelled']);
+  assertEqual(runs.map((r) => endReasonOf(r)), ['cancelled']);
 });
 
 test('preview mode lands the whole result in one edit', async () => {

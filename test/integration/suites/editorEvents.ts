@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import { assert, assertEqual, test, waitFor } from '../harness';
-import { api, config, control, FAST, inReview, runsStopped, setSetting, startRefactor, withSetting } from '../helpers';
+import { api, config, control, endReasonOf, FAST, inReview, runsStopped, setSetting, startRefactor, withSetting } from '../helpers';
 
 /*
  * Everything an editor does around a run (README › What happens when…):
@@ -26,7 +26,7 @@ test('Ctrl+S mid-stream at a slow rate: the run stops with whole lines, the disk
   assertEqual(readFileSync(doc.uri.fsPath, 'utf8'), doc.getText(), 'the disk holds exactly the buffer');
   assertWholeLines(doc.getText());
   const [run] = await runsStopped();
-  assertEqual([run?.state.phase, run?.state.endReason], ['review', 'cancelled']);
+  assertEqual([run?.state.phase, endReasonOf(run)], ['review', 'cancelled']);
   await vscode.commands.executeCommand('undo');
   assertEqual(doc.getText(), ITEMS, 'one Undo reverts the whole run, save or not');
 });
@@ -38,7 +38,7 @@ test('Ctrl+S mid-stream at a fast rate waits for the run: the finished rewrite i
   await vscode.commands.executeCommand('sparkEdit.saveWhenLanded');
   assertEqual(readFileSync(editor.document.uri.fsPath, 'utf8'), ITEMS.toUpperCase(), 'the whole rewrite is on disk');
   const [run] = await runsStopped();
-  assertEqual([run?.state.phase, run?.state.endReason], ['review', 'completed']);
+  assertEqual([run?.state.phase, endReasonOf(run)], ['review', 'completed']);
 });
 
 const UNFORMATTED = 'let   a =1;\nlet c=  a;\n';
@@ -69,7 +69,7 @@ test('a setting changed mid-stream leaves the run complete and exact', async () 
   await waitFor(() => editor.document.getText().includes('ITEM 1'), 'some output', 10_000);
   await withSetting('contextTokens', 40_000, async () => {
     const [run] = await inReview();
-    assertEqual([run?.state.endReason, editor.document.getText()], ['completed', ITEMS.toUpperCase()]);
+    assertEqual([endReasonOf(run), editor.document.getText()], ['completed', ITEMS.toUpperCase()]);
   });
 });
 

@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { assert, assertEqual, test, waitFor } from '../harness';
-import { api, control, FAST, inReview, openFile, startRefactor, runsStopped, serverIdle, SLOW, withSetting } from '../helpers';
+import { api, control, endReasonOf, FAST, inReview, messageOf, openFile, runsStopped, serverIdle, SLOW, startRefactor, withSetting } from '../helpers';
 
 const REGION = Array.from({ length: 20 }, (_, i) => `statement ${i};`).join('\n') + '\n';
 const FILE = `// before\n${REGION}// after\n`;
@@ -42,7 +42,7 @@ async function assertNextRunWorks(): Promise<void> {
 async function lastRun(): Promise<{ endReason?: string; message?: string; phase: string }> {
   const runs = (await api()).runs();
   const r = runs.at(-1);
-  return { endReason: r?.state.endReason, message: r?.state.message, phase: r?.state.phase ?? 'none' };
+  return { endReason: endReasonOf(r), message: messageOf(r), phase: r?.state.phase ?? 'none' };
 }
 
 test('server error mid-stream: partial text kept and marked, status says so, next run works', async () => {
@@ -61,7 +61,7 @@ test('a connection dropped mid-stream resumes by itself: the exact final text, n
   const editor = await runWithFault(['drop:30']);
   assertEqual(editor.document.getText(), `// before\n${REGION.toUpperCase()}// after\n`, 'spliced without a duplicated or lost character');
   const [run] = (await api()).runs();
-  assertEqual([run?.state.phase, run?.state.endReason, run?.state.resumes, run?.state.message], ['review', 'completed', 1, undefined]);
+  assertEqual([run?.state.phase, endReasonOf(run), run?.state.resumes, messageOf(run)], ['review', 'completed', 1, undefined]);
   assert(!(await api()).statusText().includes('error'), 'no failure in the status bar');
 });
 
@@ -194,7 +194,9 @@ test('model output in a markdown fence and CRLF documents are handled', async ()
   const editor = await openFile('one\r\ntwo\r\n');
   assertEqual(editor.document.eol, vscode.EndOfLine.CRLF);
   editor.selection = new vscode.Selection(0, 0, 2, 0);
+  const version = editor.document.version;
   await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'answer in a markdown fence' });
-  await inReview();
-  assertEqual(editor.document.getText(), 'one\r\ntwo\r\n', 'fences dropped, line endings kept');
+  // The answer, without its fences and in the document's line endings, is the region as it was: a run with nothing to review.
+  assertEqual(await runsStopped(), [], 'no review of an unchanged region');
+  assertEqual([editor.document.getText(), editor.document.version, editor.document.isDirty], ['one\r\ntwo\r\n', version, false], 'fences dropped, line endings kept, not one edit');
 });

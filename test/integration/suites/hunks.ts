@@ -1,3 +1,4 @@
+import { pendingHunksOf } from '../../../src/core/session/runState';
 import * as vscode from 'vscode';
 import { assertEqual, test, waitFor } from '../harness';
 import { api, control, FAST, inReview, openFile, startRefactor } from '../helpers';
@@ -44,7 +45,7 @@ test('next / previous hunk move the cursor; accepting the last pending hunk ends
   editor.selection = new vscode.Selection(0, 0, 0, 0);
   await vscode.commands.executeCommand('sparkEdit.rejectHunk');
   await waitFor(() => editor.document.getText().startsWith('let x = 1;'), 'the first hunk restored');
-  assertEqual((await api()).runs()[0]?.state.pendingHunks.length, 1, 'one hunk left');
+  assertEqual(pendingHunksOf((await api()).runs()[0]!.state).length, 1, 'one hunk left');
   await vscode.commands.executeCommand('sparkEdit.nextHunk');
   await vscode.commands.executeCommand('sparkEdit.acceptHunk');
   await waitFor(async () => (await api()).runs().length === 0, 'the review over');

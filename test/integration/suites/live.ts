@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import * as vscode from 'vscode';
-import type { ScriptedInstructionBox } from '../../../src/vscode/instructionInput';
+import type { ScriptedInstructionBox } from '../../../src/vscode/commands/instructionInput';
 import { assert, assertEqual, test, waitFor } from '../harness';
-import { api, control, FAST, inReview, openFile, serverIdle, startRefactor, stats, withSetting } from '../helpers';
+import { api, control, endReasonOf, FAST, inReview, openFile, serverIdle, startRefactor, stats, withSetting } from '../helpers';
 
 /*
  * Live instruction in the real extension host: the instruction box is
@@ -52,7 +52,7 @@ test('live instruction: the preview is in the buffer before Enter; a new instruc
     box.enter();
     await started;
     const [run] = await inReview();
-    assertEqual(run?.state.preview, false, 'Enter made it an ordinary run');
+    assertEqual(run?.state.preview, undefined, 'Enter made it an ordinary run');
     assertEqual(editor.document.getText(), REVERSED);
     await vscode.commands.executeCommand('sparkEdit.accept');
     await vscode.commands.executeCommand('undo');
@@ -113,8 +113,8 @@ test('live instruction: typing in the document during a preview interrupts it; t
     await vscode.commands.executeCommand('type', { text: 'Z' });
     await serverIdle();
     const [run] = await inReview();
-    assertEqual(run?.state.preview, false, 'the run is the user’s now');
-    assertEqual(run?.state.endReason, 'interrupted');
+    assertEqual(run?.state.preview, undefined, 'the run is the user’s now');
+    assertEqual(endReasonOf(run), 'interrupted');
     const after = editor.document.getText();
     assert(after.endsWith('tail\nZ') && after.startsWith('ALPHA'), `the keystroke and the output so far both kept: ${JSON.stringify(after)}`);
     box.escape();
@@ -205,7 +205,7 @@ test('live redirect: Enter keeps the preview, and the run is reviewed with the n
     box.enter();
     await started;
     const [run] = await inReview();
-    assertEqual(run?.state.preview, false);
+    assertEqual(run?.state.preview, undefined);
     assertEqual(run?.state.instruction, 'reverse the lines');
     await vscode.commands.executeCommand('sparkEdit.reject');
     await waitFor(() => editor.document.getText() === FILE, 'Reject restores the original, from before the run');
@@ -234,7 +234,7 @@ test('live redirect begun mid-stream (Ctrl+I while it streams): the preview stee
     assertEqual(reversed(previewed), region().toUpperCase(), 'the text from when the redirect began');
     assert(region().startsWith('ALPHA\n'), `what the run had written: ${JSON.stringify(region())}`);
     assertEqual(run?.state.instruction, 'uppercase', 'the run’s own instruction');
-    assertEqual(run?.state.endReason, 'cancelled', 'the interrupted stream is partial');
+    assertEqual(endReasonOf(run), 'cancelled', 'the interrupted stream is partial');
     assertEqual(editor.document.lineAt(3).text, 'tail', 'nothing outside the region touched');
   });
 });

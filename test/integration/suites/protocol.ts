@@ -1,6 +1,7 @@
+import { isQueued } from '../../../src/core/session/runState';
 import * as vscode from 'vscode';
 import { assert, assertEqual, test, waitFor } from '../harness';
-import { api, control, FAST, inReview, openFile, startRefactor, recordChanges, runsStopped, SLOW, stats, withSetting } from '../helpers';
+import { api, control, endReasonOf, FAST, inReview, messageOf, openFile, recordChanges, runsStopped, SLOW, startRefactor, stats, withSetting } from '../helpers';
 
 /*
  * The protocol as a real Codex endpoint speaks it, driven through the real
@@ -21,7 +22,7 @@ for (const cutCodeUnits of [false, true]) {
       const [run] = await inReview();
       assertEqual(editor.document.getText(), ASTRAL.toUpperCase(), `token size ${tokenChars}`);
       assert(!editor.document.getText().includes('\ufffd'), 'no replacement character');
-      assertEqual(run?.state.endReason, 'completed', `not stopped as if the user typed (token size ${tokenChars})`);
+      assertEqual(endReasonOf(run), 'completed', `not stopped as if the user typed (token size ${tokenChars})`);
       await vscode.commands.executeCommand('sparkEdit.acceptAll');
     }
   }, 60_000);
@@ -37,7 +38,7 @@ test('a codex-shaped stream (reasoning, commentary, final answer) writes only th
   changes.dispose();
   assertEqual(editor.document.getText(), 'ALPHA\nBETA\n');
   assertEqual(changes.events.filter((e) => /apply|Reading|region/.test(e.text)), [], 'no commentary or reasoning text in any edit');
-  assert(((await api()).runs()[0]?.state.progress ?? '').includes('I\'ll apply "uppercase"'), 'the commentary is kept as progress');
+  assert(((await api()).runs()[0]?.state.stream.progress ?? '').includes('I\'ll apply "uppercase"'), 'the commentary is kept as progress');
 });
 
 test('a refusal leaves the file unchanged and shows the refusal', async () => {
@@ -48,7 +49,7 @@ test('a refusal leaves the file unchanged and shows the refusal', async () => {
   await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
   const [run] = await inReview();
   assertEqual([editor.document.getText(), editor.document.version], ['keep me\n', version], 'not one edit');
-  assertEqual([run?.state.endReason, run?.state.message], ['refused', "the model refused: I'm sorry, but I can't help with that request."]);
+  assertEqual([endReasonOf(run), messageOf(run)], ['refused', "the model refused: I'm sorry, but I can't help with that request."]);
   const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', editor.document.uri);
   assert(lenses.some((l) => l.command?.title.includes("can't help")), 'the CodeLens shows the refusal');
   await vscode.commands.executeCommand('sparkEdit.reject');
@@ -60,10 +61,12 @@ test('a flat error event shows the server message verbatim, and the next run wor
   await control({ timing: FAST, faults: ['error_flat:3'] });
   const editor = await startRefactor('one\ntwo\nthree\nfour\n', 'uppercase', [0, 4]);
   const [run] = await runsStopped();
-  assert(run?.state.message?.startsWith('the server reported an error [server_error]: The server had an error while processing your request (flat error event).'), `message: ${run?.state.message}`);
+  assert(messageOf(run)?.startsWith('the server reported an error [server_error]: The server had an error while processing your request (flat error event).'), `message: ${messageOf(run)}`);
   await vscode.commands.executeCommand('sparkEdit.rejectAll');
   await waitFor(() => editor.document.getText() === 'one\ntwo\nthree\nfour\n', 'the original back');
   await control({ faults: [] });
+  // The review collapsed the selection to its cursor; select the lines again.
+  editor.selection = new vscode.Selection(0, 0, 4, 0);
   await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
   await inReview();
   assertEqual(editor.document.getText(), 'ONE\nTWO\nTHREE\nFOUR\n');
@@ -119,7 +122,7 @@ test('three selections and a run in a second file stream at the same time', asyn
   b.selection = new vscode.Selection(0, 0, 6, 0);
   await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
   await waitFor(async () => (await stats()).activeGenerations === 4, 'four generations on the wire at once', 10_000);
-  assert((await api()).runs().every((r) => !r.state.queued), 'no run waits in line');
+  assert((await api()).runs().every((r) => !isQueued(r.state)), 'no run waits in line');
   await inReview(4);
   assertEqual([a.document.getText(), b.document.getText()], [text.toUpperCase(), block('other').toUpperCase()]);
 });

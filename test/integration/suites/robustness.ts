@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import * as vscode from 'vscode';
 import { assert, assertEqual, test, waitFor } from '../harness';
-import { api, control, FAST, inReview, openFile, startRefactor, recordChanges, runsStopped, serverIdle, SLOW } from '../helpers';
+import { api, control, endReasonOf, FAST, inReview, openFile, recordChanges, runsStopped, serverIdle, SLOW, startRefactor } from '../helpers';
 
 const lines = (n: number, word: string): string => Array.from({ length: n }, (_, i) => `${word} ${i}`).join('\n') + '\n';
 
@@ -23,7 +23,7 @@ test('undo during a stream stops the run and keeps the document consistent', asy
   assertEqual(changes.events.filter((e) => e.version > versionAtUndo).length, 0, 'no model edit after the undo');
   const runs = await runsStopped();
   // The undo took the region back to the original: the run stopped, and there is nothing left to review.
-  assertEqual(runs.map((r) => [r.state.phase, r.state.endReason]), [['reverted', 'interrupted']], 'the undo interrupted the run');
+  assertEqual(runs.map((r) => [r.state.phase, endReasonOf(r)]), [['reverted', 'interrupted']], 'the undo interrupted the run');
   assertEqual(doc.getText(), region, 'one Undo took the whole run back: nothing of the original was lost');
 });
 
@@ -60,7 +60,7 @@ test('the file changes on disk mid-stream: the run stops, the disk text wins, no
   await vscode.commands.executeCommand('workbench.action.files.revert');
   await waitFor(() => doc.getText() === 'changed on disk\n', 'the editor to show the disk text', 10_000);
   const runs = await runsStopped();
-  assertEqual(runs.map((r) => [r.state.phase, r.state.endReason]), [['review', 'interrupted']], 'the revert interrupted the run');
+  assertEqual(runs.map((r) => [r.state.phase, endReasonOf(r)]), [['review', 'interrupted']], 'the revert interrupted the run');
   await serverIdle();
   assertEqual(doc.getText(), 'changed on disk\n', 'no model edit landed on the new text');
 });

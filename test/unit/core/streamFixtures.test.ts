@@ -159,7 +159,8 @@ describe('official-shape streams through reducer, diff and document', () => {
     sender.play(new Stream().created().message(0, 'commentary', ['I will ', 'uppercase it.']).message(1, 'final_answer', ['ALP', 'HA\nBE', 'TA\n']).completed().frames);
     await drain();
     expect(doc.text).toBe('head\nALPHA\nBETA\ntail\n');
-    expect(run.snapshot.state).toMatchObject({ phase: 'review', stream: expect.objectContaining({ progress: 'I will uppercase it.' }) });
+    expect(run.snapshot.state.phase).toBe('review');
+    expect(run.snapshot.state.stream.progress).toBe('I will uppercase it.');
     expect(versions.every((t) => !t.includes('uppercase it'))).toBe(true);
   });
 

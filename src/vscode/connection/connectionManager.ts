@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
-import type { Clock } from '../core/clock';
-import { CHATGPT_CODEX_WS, checkEndpoint, LOCAL_ENDPOINT, type Settings } from '../core/config/settings';
-import { DEFAULT_MAX_FRAME_BYTES } from '../core/protocol/codec';
-import { err, ok, type Result } from '../core/result';
-import { ResponseChannel, type ChannelState, type ChannelStats } from '../core/transport/responseChannel';
-import { createWsSocketFactory, redactUrl } from '../core/transport/wsTransport';
-import { startSparkServer, type SparkServer } from '../server/server';
+import type { Clock } from '../../core/clock';
+import { CHATGPT_CODEX_WS, checkEndpoint, LOCAL_ENDPOINT, type Settings } from '../../core/config/settings';
+import { DEFAULT_MAX_FRAME_BYTES } from '../../core/protocol/codec';
+import { err, ok, type Result } from '../../core/result';
+import type { ConnectFailure, Connector, RequestSender } from '../../core/session/runController';
+import { ResponseChannel, type ChannelState, type ChannelStats } from '../../core/transport/responseChannel';
+import { createWsSocketFactory, redactUrl } from '../../core/transport/wsTransport';
+import { startSparkServer, type SparkServer } from '../../server/server';
 import type { ApiKeyStore } from './apiKey';
-import type { Log } from './log';
+import type { Log } from '../platform/log';
 
-export type ConnectFailure = { readonly reason: 'needsKey' | 'badEndpoint' | 'localServer'; readonly message: string };
 
 /**
  * What the Codex CLI sends to the ChatGPT Codex backend (openai/codex,
@@ -31,7 +31,7 @@ export function codexHeaders(accountId: string, sessionId: string): Record<strin
  * local server when the endpoint is `local`. A settings or key change retires
  * the pool: runs in flight finish on their own sockets, new runs get a new one.
  */
-export class ConnectionManager implements vscode.Disposable {
+export class ConnectionManager implements vscode.Disposable, Connector {
   private channel: ResponseChannel | undefined;
   /** Pools retired by a settings change, finishing the runs still on them. */
   private readonly retired = new Set<ResponseChannel>();
@@ -52,6 +52,12 @@ export class ConnectionManager implements vscode.Disposable {
   /** The local server's URL when one runs (tests and the demo read it). */
   async localServerUrl(): Promise<string | undefined> {
     return this.local ? (await this.local).url : undefined;
+  }
+
+  /** The pool for the current settings and key (Connector: where a run's requests go). */
+  async connect(): Promise<Result<RequestSender, ConnectFailure>> {
+    const ensured = await this.ensure();
+    return ensured.ok ? ok(ensured.value.channel) : ensured;
   }
 
   async ensure(): Promise<Result<{ channel: ResponseChannel; url: string }, ConnectFailure>> {

@@ -1,22 +1,27 @@
 import * as vscode from 'vscode';
-import { LOCAL_ENDPOINT } from '../core/config/settings';
-import { pickRegion } from '../core/edit/regionPicker';
-import type { Region } from '../core/edit/regionTracker';
-import type { ApiKeyStore } from './apiKey';
-import type { ConnectionManager } from './connectionManager';
+import type { Clock } from '../../core/clock';
+import { LOCAL_ENDPOINT, type Settings } from '../../core/config/settings';
+import { pickRegion } from '../../core/edit/regionPicker';
+import type { Region } from '../../core/edit/regionTracker';
+import { err, ok, type Result } from '../../core/result';
+import type { ApiKeyStore } from '../connection/apiKey';
+import type { ConnectionManager } from '../connection/connectionManager';
+import type { Saves } from '../editor/saves';
+import type { Log } from '../platform/log';
+import { SECTION } from '../platform/settings';
+import type { RunActions } from '../runs/runActions';
+import type { RunRegistry, StartFailure } from '../runs/runRegistry';
+import type { ProblemWatcher } from '../views/problems';
 import type { InstructionBox } from './instructionInput';
 import { LiveInstructionSession, type PreviewTarget } from './liveInstruction';
-import type { ProblemWatcher } from './problems';
-import type { Log } from './log';
-import { err, ok } from '../core/result';
-import type { RunManager, StartResult } from './runManager';
-import { readSettings, SECTION } from './settings';
+
+/** The run ids a start made, or why it made none. */
+export type StartResult = Result<string[], StartFailure>;
 
 const SELECTION_GONE = 'the selection is gone (the file changed while the instruction box was open); nothing was changed';
 
 /** How long Ctrl+S waits for a streaming edit to land before it stops it and saves. */
 const SAVE_WAIT_MS = 2_000;
-
 
 /** Optional arguments, so tests and keybindings can pass what a user would type. */
 interface InstructionArgs {
@@ -24,11 +29,15 @@ interface InstructionArgs {
 }
 
 export interface CommandDeps {
-  readonly runs: RunManager;
+  readonly registry: RunRegistry;
+  readonly actions: RunActions;
+  readonly saves: Saves;
   readonly keys: ApiKeyStore;
   readonly connection: ConnectionManager;
   readonly log: Log;
   readonly problems: ProblemWatcher;
+  readonly settings: () => Settings;
+  readonly clock: Clock;
   /** Where instructions are typed (the QuickPick; a scripted box in integration tests). */
   readonly box: () => InstructionBox;
 }
@@ -41,47 +50,52 @@ function selectionRegions(editor: vscode.TextEditor): Region[] {
   return editor.selections.filter((s) => !s.isEmpty).map((s) => ({ start: doc.offsetAt(s.start), end: doc.offsetAt(s.end) }));
 }
 
+const inform = (message: string): void => void vscode.window.showInformationMessage(`Spark Edit: ${message}`).then(undefined, () => undefined);
+
+/** The editor an edit command works in, or why there is none (said, never silently nothing). */
+function editableEditor(): vscode.TextEditor | undefined {
+  const editor = vscode.window.activeTextEditor;
+  if (!editor) {
+    inform('open a file and put the cursor in it first: Spark Edit edits the text of an editor.');
+    return undefined;
+  }
+  if (editor.document.uri.scheme === 'output' || editor.document.uri.scheme === 'vscode') {
+    inform('this view is read-only: open a file to edit.');
+    return undefined;
+  }
+  return editor;
+}
+
 /** Every command of the extension; package.json lists the same ids (a unit test checks). */
 export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
-  const { runs, keys, connection, log, problems, box } = deps;
+  const { registry, actions, saves, keys, connection, log, problems, settings, clock, box } = deps;
 
   const explainFailure = (result: StartResult): StartResult => {
-    if (result.ok) return result;
-    const failure = result.error;
-    log.warn(failure.message);
-    if (failure.reason === 'needsKey') {
-      // Not awaited: the command must not hang on an unanswered notification.
-      vscode.window.showWarningMessage(failure.message, 'Set API Key', 'Use Local Server').then(
-        (choice) => {
-          if (choice === 'Set API Key') void vscode.commands.executeCommand('sparkEdit.setApiKey');
-          if (choice === 'Use Local Server') void vscode.commands.executeCommand('sparkEdit.useLocalServer');
-        },
-        () => undefined,
-      );
-    } else if (failure.reason !== 'empty') {
-      void vscode.window.showErrorMessage(`Spark Edit: ${failure.message}`).then(undefined, () => undefined);
+    if (!result.ok && result.error.reason !== 'empty') {
+      log.warn(result.error.message);
+      void vscode.window.showErrorMessage(`Spark Edit: ${result.error.message}`).then(undefined, () => undefined);
     }
     return result;
   };
 
   /**
-   * Picks the regions from the editor as it is *now*: the document may have
-   * changed while the box was open (a keystroke that reached the editor
-   * first, a file reloaded from disk, another extension), and VS Code's
+   * Picks the regions from the editor as it is *now* and starts at once: the
+   * document may have changed while the box was open (a keystroke that
+   * reached the editor first, a file reloaded from disk), and VS Code's
    * selections follow such changes where offsets taken before would not.
    */
-  const startOrdinary = async (editor: vscode.TextEditor, pickRegions: (editor: vscode.TextEditor) => Region[] | string, instruction: string): Promise<StartResult> => {
+  const startOrdinary = (editor: vscode.TextEditor, pickRegions: (editor: vscode.TextEditor) => Region[] | string, instruction: string): StartResult => {
     const regions = pickRegions(editor);
     if (typeof regions === 'string') {
       log.warn(regions);
       void vscode.window.showWarningMessage(`Spark Edit: ${regions}`).then(undefined, () => undefined);
       return err({ reason: 'empty', message: regions });
     }
-    const result = await runs.start(editor, regions, instruction);
+    const result = registry.start(editor.document, regions, instruction);
     // The range is already being edited (a run started while the box was open): the instruction redirects it, never dropped.
     if (!result.ok && result.error.reason === 'overlap') {
       log.info(`"${instruction}": that range is being edited, so it redirects the run there`);
-      return (await runs.redirect(editor.document, instruction)) > 0 ? ok([]) : explainFailure(result);
+      return actions.redirect(editor.document, instruction) > 0 ? ok([]) : explainFailure(result);
     }
     return explainFailure(result);
   };
@@ -92,23 +106,27 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
    * preview, Escape puts back what was there).
    */
   const askLive = async (options: { title: string; prefill?: string }, target: PreviewTarget): Promise<StartResult | undefined> => {
-    const settings = readSettings().settings;
-    const live = settings.liveInstruction
+    // The socket opens while the instruction is typed: the handshake hides behind the typing, and no window connects before it is asked to.
+    connection.warm().catch((error: unknown) => log.warn(`could not open the connection ahead: ${String(error)}`));
+    const current = settings();
+    const live = current.liveInstruction
       ? new LiveInstructionSession(
-          runs,
+          registry,
+          actions,
           target,
-          { pauseMs: settings.liveInstructionPauseMs, maxWaitMs: settings.liveInstructionMaxWaitMs, minChars: settings.liveInstructionMinChars, maxRequests: settings.liveInstructionMaxRequests },
+          { pauseMs: current.liveInstructionPauseMs, maxWaitMs: current.liveInstructionMaxWaitMs, minChars: current.liveInstructionMinChars, maxRequests: current.liveInstructionMaxRequests },
           log,
+          clock,
           options.prefill,
         )
       : undefined;
     try {
       const instruction = await box().ask({ ...options, ...(live ? { onChange: (text: string) => live.changed(text) } : {}) });
       if (!instruction) {
-        await live?.dismissed();
+        live?.dismissed();
         return undefined;
       }
-      return live ? await live.accepted(instruction) : await target.ordinary(instruction);
+      return live ? live.accepted(instruction) : target.ordinary(instruction);
     } finally {
       live?.dispose();
     }
@@ -119,19 +137,17 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
    * each pause in typing previews the edit in place; Enter keeps it, Escape
    * restores the original.
    */
-  const run = async (pickRegions: (editor: vscode.TextEditor) => Region[] | string, title: string, args: unknown): Promise<StartResult | undefined> => {
-    const editor = vscode.window.activeTextEditor;
-    if (!editor) return undefined;
+  const run = async (editor: vscode.TextEditor, pickRegions: (editor: vscode.TextEditor) => Region[] | string, title: string, args: unknown): Promise<StartResult | undefined> => {
     const given = instructionFrom(args);
     if (given) return startOrdinary(editor, pickRegions, given);
     return askLive(
       { title },
       {
-        begin: async (instruction) => {
+        begin: (instruction) => {
           const regions = pickRegions(editor);
           if (typeof regions === 'string') return err(regions);
           if (regions.length !== 1) return err('previews edit one region; Enter edits every selection');
-          const started = await runs.start(editor, regions, instruction, true);
+          const started = registry.start(editor.document, regions, instruction, true);
           return started.ok ? ok(started.value[0]!) : err(started.error.message);
         },
         ordinary: (instruction) => startOrdinary(editor, pickRegions, instruction),
@@ -140,17 +156,18 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   };
 
   const editInline = async (args?: unknown): Promise<StartResult | undefined> => {
-    const editor = vscode.window.activeTextEditor;
+    const editor = editableEditor();
     if (!editor) return undefined;
-    if (runs.isLive(editor.document)) return redirect(args);
+    if (registry.isLive(editor.document)) return redirect(args);
     const hadSelection = selectionRegions(editor).length > 0;
     return run(
+      editor,
       (e) => {
         const selected = selectionRegions(e);
         if (selected.length > 0) return selected;
         if (hadSelection) return SELECTION_GONE;
         const doc = e.document;
-        return [pickRegion(doc.getText(), doc.offsetAt(e.selection.active), readSettings().settings.regionLines)];
+        return [pickRegion(doc.getText(), doc.offsetAt(e.selection.active), settings().regionLines)];
       },
       'Spark Edit: what should change here?',
       args,
@@ -158,25 +175,23 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   };
 
   const refactorSelection = async (args?: unknown): Promise<StartResult | undefined> => {
-    const editor = vscode.window.activeTextEditor;
+    const editor = editableEditor();
     if (!editor) return undefined;
     const regions = selectionRegions(editor);
     if (regions.length === 0) {
-      void vscode.window.showInformationMessage('Spark Edit: select the code to refactor first.');
+      inform('select the code to refactor first.');
       return undefined;
     }
-    return run((e) => (selectionRegions(e).length > 0 ? selectionRegions(e) : SELECTION_GONE), `Spark Edit: refactor ${regions.length > 1 ? `${regions.length} selections` : 'the selection'}`, args);
+    return run(editor, (e) => (selectionRegions(e).length > 0 ? selectionRegions(e) : SELECTION_GONE), `Spark Edit: refactor ${regions.length > 1 ? `${regions.length} selections` : 'the selection'}`, args);
   };
 
   const redirect = async (args?: unknown): Promise<StartResult | undefined> => {
-    const editor = vscode.window.activeTextEditor;
+    const editor = editableEditor();
     if (!editor) return undefined;
-    // A second Ctrl+I while the first run is still connecting redirects that run once it exists.
-    await runs.whenStarted(editor.document);
-    const previous = runs.lastInstruction(editor.document);
-    if (previous === undefined) return editInline(args);
     const document = editor.document;
-    const ordinary = async (instruction: string): Promise<StartResult> => ((await runs.redirect(document, instruction)) > 0 ? ok([]) : err({ reason: 'empty', message: 'no run to redirect' }));
+    const previous = actions.lastInstruction(document);
+    if (previous === undefined) return editInline(args);
+    const ordinary = (instruction: string): StartResult => (actions.redirect(document, instruction) > 0 ? ok([]) : err({ reason: 'empty', message: 'no run to redirect' }));
     const given = instructionFrom(args);
     if (given) return ordinary(given);
     // Live: with one run in the document, each pause in typing redirects it as a preview (Escape puts back
@@ -185,9 +200,9 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       { title: 'Spark Edit: redirect (keeps what was written so far)', prefill: previous },
       {
         begin: (instruction) => {
-          const id = runs.soleRun(document);
-          if (id === undefined) return Promise.resolve(err('a live redirect previews one run; Enter redirects them all'));
-          return Promise.resolve(runs.redirectRun(id, instruction, true) ? ok(id) : err('the run is gone'));
+          const id = actions.soleRun(document);
+          if (id === undefined) return err('a live redirect previews one run; Enter redirects them all');
+          return actions.redirectRun(id, instruction, true) ? ok(id) : err('the run is gone');
         },
         ordinary,
       },
@@ -220,14 +235,14 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     const editor = vscode.window.activeTextEditor;
     if (!editor) return false;
     const target = typeof runId === 'string' && typeof hunkId === 'string' ? { runId, hunkId } : { offset: editor.document.offsetAt(editor.selection.active) };
-    return runs.decideHunk(editor.document, target, decision);
+    return actions.decideHunk(editor.document, target, decision);
   };
 
   /** Moves the cursor to the next (or previous) pending hunk, wrapping around, and reveals it. */
   const goToHunk = (direction: 1 | -1): boolean => {
     const editor = vscode.window.activeTextEditor;
     if (!editor) return false;
-    const hunks = runs.hunksFor(editor.document);
+    const hunks = actions.hunksFor(editor.document);
     if (hunks.length === 0) return false;
     const at = editor.document.offsetAt(editor.selection.active);
     const next = direction === 1 ? (hunks.find((h) => h.hunk.range.start > at) ?? hunks[0]!) : ([...hunks].reverse().find((h) => h.hunk.range.start < at) ?? hunks.at(-1)!);
@@ -237,24 +252,22 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     return true;
   };
 
+  const decide = (decision: 'accept' | 'reject', runId: unknown): number => {
+    if (typeof runId === 'string') return actions.decide(decision, { runId });
+    const doc = active();
+    return doc ? actions.decide(decision, { document: doc }) : 0;
+  };
+
   return [
     vscode.commands.registerCommand('sparkEdit.editInline', editInline),
     vscode.commands.registerCommand('sparkEdit.refactorSelection', refactorSelection),
     vscode.commands.registerCommand('sparkEdit.redirect', redirect),
     vscode.commands.registerCommand('sparkEdit.cancel', () => {
       const doc = active();
-      return doc ? runs.cancel(doc) : 0;
+      return doc ? actions.cancel(doc) : 0;
     }),
-    vscode.commands.registerCommand('sparkEdit.accept', (runId?: unknown) => {
-      const doc = active();
-      if (typeof runId === 'string') return runs.decide('accept', { runId });
-      return doc ? runs.decide('accept', { document: doc }) : 0;
-    }),
-    vscode.commands.registerCommand('sparkEdit.reject', (runId?: unknown) => {
-      const doc = active();
-      if (typeof runId === 'string') return runs.decide('reject', { runId });
-      return doc ? runs.decide('reject', { document: doc }) : 0;
-    }),
+    vscode.commands.registerCommand('sparkEdit.accept', (runId?: unknown) => decide('accept', runId)),
+    vscode.commands.registerCommand('sparkEdit.reject', (runId?: unknown) => decide('reject', runId)),
     vscode.commands.registerCommand('sparkEdit.acceptHunk', (runId?: unknown, hunkId?: unknown) => decideHunk('accept', runId, hunkId)),
     vscode.commands.registerCommand('sparkEdit.rejectHunk', (runId?: unknown, hunkId?: unknown) => decideHunk('reject', runId, hunkId)),
     vscode.commands.registerCommand('sparkEdit.nextHunk', () => goToHunk(1)),
@@ -264,19 +277,22 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       const check = problems.check(runId);
       if (check?.status !== 'checked' || check.added.length === 0) return false;
       const list = check.added.map((d) => `line ${d.range.start.line + 1}: ${d.message}`).join('; ');
-      return runs.redirectRun(runId, `fix these problems the last edit introduced: ${list}`);
+      return actions.redirectRun(runId, `fix these problems the last edit introduced: ${list}`);
     }),
-    vscode.commands.registerCommand('sparkEdit.acceptAll', () => runs.decide('accept', 'all')),
-    vscode.commands.registerCommand('sparkEdit.rejectAll', () => runs.decide('reject', 'all')),
+    vscode.commands.registerCommand('sparkEdit.acceptAll', () => actions.decide('accept', 'all')),
+    vscode.commands.registerCommand('sparkEdit.rejectAll', () => actions.decide('reject', 'all')),
     vscode.commands.registerCommand('sparkEdit.saveWhenLanded', async () => {
       const doc = active();
       if (doc) {
-        const outcome = await runs.settleForSave(doc, SAVE_WAIT_MS);
+        const outcome = await saves.settleForSave(doc, SAVE_WAIT_MS);
         log.info(outcome === 'landed' ? 'saving once the edit had landed' : `the edit had not landed after ${SAVE_WAIT_MS} ms: stopped it (whole lines kept), then saving`);
+        // This very document, whatever editor is active now.
+        await doc.save();
+        return;
       }
-      // VS Code's own save, with everything it does (format on save included), on the finished text.
       await vscode.commands.executeCommand('workbench.action.files.save');
     }),
+    vscode.commands.registerCommand('sparkEdit.explainReadOnly', () => inform('this editor is read-only: Spark Edit edits files you can change.')),
     vscode.commands.registerCommand('sparkEdit.setApiKey', setApiKey),
     vscode.commands.registerCommand('sparkEdit.clearApiKey', async () => {
       await keys.clear();

@@ -1,9 +1,10 @@
 import * as vscode from 'vscode';
-import { isLive } from '../core/session/reducer';
-import type { RunSnapshot } from '../core/session/runController';
-import type { ChannelState } from '../core/transport/responseChannel';
-import type { ConnectionManager } from './connectionManager';
-import type { RunManager } from './runManager';
+import { DisposableStore } from '../../core/lifetime';
+import type { RunSnapshot } from '../../core/session/runController';
+import { isLive, isQueued } from '../../core/session/runState';
+import type { ChannelState } from '../../core/transport/responseChannel';
+import type { ConnectionManager } from '../connection/connectionManager';
+import type { RunRegistry } from '../runs/runRegistry';
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
@@ -11,11 +12,12 @@ const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 function liveText(run: RunSnapshot): string {
   const s = run.state;
   if (s.preview) return '$(eye) Spark: previewing';
-  if (s.queued) return '$(watch) Spark: waiting for a connection';
+  if (isQueued(s)) return '$(watch) Spark: waiting for a connection';
   if (s.phase === 'steering') return '$(debug-step-over) Spark: redirecting';
   if (s.phase === 'redirecting') return '$(edit) Spark: paused while you type';
+  if (s.phase === 'restoring') return '$(discard) Spark: restoring';
   if (s.phase === 'connecting' && s.resumes > 0) return '$(sync~spin) Spark: reconnecting';
-  if (s.phase === 'connecting') return s.progress ? '$(sync~spin) Spark: thinking' : '$(sync~spin) Spark: sending';
+  if (s.phase === 'connecting') return s.stream.progress ? '$(sync~spin) Spark: thinking' : '$(sync~spin) Spark: sending';
   const rate = run.tokensPerSecond !== undefined ? `${fmt(run.tokensPerSecond)} tok/s` : 'streaming';
   const ttft = run.timeToFirstTokenMs !== undefined ? ` · TTFT ${fmt(run.timeToFirstTokenMs)} ms` : '';
   return `$(zap) Spark: ${rate}${ttft}`;
@@ -24,31 +26,38 @@ function liveText(run: RunSnapshot): string {
 /** One status item: idle / connecting / streaming with tok/s and TTFT / error (click: the log). Follows the runs and the connection. */
 export class StatusBar implements vscode.Disposable {
   private readonly item = vscode.window.createStatusBarItem('sparkEdit.status', vscode.StatusBarAlignment.Right, 100);
-  private readonly subscriptions: vscode.Disposable[] = [];
+  private readonly owned = new DisposableStore();
   private connection: ChannelState = 'idle';
-  /** The last run's failure (cleared when a run starts). */
-  private runError: string | undefined;
-  /** Why the endpoint cannot be reached (cleared when it can). */
-  private connectionError: string | undefined;
+  /** The latest failure, of a run or of the connection, until something newer says otherwise. */
+  private error: string | undefined;
   private lastRun: string | undefined;
-  private runCount = 0;
 
   constructor(
-    private readonly runs: RunManager,
+    private readonly runs: RunRegistry,
     connection: ConnectionManager,
   ) {
+    this.owned.add(this.item);
     this.item.name = 'Spark Edit';
     this.item.command = 'sparkEdit.showLog';
-    this.subscriptions.push(
-      runs.onDidChangeRuns(() => this.render()),
-      runs.onDidReport((r) => {
-        if (r.level === 'error') this.runError = r.message;
+    this.owned.add(
+      runs.onDidChangeRuns((changes) => {
+        // A new run clears the last one's error.
+        if (changes.some((c) => c.kind === 'started')) this.error = undefined;
         this.render();
       }),
+    );
+    this.owned.add(
+      runs.onDidReport((r) => {
+        if (r.level === 'error') this.error = r.message;
+        this.render();
+      }),
+    );
+    this.owned.add(
       connection.onDidChangeState(({ state, detail }) => {
         this.connection = state;
-        if (state === 'offline' && detail) this.connectionError = `offline: ${detail}`;
-        if (state === 'ready') this.connectionError = undefined;
+        if (state === 'offline' && detail) this.error = `offline: ${detail}`;
+        // Ready, or a new pool (the settings or key changed): an old connection error no longer holds.
+        if ((state === 'ready' || state === 'idle') && this.error?.startsWith('offline:')) this.error = undefined;
         this.render();
       }),
     );
@@ -68,37 +77,31 @@ export class StatusBar implements vscode.Disposable {
   private render(): void {
     const item = this.item;
     item.backgroundColor = undefined;
-    const all = this.runs.snapshots();
-    // A new run clears the last run's error.
-    if (all.length > this.runCount && all.some((r) => r.state.phase === 'connecting')) this.runError = undefined;
-    this.runCount = all.length;
-    const run = all.find((r) => isLive(r.state.phase));
+    const run = this.runs.snapshots().find((r) => isLive(r.state.phase));
     if (run) {
       item.text = liveText(run);
-      const progress = run.state.progress ? `\nThe model says: ${run.state.progress}` : '';
+      const progress = run.state.stream.progress ? `\nThe model says: ${run.state.stream.progress}` : '';
       const resumed = run.state.resumes > 0 ? '\nReconnected: the connection dropped and the edit carried on where it stopped.' : '';
       item.tooltip = `Editing: "${run.state.instruction}". Type anywhere to stop it; Spark Edit: Redirect to change course.${progress}${resumed}`;
       if (run.tokensPerSecond !== undefined) this.lastRun = `last run ${fmt(run.tokensPerSecond)} tok/s${run.timeToFirstTokenMs !== undefined ? ` · TTFT ${fmt(run.timeToFirstTokenMs)} ms` : ''}`;
       return;
     }
-    const error = this.runError ?? this.connectionError;
-    if (error) {
-      item.text = '$(error) Spark: error';
-      item.tooltip = `${error}\nClick to open the Spark Edit log.`;
+    if (this.error) {
+      item.text = '$(error) Spark Edit: error';
+      item.tooltip = `${this.error}\nClick to open the Spark Edit log.`;
       item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
       return;
     }
     if (this.connection === 'connecting') {
-      item.text = '$(sync~spin) Spark: connecting';
+      item.text = '$(sync~spin) Spark Edit: connecting';
       item.tooltip = 'Opening the WebSocket connection';
       return;
     }
-    item.text = this.connection === 'ready' ? '$(zap) Spark' : '$(circle-outline) Spark';
-    item.tooltip = `Spark Edit: ${this.connection === 'ready' ? 'connected' : 'idle'}${this.lastRun ? ` (${this.lastRun})` : ''}. Click for the log.`;
+    item.text = '$(sparkle) Spark Edit';
+    item.tooltip = `Spark Edit: ${this.connection === 'ready' ? 'connected' : 'idle'}${this.lastRun ? ` (${this.lastRun})` : ''}. Ctrl+I (Cmd+I) edits at the cursor. Click for the log.`;
   }
 
   dispose(): void {
-    for (const d of this.subscriptions) d.dispose();
-    this.item.dispose();
+    this.owned.dispose();
   }
 }

@@ -1,13 +1,15 @@
 import * as vscode from 'vscode';
-import type { RunManager } from './runManager';
+import { DisposableStore } from '../../core/lifetime';
+import type { RunRegistry } from '../runs/runRegistry';
 
 /** `sparkEdit.streaming` and `sparkEdit.reviewing` for the active editor, for keybinding when-clauses. */
 export class ContextKeys implements vscode.Disposable {
-  private readonly subscriptions: vscode.Disposable[];
+  private readonly owned = new DisposableStore();
   private state = '';
 
-  constructor(private readonly runs: RunManager) {
-    this.subscriptions = [runs.onDidChangeRuns(() => this.update()), vscode.window.onDidChangeActiveTextEditor(() => this.update())];
+  constructor(private readonly runs: RunRegistry) {
+    this.owned.add(runs.onDidChangeRuns((changes) => changes.some((c) => c.kind !== 'progress') && this.update()));
+    this.owned.add(vscode.window.onDidChangeActiveTextEditor(() => this.update()));
     this.update();
   }
 
@@ -24,6 +26,6 @@ export class ContextKeys implements vscode.Disposable {
   }
 
   dispose(): void {
-    for (const d of this.subscriptions) d.dispose();
+    this.owned.dispose();
   }
 }

@@ -1,8 +1,9 @@
-import { computeHunks } from '../core/review/hunks';
 import * as vscode from 'vscode';
-import { isLive } from '../core/session/reducer';
-import type { RunSnapshot } from '../core/session/runController';
-import type { RunManager } from './runManager';
+import { DisposableStore } from '../../core/lifetime';
+import { computeHunks } from '../../core/review/hunks';
+import type { RunSnapshot } from '../../core/session/runController';
+import { isLive, pendingHunksOf } from '../../core/session/runState';
+import type { RunRegistry } from '../runs/runRegistry';
 
 /**
  * Marks what a run changed. While streaming: the region tinted up to where the
@@ -39,20 +40,20 @@ export class Decorations implements vscode.Disposable {
   private readonly preview = vscode.window.createTextEditorDecorationType({ fontStyle: 'italic', isWholeLine: true });
   /** Review diffs are computed once per run, keyed by document version. */
   private readonly reviewCache = new Map<string, { key: string; inserted: vscode.Range[]; removed: vscode.DecorationOptions[] }>();
-  private readonly subscriptions: vscode.Disposable[];
+  private readonly owned = new DisposableStore();
 
-  constructor(private readonly runs: RunManager) {
-    this.subscriptions = [
-      runs.onDidChangeRuns(() => this.render()),
-      vscode.window.onDidChangeVisibleTextEditors(() => this.render()),
-      vscode.window.onDidChangeActiveTextEditor(() => this.render()),
-    ];
+  constructor(private readonly runs: RunRegistry) {
+    for (const type of [this.streaming, this.frontier, this.inserted, this.removed, this.preview]) this.owned.add(type);
+    this.owned.add(runs.onDidChangeRuns((changes) => this.render(new Set(changes.map((c) => c.uri)))));
+    this.owned.add(vscode.window.onDidChangeVisibleTextEditors(() => this.render()));
   }
 
-  private render(): void {
+  /** Redraws the visible editors of `uris` (all visible editors when not given). */
+  private render(uris?: ReadonlySet<string>): void {
     const live = new Set(this.runs.snapshots().map((r) => r.id));
     for (const id of this.reviewCache.keys()) if (!live.has(id)) this.reviewCache.delete(id);
     for (const editor of vscode.window.visibleTextEditors) {
+      if (uris && !uris.has(editor.document.uri.toString())) continue;
       const runs = this.runs.runsFor(editor.document);
       const streaming: vscode.Range[] = [];
       const frontier: vscode.Range[] = [];
@@ -84,13 +85,14 @@ export class Decorations implements vscode.Disposable {
   }
 
   private review(doc: vscode.TextDocument, run: RunSnapshot): { inserted: vscode.Range[]; removed: vscode.DecorationOptions[] } {
-    const key = `${doc.version}:${run.state.pendingHunks.join('+')}`;
+    const pending = pendingHunksOf(run.state);
+    const key = `${doc.version}:${pending.join('+')}`;
     const cached = this.reviewCache.get(run.id);
     if (cached && cached.key === key) return cached;
     // With hunks, only the pending ones are marked (accepted hunks are plain text now); a run
     // stopped mid-stream has none, and is marked by a line diff of its region (bounded by its size).
     const hunks =
-      run.state.pendingHunks.length > 0
+      pending.length > 0
         ? run.hunks.map((h) => ({ start: h.range.start, end: h.range.end, removed: h.originalText }))
         : diffHunks(run.original, doc.getText().slice(run.region!.start, run.region!.end), run.region!.start);
     const inserted: vscode.Range[] = [];
@@ -114,7 +116,7 @@ export class Decorations implements vscode.Disposable {
   }
 
   dispose(): void {
-    for (const d of [...this.subscriptions, this.streaming, this.frontier, this.inserted, this.removed, this.preview]) d.dispose();
+    this.owned.dispose();
   }
 }
 

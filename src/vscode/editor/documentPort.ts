@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
-import type { ApplyOutcome, DocumentPort } from '../core/edit/documentSync';
-import type { TextEdit } from '../core/edit/textEdit';
-import type { RunDocument } from '../core/session/runController';
+import type { ApplyOutcome, DocumentPort } from '../../core/edit/documentSync';
+import type { TextEdit } from '../../core/edit/textEdit';
+import type { RunDocument } from '../../core/session/runController';
 
 /**
  * A VS Code document as the core sees it. Edits go through `editor.edit`

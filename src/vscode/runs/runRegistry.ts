@@ -1,0 +1,261 @@
+import * as vscode from 'vscode';
+import type { Clock } from '../../core/clock';
+import type { Settings } from '../../core/config/settings';
+import { DocumentSync } from '../../core/edit/documentSync';
+import { regionsOverlap, type Region } from '../../core/edit/regionTracker';
+import { DisposableStore, timeout, type Disposable } from '../../core/lifetime';
+import { err, ok, type Result } from '../../core/result';
+import { RunController, type Connector, type RunOptions, type RunSnapshot, type RunView } from '../../core/session/runController';
+import { isLive, type Outcome } from '../../core/session/runState';
+import type { ConnectReason } from '../../core/transport/responseChannel';
+import { VsCodeDocumentPort } from '../editor/documentPort';
+import type { Log } from '../platform/log';
+
+/** What changed about a run: views redraw what they show of it. */
+export interface RunChange {
+  readonly runId: string;
+  readonly uri: string;
+  /** `started`, `phase` (moved to another phase) and `ended` show at once; `progress` (output streamed in) at the view's pace. */
+  readonly kind: 'started' | 'phase' | 'progress' | 'ended';
+}
+
+/** A message a run reported, for views that show it (status bar, notifications). */
+export interface RunReport {
+  readonly runId: string;
+  readonly level: 'info' | 'warning' | 'error';
+  readonly message: string;
+  /** What the user can do about a connection that could not be made. */
+  readonly reason?: ConnectReason;
+}
+
+export type StartFailure = { readonly reason: 'overlap' | 'empty'; readonly message: string };
+
+interface DocumentEntry {
+  readonly port: VsCodeDocumentPort;
+  readonly sync: DocumentSync;
+}
+
+/** Streaming progress reaches the views at most this often; phase changes at once. */
+const PROGRESS_INTERVAL_MS = 50;
+
+/**
+ * While the user types in a document no run edits, model edits are
+ * coalesced into at most one every YIELD_INTERVAL_MS, until YIELD_WINDOW_MS
+ * after their last keystroke: back to back, the edits of a large rewrite
+ * keep the renderer busy, and the user's keystrokes elsewhere wait behind them.
+ */
+const YIELD_INTERVAL_MS = 100;
+const YIELD_WINDOW_MS = 500;
+
+/**
+ * Which runs exist: one DocumentSync per document, one RunController per
+ * run. Starts and restores runs, answers lookups, and tells views what
+ * changed (`onDidChangeRuns`, with the runs and what kind of change) and
+ * what runs reported (`onDidReport`). Decides nothing about a run.
+ */
+export class RunRegistry implements vscode.Disposable {
+  private readonly documents = new Map<string, DocumentEntry>();
+  private readonly runs = new Map<string, { readonly controller: RunController; readonly uri: string }>();
+  private readonly changed = new vscode.EventEmitter<readonly RunChange[]>();
+  private readonly reported = new vscode.EventEmitter<RunReport>();
+  readonly onDidChangeRuns = this.changed.event;
+  readonly onDidReport = this.reported.event;
+  private readonly owned = new DisposableStore();
+  /** Progress waiting for the next tick, by run. */
+  private progress = new Map<string, RunChange>();
+  private progressTimer: Disposable | undefined;
+  /** When the user last changed a document no run edits (see YIELD_INTERVAL_MS). */
+  private typedElsewhereAt = -Infinity;
+  private nextId = 1;
+
+  constructor(
+    private readonly connector: Connector,
+    private readonly settings: () => Settings,
+    private readonly log: Log,
+    private readonly clock: Clock,
+  ) {
+    this.owned.add(this.changed);
+    this.owned.add(this.reported);
+  }
+
+  snapshots(): RunSnapshot[] {
+    return [...this.runs.values()].map((r) => r.controller.snapshot);
+  }
+
+  runsFor(document: vscode.TextDocument): RunSnapshot[] {
+    return this.controllersFor(document).map((c) => c.snapshot);
+  }
+
+  controller(runId: string): RunController | undefined {
+    return this.runs.get(runId)?.controller;
+  }
+
+  controllersFor(document: vscode.TextDocument): RunController[] {
+    const uri = document.uri.toString();
+    return [...this.runs.values()].filter((r) => r.uri === uri).map((r) => r.controller);
+  }
+
+  /** Whether a run of this document may still change it (the same predicate as the status bar and context keys). */
+  isLive(document: vscode.TextDocument): boolean {
+    return this.controllersFor(document).some((c) => isLive(c.phase));
+  }
+
+  /** The document's sync, if a run ever edited it (document events are routed to it). */
+  syncFor(document: vscode.TextDocument): DocumentSync | undefined {
+    return this.documents.get(document.uri.toString())?.sync;
+  }
+
+  /** How many edit calls each document received (benchmarks). */
+  editCalls(document: vscode.TextDocument): number {
+    return this.documents.get(document.uri.toString())?.port.editCalls ?? 0;
+  }
+
+  /** The user changed a document no run edits: streams yield to their typing for a moment. */
+  noteTypingElsewhere(): void {
+    this.typedElsewhereAt = this.clock.now();
+  }
+
+  /**
+   * Starts a run per region, at once: the runs exist (their regions tracked)
+   * before any connection is made, so nothing the user does meanwhile can
+   * shift them. `preview` starts a live-instruction preview.
+   */
+  start(document: vscode.TextDocument, regions: readonly Region[], instruction: string, preview = false): Result<string[], StartFailure> {
+    if (regions.length === 0) return err({ reason: 'empty', message: 'nothing to edit' });
+    const settings = this.settings();
+    const entry = this.entryFor(document);
+    // Editing a range again accepts the earlier result under review there.
+    for (const c of this.controllersFor(document)) {
+      const s = c.snapshot;
+      if ((s.state.phase === 'review' || s.state.phase === 'reverted') && s.region && regions.some((r) => regionsOverlap(r, s.region!))) c.dispatch({ type: 'accept' });
+    }
+    const ids: string[] = [];
+    for (const region of regions) {
+      const id = `run-${this.nextId++}`;
+      const started = RunController.start({ ...this.runOptions(id, instruction, region, settings), preview }, entry.port, entry.sync, this.connector, this.viewFor(id, document), this.clock);
+      if (!started.ok) {
+        this.log.warn(`skipped a selection: ${started.error}`);
+        continue;
+      }
+      this.runs.set(id, { controller: started.value, uri: document.uri.toString() });
+      ids.push(id);
+      this.log.info(`[${id}] "${instruction}" on ${entry.port.fileName} [${region.start}, ${region.end})`);
+      this.fire({ runId: id, uri: document.uri.toString(), kind: 'started' });
+    }
+    return ids.length > 0 ? ok(ids) : err({ reason: 'overlap', message: 'Spark Edit is already editing that range.' });
+  }
+
+  /** Brings back a run under review (its region must hold its output now); false when the range is taken. */
+  restore(document: vscode.TextDocument, region: Region, original: string, instruction: string, outcome: Outcome): boolean {
+    if (this.controllersFor(document).some((c) => c.snapshot.region && regionsOverlap(c.snapshot.region, region))) return false;
+    const entry = this.entryFor(document);
+    const id = `run-${this.nextId++}`;
+    const restored = RunController.restore(this.runOptions(id, instruction, region, this.settings()), original, outcome, entry.port, entry.sync, this.connector, this.viewFor(id, document), this.clock);
+    if (!restored.ok) return false;
+    this.runs.set(id, { controller: restored.value, uri: document.uri.toString() });
+    this.fire({ runId: id, uri: document.uri.toString(), kind: 'started' });
+    return true;
+  }
+
+  /** The document closed: its sync stops (its runs hear it and end). */
+  closeDocument(document: vscode.TextDocument): void {
+    const key = document.uri.toString();
+    const entry = this.documents.get(key);
+    if (!entry) return;
+    entry.sync.dispose();
+    this.documents.delete(key);
+  }
+
+  private runOptions(id: string, instruction: string, region: Region, settings: Settings): RunOptions {
+    return {
+      id,
+      instruction,
+      region,
+      model: settings.model,
+      contextTokens: settings.contextTokens,
+      policy: { onType: settings.onType, redirectPauseMs: settings.redirectPauseMs },
+      applyMode: settings.applyMode,
+      ...(settings.reasoningEffort !== 'default' ? { reasoningEffort: settings.reasoningEffort } : {}),
+      log: (m) => this.log.info(m),
+    };
+  }
+
+  private entryFor(document: vscode.TextDocument): DocumentEntry {
+    const key = document.uri.toString();
+    let entry = this.documents.get(key);
+    if (!entry) {
+      const port = new VsCodeDocumentPort(document);
+      // Read at every flush, so a changed setting and typing elsewhere apply at once.
+      const interval = (): number => {
+        const base = this.settings().flushIntervalMs;
+        return this.clock.now() - this.typedElsewhereAt < YIELD_WINDOW_MS ? Math.max(base, YIELD_INTERVAL_MS) : base;
+      };
+      entry = { port, sync: new DocumentSync(port, this.clock, interval, document.version) };
+      this.documents.set(key, entry);
+    }
+    return entry;
+  }
+
+  private viewFor(id: string, document: vscode.TextDocument): RunView {
+    const uri = document.uri.toString();
+    return {
+      update: (phaseChanged) => this.fire({ runId: id, uri, kind: phaseChanged ? 'phase' : 'progress' }),
+      report: (level, message, _snapshot, reason) => {
+        const line = `[${id}] ${message}`;
+        if (level === 'error') this.log.error(line);
+        else if (level === 'warning') this.log.warn(line);
+        else this.log.info(line);
+        this.reported.fire({ runId: id, level, message, ...(reason ? { reason } : {}) });
+      },
+      ended: (snapshot) => {
+        this.runs.delete(id);
+        const outcome = 'outcome' in snapshot.state ? snapshot.state.outcome : undefined;
+        this.log.info(`[${id}] ended: ${snapshot.state.phase}${outcome ? ` (${outcome.endReason})` : ''}, ${snapshot.state.stream.deltas} deltas`);
+        this.fire({ runId: id, uri, kind: 'ended' });
+      },
+    };
+  }
+
+  /** Phase changes reach the views at once (with any progress waiting); progress at most every PROGRESS_INTERVAL_MS. */
+  private fire(change: RunChange): void {
+    if (this.owned.isDisposed) return;
+    if (change.kind === 'progress') {
+      this.progress.set(change.runId, change);
+      this.progressTimer ??= this.owned.add(timeout(this.clock, () => this.flushProgress(), PROGRESS_INTERVAL_MS));
+      return;
+    }
+    this.progress.delete(change.runId);
+    this.changed.fire([change, ...this.takeProgress()]);
+  }
+
+  private flushProgress(): void {
+    const waiting = this.takeProgress();
+    if (waiting.length > 0) this.changed.fire(waiting);
+  }
+
+  private takeProgress(): RunChange[] {
+    if (this.progressTimer) this.owned.forget(this.progressTimer);
+    this.progressTimer?.dispose();
+    this.progressTimer = undefined;
+    const waiting = [...this.progress.values()];
+    this.progress = new Map();
+    return waiting;
+  }
+
+  /** What is still alive (lifecycle tests check that nothing is left behind). */
+  resources(): { runs: number; documents: number; timers: number } {
+    const syncTimers = [...this.documents.values()].filter((d) => d.sync.hasTimer).length;
+    return { runs: this.runs.size, documents: this.documents.size, timers: syncTimers + (this.progressTimer ? 1 : 0) };
+  }
+
+  /** Stops every run, document sync and timer. Idempotent. */
+  dispose(): void {
+    if (this.owned.isDisposed) return;
+    for (const { controller } of [...this.runs.values()]) controller.dispatch({ type: 'cancel' });
+    this.takeProgress();
+    this.owned.dispose();
+    for (const entry of this.documents.values()) entry.sync.dispose();
+    this.documents.clear();
+    this.runs.clear();
+  }
+}

@@ -1,0 +1,131 @@
+import * as vscode from 'vscode';
+import { DisposableStore } from '../../core/lifetime';
+import type { RunSnapshot } from '../../core/session/runController';
+import { isLive, isQueued } from '../../core/session/runState';
+import type { ProblemWatcher } from './problems';
+import type { RunRegistry } from '../runs/runRegistry';
+
+const round = (n: number): string => Math.round(n).toLocaleString('en-US');
+const clip = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+/** What a live run's lens says while it works. */
+function liveTitle(run: RunSnapshot): string {
+  const s = run.state;
+  if (isQueued(s)) return '$(watch) Spark Edit: waiting for a free connection';
+  if (s.phase === 'steering') return '$(debug-step-over) Spark Edit: redirecting…';
+  if (s.phase === 'redirecting') return '$(edit) Spark Edit: paused while you type';
+  if (s.phase === 'restoring') return '$(discard) Spark Edit: restoring…';
+  return '$(sync~spin) Spark Edit: editing';
+}
+
+/** The run's facts for a tooltip: partial or not, speed, time to first token, its message. */
+function facts(run: RunSnapshot): string {
+  const s = run.state;
+  const lines: string[] = [`"${clip(s.instruction, 200)}"`];
+  const outcome = 'outcome' in s ? s.outcome : undefined;
+  if (outcome && outcome.endReason !== 'completed') lines.push(`Partial (${outcome.endReason}).`);
+  const speed = [run.tokensPerSecond !== undefined ? `${round(run.tokensPerSecond)} tok/s` : '', run.timeToFirstTokenMs !== undefined ? `time to first token ${round(run.timeToFirstTokenMs)} ms` : ''].filter(Boolean).join(' · ');
+  if (speed) lines.push(speed);
+  if (outcome?.message) lines.push(outcome.message);
+  return lines.join('\n');
+}
+
+/**
+ * Lenses above each run, one line per run: while it streams, what it is
+ * doing and Cancel; in review, Accept / Reject with the run's facts in the
+ * tooltip, its new problems, and the file-wide Accept All / Reject All once,
+ * on the first run under review; each pending hunk its own pair above it. A
+ * refusal shows the model's words.
+ */
+export class ReviewCodeLens implements vscode.CodeLensProvider, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<void>();
+  readonly onDidChangeCodeLenses = this.changed.event;
+  private readonly owned = new DisposableStore();
+  /** Lenses change with phases and hunks, not per token: each new lens is a view zone that reflows the editor. */
+  private signature = '';
+
+  constructor(
+    private readonly runs: RunRegistry,
+    private readonly problems: ProblemWatcher,
+  ) {
+    this.owned.add(this.changed);
+    this.owned.add(problems.onDidChange(() => this.changed.fire()));
+    this.owned.add(
+      runs.onDidChangeRuns(() => {
+        const signature = runs
+          .snapshots()
+          .map((s) => `${s.id}:${s.state.preview ? 'p' : ''}:${s.state.phase}:${isQueued(s.state)}:${s.hunks.map((h) => h.id).join('+')}`)
+          .join(',');
+        if (signature === this.signature) return;
+        this.signature = signature;
+        this.changed.fire();
+      }),
+    );
+  }
+
+  provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
+    // An undone run shows nothing until a redo brings it back.
+    const runs = this.runs.runsFor(document).filter((r) => r.region && r.state.phase !== 'reverted');
+    const reviewing = runs.filter((r) => r.state.phase === 'review');
+    const lenses: vscode.CodeLens[] = [];
+    for (const run of runs) {
+      const at = document.positionAt(run.region!.start);
+      const range = new vscode.Range(at, at);
+      const lens = (title: string, command = '', args: unknown[] = [], tooltip?: string): void => {
+        lenses.push(new vscode.CodeLens(range, { title, command, arguments: args, ...(tooltip ? { tooltip } : {}) }));
+      };
+      const s = run.state;
+      if (s.preview) {
+        lens(`$(eye) Spark Edit: preview — Enter keeps, Esc restores${isLive(s.phase) ? ' (streaming…)' : ''}`, '', [], `Previewing "${clip(s.instruction, 200)}"`);
+        continue;
+      }
+      if (s.phase !== 'review') {
+        lens(liveTitle(run));
+        if (s.phase !== 'restoring') lens('Cancel', 'sparkEdit.cancel', [], 'Stop and keep what was written (Escape)');
+        // Hunks above the frontier are final: review them while the stream goes on below.
+        this.hunkLenses(document, run, lenses);
+        continue;
+      }
+      if (s.outcome.endReason === 'refused') {
+        lens(`$(circle-slash) ${clip(s.outcome.message ?? 'the model refused', 120)}`, '', [], s.outcome.message);
+        lens('Dismiss', 'sparkEdit.accept', [run.id], 'Nothing was changed');
+        continue;
+      }
+      const partial = s.outcome.endReason !== 'completed' ? ` (partial: ${s.outcome.endReason})` : '';
+      lens(`$(check) Accept${partial}`, 'sparkEdit.accept', [run.id], `Keep this edit (Ctrl+Enter)\n${facts(run)}`);
+      lens('$(discard) Reject', 'sparkEdit.reject', [run.id], 'Restore the original text (Escape)');
+      if (reviewing.length > 1 && run === reviewing[0]) {
+        lens(`Accept All ${reviewing.length}`, 'sparkEdit.acceptAll', [], 'Keep every edit under review');
+        lens('Reject All', 'sparkEdit.rejectAll', [], 'Restore every original under review');
+      }
+      this.problemLenses(run, lens);
+      // Several hunks: each its own Accept / Reject, above it.
+      if (run.hunks.length > 1) this.hunkLenses(document, run, lenses);
+    }
+    return lenses;
+  }
+
+  private problemLenses(run: RunSnapshot, lens: (title: string, command?: string, args?: unknown[], tooltip?: string) => void): void {
+    const check = this.problems.check(run.id);
+    if (check?.status === 'checking') lens('$(loading~spin) checking problems…');
+    else if (check?.status === 'not checked') lens('problems not checked', '', [], 'No diagnostics arrived in time (no language server for this file, or it did not answer).');
+    else if (check?.status === 'checked' && check.added.length === 0) lens('$(pass) no new problems');
+    else if (check?.status === 'checked') {
+      const list = check.added.map((d) => `line ${d.range.start.line + 1}: ${d.message}`).join('\n');
+      lens(`$(warning) +${check.added.length} problem${check.added.length === 1 ? '' : 's'}`, 'sparkEdit.fixProblems', [run.id], `${list}\n\nClick: redirect the run with these problems as context`);
+    }
+  }
+
+  private hunkLenses(document: vscode.TextDocument, run: RunSnapshot, lenses: vscode.CodeLens[]): void {
+    for (const hunk of run.hunks) {
+      const at = document.positionAt(hunk.range.start);
+      const range = new vscode.Range(at, at);
+      lenses.push(new vscode.CodeLens(range, { title: '$(check) Accept hunk', command: 'sparkEdit.acceptHunk', arguments: [run.id, hunk.id], tooltip: 'Keep this change (Ctrl+Alt+Y)' }));
+      lenses.push(new vscode.CodeLens(range, { title: '$(discard) Reject hunk', command: 'sparkEdit.rejectHunk', arguments: [run.id, hunk.id], tooltip: 'Restore this part only (Ctrl+Alt+N)' }));
+    }
+  }
+
+  dispose(): void {
+    this.owned.dispose();
+  }
+}
