@@ -1,3 +1,4 @@
+import { RETRY_POLICY } from '../src/core/transport/retryPolicy';
 import { ok } from '../src/core/result';
 import { systemClock, type Clock } from '../src/core/clock';
 import { DocumentSync } from '../src/core/edit/documentSync';
@@ -38,7 +39,7 @@ export function makeChannel(url: string, options: { spare: boolean; socketLog?: 
     maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
     stallTimeoutMs: 30_000,
     maxConnectionAgeMs: 55 * 60_000,
-    connectAttempts: 1,
+    retry: { ...RETRY_POLICY, maxRetries: 0 },
     spare: options.spare,
   });
 }

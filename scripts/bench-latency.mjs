@@ -255,7 +255,6 @@ async function main() {
   const { extensionsDir } = packageAndInstall();
   installNaive(extensionsDir);
   const workspace = makeWorkspace(undefined, {
-    'sparkEdit.endpoint': server.url,
     'sparkEdit.liveInstruction': false,
     'naiveEdit.endpoint': server.url,
     'editor.minimap.enabled': false,
@@ -264,7 +263,7 @@ async function main() {
     ...JSON.parse(process.env.SPARK_LATENCY_SETTINGS ?? '{}'),
   });
   for (const [name, text] of Object.entries(FILES)) writeFileSync(join(workspace, name), text);
-  const host = await startCodeServer({ workspace, extensionsDir });
+  const host = await startCodeServer({ workspace, extensionsDir, userSettings: { 'sparkEdit.endpoint': server.url } });
   const browser = await launchBrowser();
   const result = { runs: RUNS, ttftMs: 20 };
   try {
@@ -277,7 +276,7 @@ async function main() {
     await runCommand(page, 'View: Split Editor Right');
     await page.keyboard.press('Control+1');
     const setLive = async (value) => {
-      const settings = { 'sparkEdit.endpoint': server.url, 'naiveEdit.endpoint': server.url, 'editor.minimap.enabled': false, 'sparkEdit.liveInstruction': value };
+      const settings = { 'naiveEdit.endpoint': server.url, 'editor.minimap.enabled': false, 'sparkEdit.liveInstruction': value };
       writeFileSync(join(workspace, '.vscode/settings.json'), JSON.stringify(settings, null, 2));
       await page.waitForTimeout(1_000); // the settings file is watched; let VS Code read it
     };

@@ -183,10 +183,10 @@ async function livePreview(page, server, workspace, artifacts) {
 
 /** With `extensionsDir`, the extension comes from an installed .vsix instead of the source tree. */
 export async function runBrowserTest(server, { extensionsDir } = {}) {
-  const workspace = makeWorkspace(undefined, { 'sparkEdit.endpoint': server.url });
+  const workspace = makeWorkspace(undefined, {});
   const file = join(workspace, 'cart.js');
   writeFileSync(file, DEMO_SOURCE);
-  const host = await startCodeServer({ workspace, extensionsDir });
+  const host = await startCodeServer({ workspace, extensionsDir, userSettings: { 'sparkEdit.endpoint': server.url } });
   const browser = await launchBrowser();
   const artifacts = join(root, 'test-artifacts');
   try {

@@ -42,15 +42,18 @@ async function screenshotCheck(host, workspace, server) {
 
 async function main() {
   const server = await startReferenceServer(['--tokens-per-second', '1000', '--ttft-ms', '60', '--verbose']);
-  const workspace = makeWorkspace(join(root, 'demo'), { 'sparkEdit.endpoint': server.url, 'sparkEdit.flushIntervalMs': 16 });
+  const desktop = !check && hasDesktopCode();
+  // In code-server the endpoint goes into the throwaway user settings; in your own VS Code the workspace
+  // asks for the bundled server (a workspace's choice of any other endpoint waits for your approval).
+  const workspace = makeWorkspace(join(root, 'demo'), { 'sparkEdit.flushIntervalMs': 16, ...(desktop ? { 'sparkEdit.endpoint': 'local' } : {}) });
   log(`reference server: ${server.url} (built-in engine, 1,000 tok/s)`);
   log(`demo workspace: ${workspace}`);
-  if (!check && hasDesktopCode()) {
+  if (desktop) {
     log('opening the desktop VS Code with the extension loaded');
     spawn('code', ['--new-window', `--extensionDevelopmentPath=${root}`, workspace], { stdio: 'inherit' });
   } else {
     ensureTestHost();
-    const host = await startCodeServer({ workspace });
+    const host = await startCodeServer({ workspace, userSettings: { 'sparkEdit.endpoint': server.url } });
     const url = workbenchUrl(host, { workspace, extensionDir: root });
     if (check) {
       await screenshotCheck(host, workspace, server);

@@ -7,10 +7,11 @@ import { ensureTestHost, makeWorkspace, root, runInExtensionHost, startReference
 async function main() {
   ensureTestHost();
   const server = await startReferenceServer();
-  const workspace = makeWorkspace(undefined, { 'sparkEdit.endpoint': server.url, 'sparkEdit.flushIntervalMs': 16 });
+  const workspace = makeWorkspace(undefined, { 'sparkEdit.flushIntervalMs': 16 });
   const resultsFile = join(root, 'test-artifacts/bench-apply.json');
   rmSync(resultsFile, { force: true });
   const { code, hostErrors } = await runInExtensionHost({
+    userSettings: { 'sparkEdit.endpoint': server.url },
     testsPath: join(root, 'dist/bench/host/index.js'),
     config: { serverUrl: server.url, controlUrl: server.controlUrl, workspace, resultsFile },
   });

@@ -20,7 +20,7 @@ const hardTimer = setTimeout(() => {
 async function runExtensionTests(server) {
   const testsPath = join(root, 'dist/test/integration/index.js');
   if (!existsSync(testsPath)) throw new Error('dist/test/integration/index.js is missing: run npm run build:tests');
-  const workspace = makeWorkspace(join(root, 'test/integration/fixtures/workspace'), { 'sparkEdit.endpoint': server.url, 'sparkEdit.flushIntervalMs': 16 });
+  const workspace = makeWorkspace(join(root, 'test/integration/fixtures/workspace'), { 'sparkEdit.flushIntervalMs': 16 });
   const resultsFile = join(artifacts, 'integration-results.txt');
   const summaryFile = join(artifacts, 'integration-host-summary.json');
   rmSync(resultsFile, { force: true });
@@ -35,6 +35,7 @@ async function runExtensionTests(server) {
     }
   };
   const { code, hostErrors } = await runInExtensionHost({
+    userSettings: { 'sparkEdit.endpoint': server.url },
     testsPath,
     config: { serverUrl: server.url, controlUrl: server.controlUrl, workspace, resultsFile, summaryFile, artifacts, grep: process.env.SPARK_TEST_GREP },
     onTick: printResults,
@@ -50,11 +51,12 @@ async function runExtensionTests(server) {
 /** Two phases in one workbench: the module reloads the window and runs again in the new extension host. */
 async function runReloadTest(server) {
   const testsPath = join(root, 'dist/test/integration/reload.js');
-  const workspace = makeWorkspace(join(root, 'test/integration/fixtures/workspace'), { 'sparkEdit.endpoint': server.url, 'sparkEdit.flushIntervalMs': 16 });
+  const workspace = makeWorkspace(join(root, 'test/integration/fixtures/workspace'), { 'sparkEdit.flushIntervalMs': 16 });
   const summaryFile = join(artifacts, 'reload-summary.json');
   rmSync(summaryFile, { force: true });
   rmSync(join(artifacts, 'reload-phase-1.json'), { force: true });
   const { code, hostErrors } = await runInExtensionHost({
+    userSettings: { 'sparkEdit.endpoint': server.url },
     testsPath,
     config: { serverUrl: server.url, controlUrl: server.controlUrl, workspace, resultsFile: join(artifacts, 'reload-results.txt'), summaryFile, artifacts },
     screenshot: join(artifacts, 'reload-final.png'),

@@ -83,8 +83,12 @@ export function makeWorkspace(template, settings) {
   return dir;
 }
 
-/** Starts code-server on a free loopback port; resolves once it answers. */
-export async function startCodeServer({ workspace, extensionsDir, extraArgs = [] }) {
+/**
+ * Starts code-server on a free loopback port; resolves once it answers.
+ * `userSettings` go into the user's settings (where the endpoint belongs: a
+ * workspace's endpoint waits for the user's approval).
+ */
+export async function startCodeServer({ workspace, extensionsDir, extraArgs = [], userSettings = {} }) {
   if (!existsSync(node24) || !existsSync(codeServerEntry)) throw new Error('the test host is not installed: run scripts/ensure-test-host.sh');
   const port = await freePort();
   const userDataDir = mkdtempSync(join(tmpdir(), 'spark-user-'));
@@ -106,6 +110,7 @@ export async function startCodeServer({ workspace, extensionsDir, extraArgs = []
       'workbench.colorTheme': 'Default Dark Modern',
       'chat.disableAIFeatures': true,
       'workbench.secondarySideBar.defaultVisibility': 'hidden',
+      ...userSettings,
     }),
   );
   const args = [
@@ -164,9 +169,9 @@ export function workbenchUrl(host, { workspace, extensionDir, testsPath }) {
  * the workbench reports when `run()` settles. `config` is written as
  * config.json beside `testsPath`. `onTick` is called while waiting (progress).
  */
-export async function runInExtensionHost({ testsPath, config, onTick, screenshot, started, startupTimeoutMs = 180_000 }) {
+export async function runInExtensionHost({ testsPath, config, onTick, screenshot, started, startupTimeoutMs = 180_000, userSettings = {} }) {
   writeFileSync(join(dirname(testsPath), 'config.json'), JSON.stringify(config));
-  const host = await startCodeServer({ workspace: config.workspace });
+  const host = await startCodeServer({ workspace: config.workspace, userSettings });
   log(`code-server on ${host.base}`);
   const browser = await launchBrowser();
   const timer = onTick ? setInterval(onTick, 250) : undefined;

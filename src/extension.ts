@@ -8,6 +8,7 @@ import { registerCommands } from './vscode/commands/commands';
 import { QuickPickInstructionBox, ScriptedInstructionBox, type InstructionBox } from './vscode/commands/instructionInput';
 import { ApiKeyStore } from './vscode/connection/apiKey';
 import { ConnectionManager } from './vscode/connection/connectionManager';
+import { DestinationGuard, modalPrompter, type Prompter } from './vscode/connection/destinations';
 import { DocumentEvents } from './vscode/editor/documentEvents';
 import { Saves } from './vscode/editor/saves';
 import { SelectionAfterRun } from './vscode/editor/selectionAfterRun';
@@ -43,6 +44,8 @@ export interface SparkEditApi {
    * into a QuickPick from the extension host); `restore` brings the real one back.
    */
   scriptInstructionBox(): { box: ScriptedInstructionBox; restore: () => void };
+  /** Answers the security prompts in place of the user (tests), until `restore`. */
+  scriptPrompts(answer: (message: string) => string | undefined): { restore: () => void };
   /** The latest reports of runs (errors, warnings, info), newest last. */
   reports(): readonly RunReport[];
   /** What is still alive: runs, documents, timers, sockets, the bundled server (zero after deactivation). */
@@ -63,7 +66,8 @@ export function activate(context: vscode.ExtensionContext): SparkEditApi {
   const settings = owned.add(new SettingsStore((problems) => problems.forEach((p) => log.warn(`setting sparkEdit.${p.key} ignored: ${p.message}`))));
   const current = (): Settings => settings.current;
   const keys = owned.add(new ApiKeyStore(context.secrets));
-  const connection = owned.add(new ConnectionManager(current, keys, log, clock));
+  const destinations = new DestinationGuard(context.globalState, log);
+  const connection = owned.add(new ConnectionManager(current, keys, destinations, log, clock));
   const registry = owned.add(new RunRegistry(connection, current, log, clock));
   const actions = new RunActions(registry);
   const saves = owned.add(new Saves(registry, log, clock));
@@ -79,7 +83,7 @@ export function activate(context: vscode.ExtensionContext): SparkEditApi {
   owned.add(registry.onDidReport((r) => reports.push(r) > 20 && reports.shift()));
   const realBox = new QuickPickInstructionBox(context.globalState);
   let box: InstructionBox = realBox;
-  for (const command of registerCommands({ registry, actions, saves, keys, connection, log, problems, settings: current, clock, box: () => box })) owned.add(command);
+  for (const command of registerCommands({ registry, actions, saves, keys, connection, destinations, log, problems, settings: current, clock, box: () => box })) owned.add(command);
   owned.add(vscode.languages.registerCodeLensProvider({ scheme: '*' }, codeLens));
   // Runs in flight keep their sockets and settings; the next run connects with the new ones.
   owned.add(keys.onDidChange(() => connection.reset()));
@@ -113,6 +117,11 @@ export function activate(context: vscode.ExtensionContext): SparkEditApi {
       const scripted = new ScriptedInstructionBox();
       box = scripted;
       return { box: scripted, restore: () => (box = realBox) };
+    },
+    scriptPrompts: (answer) => {
+      const scripted: Prompter = { ask: (message) => Promise.resolve(answer(message)) };
+      destinations.usePrompter(scripted);
+      return { restore: () => destinations.usePrompter(modalPrompter) };
     },
     problems: (runId) => {
       const check = problems.check(runId);

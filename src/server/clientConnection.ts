@@ -26,6 +26,9 @@ export interface ServerStats {
   /** `response.steer` events accepted, and responses that ended `steered`. */
   steersAccepted: number;
   steered: number;
+  /** Connections ever opened, and handshakes refused (a wrong or missing key): a client that retries a 401 shows here. */
+  connectionsOpened: number;
+  handshakesRefused: number;
   /** The latest requests and steers as they arrived (wall clock, epoch ms), newest last: tests time a decision by these. */
   arrivals: ArrivalStamp[];
 }
@@ -134,6 +137,7 @@ export class ClientConnection {
   ) {
     this.id = ++ClientConnection.counter;
     ctx.stats.connections++;
+    ctx.stats.connectionsOpened++;
     socket.on('message', (data, isBinary) => {
       const bytes = messageBytes(data);
       this.onMessage(isBinary ? bytes : bytes.toString('utf8'));

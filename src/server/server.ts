@@ -49,7 +49,7 @@ export async function startSparkServer(input: ServerOptionsInput = {}, log: (mes
   const engine: Engine = options.backend
     ? createBridgeEngine({ baseUrl: options.backend, model: options.backendModel, apiKey: options.backendApiKey })
     : builtinEngine;
-  const stats: ServerStats = { connections: 0, responses: 0, activeGenerations: 0, abortedGenerations: 0, tokensSent: 0, lastTokenAt: 0, lastAbortAt: 0, lastRequestAt: 0, lastFirstTokenAt: 0, steersAccepted: 0, steered: 0, arrivals: [] };
+  const stats: ServerStats = { connections: 0, responses: 0, activeGenerations: 0, abortedGenerations: 0, tokensSent: 0, lastTokenAt: 0, lastAbortAt: 0, lastRequestAt: 0, lastFirstTokenAt: 0, steersAccepted: 0, steered: 0, connectionsOpened: 0, handshakesRefused: 0, arrivals: [] };
   const queued: Fault[] = [];
   let timing: Timing = options.timing;
   let shape: OutputShape = options.shape;
@@ -111,6 +111,7 @@ export async function startSparkServer(input: ServerOptionsInput = {}, log: (mes
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (options.apiKey && !bearerMatches(req.headers.authorization, options.apiKey)) {
       socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nmissing or wrong bearer token\n');
+      stats.handshakesRefused++;
       log('refused a connection: missing or wrong bearer token');
       return;
     }

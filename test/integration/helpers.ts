@@ -37,14 +37,19 @@ export async function serverIdle(): Promise<void> {
 export const FAST = { ttftMs: 5, tokensPerSecond: 5_000, tokenChars: 4 };
 export const SLOW = { ttftMs: 5, tokensPerSecond: 60, tokenChars: 4 };
 
+/** Where requests go is the user's to choose: these settings go to User settings (a workspace's value waits for approval). */
+const USER_LEVEL = new Set(['endpoint', 'headers', 'allowInsecure', 'codexAccountId']);
+
 export async function setSetting(key: string, value: unknown): Promise<void> {
-  await vscode.workspace.getConfiguration('sparkEdit').update(key, value, vscode.ConfigurationTarget.Workspace);
+  const target = USER_LEVEL.has(key) ? vscode.ConfigurationTarget.Global : vscode.ConfigurationTarget.Workspace;
+  await vscode.workspace.getConfiguration('sparkEdit').update(key, value, target);
 }
 
 /** Runs `fn` with a workspace setting changed, and restores it whatever happens. */
 export async function withSetting<T>(key: string, value: unknown, fn: () => Promise<T>): Promise<T> {
   const config = vscode.workspace.getConfiguration('sparkEdit');
-  const previous = config.inspect(key)?.workspaceValue;
+  const inspected = config.inspect(key);
+  const previous = USER_LEVEL.has(key) ? inspected?.globalValue : inspected?.workspaceValue;
   await setSetting(key, value);
   try {
     return await fn();

@@ -10,6 +10,7 @@ import './suites/keys';
 import './suites/hunks';
 import './suites/live';
 import './suites/decisions';
+import './suites/trust';
 // Last: it deactivates the extension.
 import './suites/lifecycle';
 

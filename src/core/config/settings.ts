@@ -33,6 +33,8 @@ export const SettingsSchema = z.object({
   codexAccountId: z.string().default(''),
   allowInsecure: z.boolean().default(false),
   localTokensPerSecond: z.number().int().min(1).max(100_000).default(1_000),
+  /** Idle connections close after this long: an idle window holds no socket and sends no heartbeat. */
+  idleDisconnectSeconds: z.number().int().min(10).max(3_600).default(180),
 });
 
 export type Settings = z.infer<typeof SettingsSchema>;

@@ -1,5 +1,6 @@
 import { errorDetails, incompleteReason, type KnownServerEvent } from '../protocol/serverEvents';
 import type { ConnectReason, TransportFailure } from '../transport/responseChannel';
+import { retryDelay, type RetryCause } from '../transport/retryPolicy';
 import type { Effect, RunEvent, Transition } from './runEvents';
 import { isEnded, onWire, outcomeOf, type Outcome, type Preview, type Rewrite, type RunPolicy, type RunState, type StreamFacts, type Wire, type WireState } from './runState';
 
@@ -68,12 +69,13 @@ const report = (level: 'info' | 'warning' | 'error', message: string, reason?: C
 /** Stops everything of the run now: no pending edit lands, and its response (if any) is cancelled on the wire. */
 const stopNow = (s: RunState): Effect[] => (onWire(s) ? [{ type: 'stopApplying' }, { type: 'cancelResponse' }] : [{ type: 'stopApplying' }]);
 
-/** At most this many automatic resumes per run, after these pauses; then the partial result stays as it is. */
-export const MAX_RESUMES = 2;
-const RESUME_BACKOFF_MS = [100, 500];
-
-/** A connection that dropped (network blip, server restart) is worth a resume; a refused frame, bad data or a stall is not. */
-const isResumable = (failure: TransportFailure): boolean => failure.kind === 'dropped' && failure.code !== 1009 && failure.code !== 1001;
+/**
+ * A connection that dropped (network blip, server restart) is worth a
+ * resume, as the retry policy says; a refused frame, bad data, a stall, a
+ * shut-down client, or a connection the pool already gave up on is not.
+ */
+const retryCause = (failure: TransportFailure): RetryCause =>
+  failure.kind === 'dropped' && failure.code !== 1009 && failure.code !== 1001 ? { kind: 'network' } : { kind: 'final' };
 
 const ended = (s: RunState, phase: 'done' | 'error', outcome: Outcome | undefined): RunState => ({ ...common(s), phase, outcome });
 const toReview = (s: RunState, outcome: Outcome, hunks: readonly string[]): RunState => {
@@ -127,7 +129,7 @@ export function reduceRun(state: RunState, event: RunEvent): Transition {
       return onWire(state) && event.request === state.request ? onServerEvent(state, event.event, event.at) : stay(state);
 
     case 'transportFailed':
-      return onWire(state) && event.request === state.request ? onTransportFailed(state, event.failure) : stay(state);
+      return onWire(state) && event.request === state.request ? onTransportFailed(state, event.failure, event.jitter ?? 0.5) : stay(state);
 
     case 'steerUnavailable':
       return state.phase === 'steering' && event.request === state.request ? newRequestAfterSteer(state, 'the response had already ended') : stay(state);
@@ -259,13 +261,14 @@ function onUserEdit(state: RunState, placement: 'before' | 'after' | 'inside' | 
   }
 }
 
-function onTransportFailed(state: WireState, failure: TransportFailure): Transition {
-  if (isResumable(failure) && state.phase !== 'steering' && state.resumes < MAX_RESUMES) {
+function onTransportFailed(state: WireState, failure: TransportFailure, jitter: number): Transition {
+  const delay = state.phase === 'steering' ? undefined : retryDelay(retryCause(failure), state.resumes, () => jitter);
+  if (delay !== undefined) {
     // Nothing else went wrong: carry on by ourselves, unseen but for a word in the status bar.
     const request = state.request + 1;
     return {
       state: { ...state, phase: 'connecting', request, resumes: state.resumes + 1, wire: { ...freshWire(undefined), resumeDue: true } },
-      effects: [{ type: 'setTimer', timer: 'resume', ms: RESUME_BACKOFF_MS[state.resumes] ?? 1_000, request }],
+      effects: [{ type: 'setTimer', timer: 'resume', ms: delay, request }],
     };
   }
   return endEarly(state, { endReason: 'failed', message: failure.message }, [], failure.kind === 'connect' ? failure.reason : undefined);

@@ -77,6 +77,8 @@ export interface RunOptions {
   readonly preview?: boolean;
   readonly metadata?: Readonly<Record<string, string>>;
   readonly log?: (message: string) => void;
+  /** Jitter for the retry policy's backoff (tests fix it). */
+  readonly random?: () => number;
 }
 
 /**
@@ -430,7 +432,7 @@ export class RunController implements RunDocumentListener {
       onQueued: () => this.dispatch({ type: 'queued', request }),
       onSent: (at) => this.dispatch({ type: 'sent', request, at }),
       onEvent: (event) => this.dispatch({ type: 'server', request, event, at: this.clock.now() }),
-      onFailure: (failure) => this.dispatch({ type: 'transportFailed', request, failure }),
+      onFailure: (failure) => this.dispatch({ type: 'transportFailed', request, failure, jitter: (this.options.random ?? Math.random)() }),
     };
   }
 

@@ -13,7 +13,8 @@ export type RunEvent =
   | { readonly type: 'queued'; readonly request: number }
   | { readonly type: 'sent'; readonly request: number; readonly at: number }
   | { readonly type: 'server'; readonly request: number; readonly event: KnownServerEvent; readonly at: number }
-  | { readonly type: 'transportFailed'; readonly request: number; readonly failure: TransportFailure }
+  /** `jitter` (0 to 1) spreads the retry policy's backoff; the reducer itself draws no random numbers. */
+  | { readonly type: 'transportFailed'; readonly request: number; readonly failure: TransportFailure; readonly jitter?: number }
   /** A steer could not be sent: its response is no longer on the wire. */
   | { readonly type: 'steerUnavailable'; readonly request: number }
   // Completions of the interpreter's asynchronous steps.

@@ -2,8 +2,9 @@ import type { Clock } from '../clock';
 import { decodeServerFrame, describeDecodeError, encodeClientMessage } from '../protocol/codec';
 import type { OutgoingResponseCreate, OutgoingResponseSteer } from '../protocol/clientEvents';
 import { errorDetails, isTerminal, type KnownServerEvent } from '../protocol/serverEvents';
-import { backoffDelay, DEFAULT_BACKOFF, type BackoffPolicy } from './backoff';
-import type { Socket, SocketFactory } from './socket';
+import { DisposableStore, sleep, timeout, type Disposable } from '../lifetime';
+import { RETRY_POLICY, retryDelay, type RetryCause, type RetryPolicy } from './retryPolicy';
+import { ConnectError, type Socket, type SocketFactory } from './socket';
 
 /** Why a connection could not be made, where the user can do something about it. */
 export type ConnectReason = 'needsKey' | 'unauthorized' | 'badEndpoint' | 'localServer' | 'needsApproval';
@@ -48,8 +49,9 @@ export interface ChannelOptions {
   readonly firstOutputTimeoutMs?: number;
   /** Connections are retired between responses once this old (the service closes them at 60 minutes). */
   readonly maxConnectionAgeMs: number;
-  readonly connectAttempts: number;
-  readonly backoff?: BackoffPolicy;
+  /** Idle sockets close once nothing has used the pool for this long: an idle window holds no connection. */
+  readonly idleCloseMs?: number;
+  readonly retry?: RetryPolicy;
   readonly random?: () => number;
   /** Keep an idle connection open beside the busy ones, so that a request or a cancel costs no handshake. */
   readonly spare: boolean;
@@ -62,7 +64,8 @@ export interface ChannelOptions {
 interface Slot {
   socket: Socket | undefined;
   readonly ready: Promise<Socket | undefined>;
-  error: string | undefined;
+  /** Why the connection could not be made, and what that means for retrying. */
+  error: { readonly message: string; readonly cause: RetryCause } | undefined;
   job: Job | undefined;
 }
 
@@ -72,7 +75,8 @@ interface Job {
   done: boolean;
   slot: Slot | undefined;
   sawOutput: boolean;
-  retriedAfterLimit: boolean;
+  /** Times this job moved to a fresh connection after the service retired one. */
+  limitRetries: number;
   /** Steers sent whose successor has not started yet: the job outlives its first response. */
   steersPending: number;
   /** The current response ended while a steer was pending; the successor (or the steer's failure) decides. */
@@ -116,8 +120,15 @@ export class ResponseChannel {
   private state: ChannelState = 'idle';
   private steeringRefused = false;
   readonly stats: ChannelStats = { connects: 0, coldRequests: 0, sparePromotions: 0, rotations: 0, steers: 0 };
+  /** Retry waits and the idle timer: disposing the channel ends them. */
+  private readonly owned = new DisposableStore();
+  private idleTimer: Disposable | undefined;
 
   constructor(private readonly options: ChannelOptions) {}
+
+  private get random(): () => number {
+    return this.options.random ?? Math.random;
+  }
 
   get connectionState(): ChannelState {
     return this.state;
@@ -149,15 +160,41 @@ export class ResponseChannel {
     return n;
   }
 
-  /** Opens a warm connection ahead of the first request. */
+  /** Opens a warm connection ahead of the first request (the instruction box is open). */
   async warm(): Promise<boolean> {
+    if (this.disposed || this.retiring) return false;
+    this.touch();
     const idle = [...this.slots].find((s) => !s.job) ?? this.open();
     const socket = await idle.ready;
     return socket !== undefined;
   }
 
+  /**
+   * The pool was used: idle sockets stay open for `idleCloseMs` from now,
+   * then close (and with them their heartbeats), unless a response is on the wire then.
+   */
+  private touch(): void {
+    this.idleTimer?.dispose();
+    const ms = this.options.idleCloseMs;
+    if (ms === undefined) return;
+    this.idleTimer = timeout(this.options.clock, () => this.closeIfIdle(), ms);
+  }
+
+  private closeIfIdle(): void {
+    if (this.disposed) return;
+    if (this.busy > 0 || this.queue.length > 0) {
+      this.touch();
+      return;
+    }
+    const idle = this.idleSlots();
+    if (idle.length > 0) this.options.log?.(`closing ${idle.length} idle connection${idle.length === 1 ? '' : 's'}: nothing used them for ${Math.round((this.options.idleCloseMs ?? 0) / 1000)} s`);
+    for (const slot of idle) this.closeSlot(slot, 1000, 'idle');
+    this.setState('idle');
+  }
+
   /** Queues a response; its events go to `listener`. */
   request(body: OutgoingResponseCreate, listener: ResponseListener): ResponseHandle {
+    this.touch();
     const job = newJob(encodeClientMessage(body), listener);
     this.queue.push(job);
     void this.pump();
@@ -183,6 +220,8 @@ export class ResponseChannel {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.idleTimer?.dispose();
+    this.owned.dispose();
     const shutDown: TransportFailure = { kind: 'dropped', code: 1001, message: 'the connection was shut down' };
     for (const job of this.queue.splice(0)) this.fail(job, shutDown);
     for (const slot of [...this.slots]) {
@@ -215,7 +254,9 @@ export class ResponseChannel {
           return socket;
         },
         (error: unknown) => {
-          slot.error = error instanceof Error ? error.message : String(error);
+          const message = error instanceof Error ? error.message : String(error);
+          const cause: RetryCause = error instanceof ConnectError && error.status !== undefined ? { kind: 'http', status: error.status, ...(error.retryAfterMs !== undefined ? { retryAfterMs: error.retryAfterMs } : {}) } : { kind: 'network' };
+          slot.error = { message, cause };
           this.slots.delete(slot);
           return undefined;
         },
@@ -236,7 +277,7 @@ export class ResponseChannel {
     if (idle.length === 0 && this.slots.size < this.maxSockets() + 1) {
       const slot = this.open();
       void slot.ready.then((socket) => {
-        if (!socket) this.options.log?.(`spare connection failed: ${slot.error ?? 'unknown error'}`);
+        if (!socket) this.options.log?.(`spare connection failed: ${slot.error?.message ?? 'unknown error'}`);
       });
     }
     for (const extra of idle.filter((s) => s.socket).slice(MAX_IDLE)) this.closeSlot(extra, 1000, 'idle');
@@ -246,10 +287,13 @@ export class ResponseChannel {
     return Math.max(1, this.options.maxConcurrent ?? DEFAULT_MAX_CONCURRENT);
   }
 
-  /** An idle, young, live socket for the next response; opens one when none is idle. */
-  private async acquire(): Promise<Slot | string> {
-    const attempts = Math.max(1, this.options.connectAttempts);
-    for (let attempt = 0; attempt < attempts; attempt++) {
+  /**
+   * An idle, young, live socket for the next response; opens one when none
+   * is idle, retrying by the retry policy. A connection that cannot be made
+   * comes back as the failure the waiting response gets.
+   */
+  private async acquire(): Promise<Slot | TransportFailure> {
+    for (let retries = 0; ; retries++) {
       for (const slot of this.idleSlots()) {
         if (slot.socket && this.options.clock.now() - slot.socket.openedAt > this.options.maxConnectionAgeMs) {
           this.stats.rotations++;
@@ -273,17 +317,16 @@ export class ResponseChannel {
         return slot;
       }
       this.slots.delete(slot);
-      const lastError = slot.error ?? 'the connection closed';
-      if (attempt + 1 < attempts) {
-        const delay = backoffDelay(attempt, this.options.backoff ?? DEFAULT_BACKOFF, this.options.random);
-        this.options.log?.(`connect failed (${lastError}); retrying in ${delay} ms`);
-        await new Promise<void>((resolve) => this.options.clock.setTimeout(resolve, delay));
-      } else {
-        this.setState('offline', lastError);
-        return lastError;
+      const error = slot.error ?? { message: 'the connection closed', cause: { kind: 'network' } as const };
+      const delay = this.disposed ? undefined : retryDelay(error.cause, retries, this.random, this.options.retry ?? RETRY_POLICY);
+      if (delay === undefined) {
+        this.setState('offline', error.message);
+        const status = error.cause.kind === 'http' ? error.cause.status : undefined;
+        return { kind: 'connect', message: error.message, ...(status === 401 || status === 403 ? { reason: 'unauthorized' as const } : {}) };
       }
+      this.options.log?.(`connect failed (${error.message}); retrying in ${delay} ms`);
+      if (!(await sleep(this.options.clock, delay, this.owned))) return { kind: 'connect', message: 'the connection was shut down' };
     }
-    return 'no connection';
   }
 
   private async pump(): Promise<void> {
@@ -300,17 +343,17 @@ export class ResponseChannel {
           }
           return;
         }
-        const slotOrError = await this.acquire();
+        const slotOrFailure = await this.acquire();
         const job = this.queue.shift();
         if (!job) {
-          if (typeof slotOrError !== 'string') this.topUpSpare();
+          if ('ready' in slotOrFailure) this.topUpSpare();
           return;
         }
-        if (typeof slotOrError === 'string') {
-          this.fail(job, { kind: 'connect', message: slotOrError });
+        if (!('ready' in slotOrFailure)) {
+          this.fail(job, slotOrFailure);
           continue;
         }
-        this.start(job, slotOrError);
+        this.start(job, slotOrFailure);
       }
     } finally {
       this.pumping = false;
@@ -365,16 +408,21 @@ export class ResponseChannel {
       // The thinking budget is over: from here the (shorter) stall timeout applies.
       this.armStall(job);
     }
-    if (event.type === 'error' && errorDetails(event).code === 'websocket_connection_limit_reached' && !job.sawOutput && !job.retriedAfterLimit) {
-      // The service retired this connection: move to a fresh one and resend, unseen by the run.
-      this.options.log?.('connection limit reached; retrying on a fresh connection');
-      job.retriedAfterLimit = true;
-      this.stats.rotations++;
-      // Back in line first: a retiring channel must not take this for its last response leaving.
-      this.queue.unshift(job);
-      this.release(job, true);
-      void this.pump();
-      return;
+    if (event.type === 'error' && errorDetails(event).code === 'websocket_connection_limit_reached' && !job.sawOutput) {
+      const delay = retryDelay({ kind: 'connectionLimit' }, job.limitRetries, this.random, this.options.retry ?? RETRY_POLICY);
+      if (delay !== undefined) {
+        // The service retired this connection: move to a fresh one and resend, unseen by the run.
+        this.options.log?.('connection limit reached; retrying on a fresh connection');
+        job.limitRetries++;
+        this.stats.rotations++;
+        // Back in line first: a retiring channel must not take this for its last response leaving.
+        this.queue.unshift(job);
+        this.release(job, true);
+        void sleep(this.options.clock, delay, this.owned).then((awake) => {
+          if (awake) void this.pump();
+        });
+        return;
+      }
     }
     job.listener.onEvent(event);
     this.track(job, event);
@@ -504,7 +552,7 @@ function newJob(text: string, listener: ResponseListener): Job {
     done: false,
     slot: undefined,
     sawOutput: false,
-    retriedAfterLimit: false,
+    limitRetries: 0,
     steersPending: 0,
     endedWhileSteering: false,
     lastActivity: 0,

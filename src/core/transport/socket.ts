@@ -10,6 +10,19 @@ export interface Socket {
 }
 
 export interface SocketFactory {
-  /** Opens one connection; rejects with a readable Error on failure. */
+  /** Opens one connection; rejects with a ConnectError (or any readable Error) on failure. */
   connect(): Promise<Socket>;
+}
+
+/** A connection that could not be made; `status` when the server answered the handshake with HTTP. */
+export class ConnectError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+    /** The server's Retry-After, in milliseconds. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+    this.name = 'ConnectError';
+  }
 }

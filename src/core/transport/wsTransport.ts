@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
-import type { Socket, SocketFactory } from './socket';
+import { parseRetryAfter } from './retryPolicy';
+import { ConnectError, type Socket, type SocketFactory } from './socket';
 
 export interface WsOptions {
   readonly url: string;
@@ -71,21 +72,22 @@ export function createWsSocketFactory(options: WsOptions): SocketFactory {
           settled = true;
           const status = res.statusCode ?? 0;
           const hint = status === 401 || status === 403 ? ' (check the API key)' : '';
-          reject(new Error(`server refused the WebSocket upgrade with HTTP ${status}${hint}`));
+          const retryAfterMs = parseRetryAfter(res.headers['retry-after'], Date.now());
+          reject(new ConnectError(`server refused the WebSocket upgrade with HTTP ${status}${hint}`, status, retryAfterMs));
           ws.terminate();
         });
         ws.on('error', (error: Error) => {
           lastError = error;
           if (!settled) {
             settled = true;
-            reject(new Error(`could not connect to ${redactUrl(options.url)}: ${error.message}`));
+            reject(new ConnectError(`could not connect to ${redactUrl(options.url)}: ${error.message}`));
           }
         });
         ws.on('close', (code: number, reason: Buffer) => {
           if (heartbeat) clearInterval(heartbeat);
           if (!settled) {
             settled = true;
-            reject(new Error(`connection to ${redactUrl(options.url)} closed during the handshake (${code})`));
+            reject(new ConnectError(`connection to ${redactUrl(options.url)} closed during the handshake (${code})`));
             return;
           }
           // ws reports its own refusal of a too-large frame as 1006; say what happened.

@@ -6,6 +6,7 @@ import type { Region } from '../../core/edit/regionTracker';
 import { err, ok, type Result } from '../../core/result';
 import type { ApiKeyStore } from '../connection/apiKey';
 import type { ConnectionManager } from '../connection/connectionManager';
+import type { DestinationGuard } from '../connection/destinations';
 import type { Saves } from '../editor/saves';
 import type { Log } from '../platform/log';
 import { SECTION } from '../platform/settings';
@@ -34,6 +35,7 @@ export interface CommandDeps {
   readonly saves: Saves;
   readonly keys: ApiKeyStore;
   readonly connection: ConnectionManager;
+  readonly destinations: DestinationGuard;
   readonly log: Log;
   readonly problems: ProblemWatcher;
   readonly settings: () => Settings;
@@ -68,7 +70,7 @@ function editableEditor(): vscode.TextEditor | undefined {
 
 /** Every command of the extension; package.json lists the same ids (a unit test checks). */
 export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
-  const { registry, actions, saves, keys, connection, log, problems, settings, clock, box } = deps;
+  const { registry, actions, saves, keys, connection, destinations, log, problems, settings, clock, box } = deps;
 
   const explainFailure = (result: StartResult): StartResult => {
     if (!result.ok && result.error.reason !== 'empty') {
@@ -304,5 +306,31 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       log.info('endpoint set to the bundled local server');
     }),
     vscode.commands.registerCommand('sparkEdit.showLog', () => log.show()),
+    vscode.commands.registerCommand('sparkEdit.reviewWorkspaceEndpoint', async () => {
+      const decided = await destinations.review(settings());
+      if (decided) connection.reset();
+      else if (destinations.resolve(settings()).ok) inform('this workspace does not change where Spark Edit connects.');
+      return decided;
+    }),
+    vscode.commands.registerCommand('sparkEdit.manageEndpointApprovals', async (args?: unknown) => {
+      const decisions = destinations.decisions();
+      // `{ revoke: 'all' }`: forget every decision without asking (revoking only ever takes trust away).
+      if (typeof args === 'object' && args !== null && (args as { revoke?: unknown }).revoke === 'all') {
+        for (const d of decisions) await destinations.revoke(d.workspace, d.key);
+        connection.reset();
+        return decisions.length;
+      }
+      if (decisions.length === 0) {
+        inform('no workspace has asked to change where Spark Edit connects.');
+        return 0;
+      }
+      const picked = await vscode.window.showQuickPick(
+        decisions.map((d) => ({ label: `${d.decision === 'allow' ? '$(check) allowed' : '$(circle-slash) declined'}: sparkEdit.${d.key} = ${d.value}`, detail: d.workspace, decision: d })),
+        { title: 'Spark Edit: workspace endpoint decisions (pick to revoke)', canPickMany: true },
+      );
+      for (const p of picked ?? []) await destinations.revoke(p.decision.workspace, p.decision.key);
+      if (picked?.length) connection.reset();
+      return picked?.length ?? 0;
+    }),
   ];
 }

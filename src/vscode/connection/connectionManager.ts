@@ -9,6 +9,7 @@ import { ResponseChannel, type ChannelState, type ChannelStats } from '../../cor
 import { createWsSocketFactory, redactUrl } from '../../core/transport/wsTransport';
 import { startSparkServer, type SparkServer } from '../../server/server';
 import type { ApiKeyStore } from './apiKey';
+import type { DestinationGuard } from './destinations';
 import type { Log } from '../platform/log';
 
 
@@ -45,6 +46,7 @@ export class ConnectionManager implements vscode.Disposable, Connector {
   constructor(
     private readonly settings: () => Settings,
     private readonly keys: ApiKeyStore,
+    private readonly destinations: DestinationGuard,
     private readonly log: Log,
     private readonly clock: Clock,
   ) {}
@@ -62,11 +64,15 @@ export class ConnectionManager implements vscode.Disposable, Connector {
 
   async ensure(): Promise<Result<{ channel: ResponseChannel; url: string }, ConnectFailure>> {
     const settings = this.settings();
-    const check = checkEndpoint(settings.endpoint, settings.allowInsecure);
+    // Where the key may go: a workspace's own choice of destination waits for the user's approval.
+    const destination = this.destinations.resolve(settings);
+    if (!destination.ok) return err({ reason: 'needsApproval', message: destination.error.message });
+    const { endpoint, allowInsecure, codexAccountId } = destination.value;
+    const check = checkEndpoint(endpoint, allowInsecure);
     if (!check.ok) return err({ reason: 'badEndpoint', message: check.error });
     let url: string;
     const headers: Record<string, string> = {};
-    if (settings.endpoint === LOCAL_ENDPOINT) {
+    if (endpoint === LOCAL_ENDPOINT) {
       const server = await this.startLocal(settings.localTokensPerSecond);
       if (!server.ok) return err({ reason: 'localServer', message: server.error });
       url = server.value.url;
@@ -76,10 +82,10 @@ export class ConnectionManager implements vscode.Disposable, Connector {
       this.log.addSecret(key);
       if (!key && !check.value.local) return err({ reason: 'needsKey', message: `Spark Edit needs an API key for ${redactUrl(url)}.` });
       if (key) headers.Authorization = `Bearer ${key}`;
-      if (url.startsWith(CHATGPT_CODEX_WS)) Object.assign(headers, codexHeaders(settings.codexAccountId, this.sessionId));
+      if (url.startsWith(CHATGPT_CODEX_WS)) Object.assign(headers, codexHeaders(codexAccountId, this.sessionId));
     }
-    Object.assign(headers, settings.headers);
-    const signature = JSON.stringify([url, headers, settings.stallTimeoutMs, settings.firstOutputTimeoutMs]);
+    Object.assign(headers, destination.value.headers);
+    const signature = JSON.stringify([url, headers, settings.stallTimeoutMs, settings.firstOutputTimeoutMs, settings.idleDisconnectSeconds]);
     if (this.channel && this.signature === signature) return ok({ channel: this.channel, url });
     this.retireChannel();
     this.signature = signature;
@@ -91,7 +97,7 @@ export class ConnectionManager implements vscode.Disposable, Connector {
       stallTimeoutMs: settings.stallTimeoutMs,
       firstOutputTimeoutMs: settings.firstOutputTimeoutMs,
       maxConnectionAgeMs: 55 * 60_000,
-      connectAttempts: 3,
+      idleCloseMs: settings.idleDisconnectSeconds * 1000,
       spare: true,
       onStateChange: (state, detail) => {
         this.stateChanged.fire({ state, detail });
@@ -113,10 +119,11 @@ export class ConnectionManager implements vscode.Disposable, Connector {
     if (result.ok) await result.value.channel.warm();
   }
 
-  /** Settings or key changed: runs in flight keep their sockets, the next run connects anew. */
+  /** Settings or key changed: runs in flight keep their sockets, the next run connects anew (and an old connection error no longer holds). */
   reset(): void {
     this.retireChannel();
     this.signature = undefined;
+    this.stateChanged.fire({ state: 'idle', detail: undefined });
   }
 
   private retireChannel(): void {

@@ -14,7 +14,7 @@ const ACTIONS: Partial<Record<ConnectReason, readonly (readonly [string, string]
     ['Use Local Server', 'sparkEdit.useLocalServer'],
   ],
   unauthorized: [['Set API Key', 'sparkEdit.setApiKey']],
-  needsApproval: [['Review Endpoint', 'sparkEdit.manageApprovals']],
+  needsApproval: [['Review Endpoint', 'sparkEdit.reviewWorkspaceEndpoint']],
 };
 
 /**

@@ -211,7 +211,7 @@ describe('run reducer', () => {
   });
 
   it('a dropped connection resumes twice by itself after a pause, then keeps the partial text', () => {
-    const drop = (request: number): RunEvent => ({ type: 'transportFailed', request, failure: { kind: 'dropped', code: 1006, message: 'the connection dropped' } });
+    const drop = (request: number): RunEvent => ({ type: 'transportFailed', request, failure: { kind: 'dropped', code: 1006, message: 'the connection dropped' }, jitter: 0.5 });
     const { state, effects } = play([
       delta('a'),
       drop(1),
@@ -222,9 +222,10 @@ describe('run reducer', () => {
       delta('c', 'msg_final', 3),
       drop(3),
     ]);
-    expect(effects[2]).toEqual([{ type: 'setTimer', timer: 'resume', ms: 100, request: 2 }]);
+    // The retry policy's backoff: half of 250 ms, then half of 500 ms (jitter 0.5).
+    expect(effects[2]).toEqual([{ type: 'setTimer', timer: 'resume', ms: 125, request: 2 }]);
     expect(effects[3]).toEqual([{ type: 'sendRequest', request: 2, mode: 'resume', previousResponseId: undefined, rewrite: 'original' }]);
-    expect(effects[5]).toEqual([{ type: 'setTimer', timer: 'resume', ms: 500, request: 3 }]);
+    expect(effects[5]).toEqual([{ type: 'setTimer', timer: 'resume', ms: 250, request: 3 }]);
     expect(effects[8]).toEqual([
       { type: 'land', step: 1, how: 'wholeLines', closeUndoGroup: true },
       { type: 'report', level: 'error', message: 'the connection dropped; the text that arrived is kept, marked as partial' },

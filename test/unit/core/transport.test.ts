@@ -5,7 +5,7 @@ import { WebSocketServer } from 'ws';
 import { systemClock } from '../../../src/core/clock';
 import { buildEditRequest, buildSteer } from '../../../src/core/prompt/buildRequest';
 import type { KnownServerEvent } from '../../../src/core/protocol/serverEvents';
-import { backoffDelay } from '../../../src/core/transport/backoff';
+import { parseRetryAfter, RETRY_POLICY, retryDelay } from '../../../src/core/transport/retryPolicy';
 import { ResponseChannel, type ChannelOptions, type ResponseHandle, type TransportFailure } from '../../../src/core/transport/responseChannel';
 import { createWsSocketFactory, redactUrl } from '../../../src/core/transport/wsTransport';
 import { useReferenceServers } from '../support/referenceServers';
@@ -19,7 +19,7 @@ function channel(url: string, overrides: Partial<ChannelOptions> = {}, ws: Parti
     maxFrameBytes: 16 * 1024 * 1024,
     stallTimeoutMs: 5_000,
     maxConnectionAgeMs: 55 * 60_000,
-    connectAttempts: 1,
+    retry: { ...RETRY_POLICY, maxRetries: 0 },
     spare: true,
     ...overrides,
   });
@@ -67,6 +67,18 @@ const waitFor = async (predicate: () => boolean, ms = 3_000): Promise<void> => {
 };
 
 describe('ResponseChannel over ws, against the reference server', () => {
+  it('an idle pool closes its sockets after idleCloseMs (an idle window holds no connection), and opens one again when used', async () => {
+    const server = await serve();
+    const c = channel(server.url, { idleCloseMs: 150 });
+    expect(await c.warm()).toBe(true);
+    await waitFor(() => server.stats.connections === 1);
+    const closed = Date.now();
+    await waitFor(() => server.stats.connections === 0, 2_000);
+    expect(Date.now() - closed).toBeGreaterThanOrEqual(100);
+    expect(c.connectionState).toBe('idle');
+    expect((await run(c, request('again\n', 'uppercase')).done).text).toBe('AGAIN\n');
+  });
+
   it('streams a response end to end', async () => {
     const server = await serve();
     const c = channel(server.url);
@@ -245,6 +257,27 @@ describe('ResponseChannel over ws, against the reference server', () => {
     expect(refused.failure).toMatchObject({ kind: 'connect' });
     expect(refused.failure!.message).toMatch(/HTTP 401.*API key/);
   });
+
+  it('a 401 is reported once, as unauthorized, and never retried', async () => {
+    const server = await serve({ apiKey: 'sk-abc' });
+    const c = channel(server.url, { spare: false, retry: RETRY_POLICY, random: () => 0 });
+    const refused = await run(c, request('a\n', 'uppercase')).done;
+    expect(refused.failure).toMatchObject({ kind: 'connect', reason: 'unauthorized' });
+    expect(c.stats.connects).toBe(1);
+  });
+
+  it('disposing the channel ends a retry wait at once: no connection after it', async () => {
+    const tcp = createTcpServer();
+    await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', () => r()));
+    const port = (tcp.address() as AddressInfo).port;
+    await new Promise((r) => tcp.close(r));
+    const c = channel(`ws://127.0.0.1:${port}/`, { spare: false, retry: { maxRetries: 5, baseMs: 60_000, maxMs: 60_000, maxRetryAfterMs: 0 }, random: () => 1 });
+    const pending = run(c, request('a\n', 'uppercase')).done;
+    await new Promise((r) => setTimeout(r, 100)); // the first attempt failed; the 60 s wait began
+    c.dispose();
+    expect((await pending).failure).toMatchObject({ kind: 'dropped' });
+    expect(c.stats.connects).toBe(1);
+  });
 });
 
 describe('ws transport against misbehaving servers', () => {
@@ -279,7 +312,7 @@ describe('ws transport against misbehaving servers', () => {
     await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', () => r()));
     const port = (tcp.address() as AddressInfo).port;
     await new Promise((r) => tcp.close(r)); // now nothing listens there
-    const c = channel(`ws://127.0.0.1:${port}/`, { connectAttempts: 3, spare: false, backoff: { baseMs: 10, maxMs: 20 }, random: () => 1 });
+    const c = channel(`ws://127.0.0.1:${port}/`, { spare: false, retry: { maxRetries: 2, baseMs: 10, maxMs: 20, maxRetryAfterMs: 1_000 }, random: () => 1 });
     const out = await run(c, request('a\n', 'uppercase')).done;
     expect(out.failure).toMatchObject({ kind: 'connect' });
     expect(c.stats.connects).toBe(3);
@@ -287,13 +320,47 @@ describe('ws transport against misbehaving servers', () => {
   });
 });
 
-describe('backoff and redaction', () => {
-  it('grows exponentially, capped, with full jitter', () => {
-    const policy = { baseMs: 100, maxMs: 1_000 };
-    expect([0, 1, 2, 3, 4, 10].map((a) => backoffDelay(a, policy, () => 0.999999))).toEqual([99, 199, 399, 799, 999, 999]);
-    expect(backoffDelay(5, policy, () => 0)).toBe(0);
+describe('the retry policy', () => {
+  const never = (): number => 0.999999;
+
+  it('network failures back off, exponentially with full jitter, capped, at most maxRetries times', () => {
+    const policy = { maxRetries: 6, baseMs: 100, maxMs: 1_000, maxRetryAfterMs: 5_000 };
+    expect([0, 1, 2, 3, 4, 5].map((n) => retryDelay({ kind: 'network' }, n, never, policy))).toEqual([99, 199, 399, 799, 999, 999]);
+    expect(retryDelay({ kind: 'network' }, 0, () => 0, policy)).toBe(0);
+    expect(retryDelay({ kind: 'network' }, 6, never, policy)).toBeUndefined();
+    expect(retryDelay({ kind: 'network' }, RETRY_POLICY.maxRetries, never)).toBeUndefined();
   });
 
+  it('401 and 403 are never retried; other 4xx neither; 429 and 5xx honour Retry-After, capped', () => {
+    expect(retryDelay({ kind: 'http', status: 401 }, 0, never)).toBeUndefined();
+    expect(retryDelay({ kind: 'http', status: 403 }, 0, never)).toBeUndefined();
+    expect(retryDelay({ kind: 'http', status: 404 }, 0, never)).toBeUndefined();
+    expect(retryDelay({ kind: 'http', status: 429, retryAfterMs: 3_000 }, 0, never)).toBe(3_000);
+    expect(retryDelay({ kind: 'http', status: 503, retryAfterMs: 1_500 }, 1, never)).toBe(1_500);
+    // A server that asks for longer than the cap: the user is told, not kept waiting.
+    expect(retryDelay({ kind: 'http', status: 429, retryAfterMs: 60_000 }, 0, never)).toBeUndefined();
+    // Without Retry-After: backoff.
+    expect(retryDelay({ kind: 'http', status: 502 }, 0, never)).toBe(249);
+    expect(retryDelay({ kind: 'http', status: 502 }, RETRY_POLICY.maxRetries, never)).toBeUndefined();
+  });
+
+  it('a retired connection moves once, at once; a final failure never retries', () => {
+    expect(retryDelay({ kind: 'connectionLimit' }, 0, never)).toBe(0);
+    expect(retryDelay({ kind: 'connectionLimit' }, 1, never)).toBeUndefined();
+    expect(retryDelay({ kind: 'final' }, 0, never)).toBeUndefined();
+  });
+
+  it('reads Retry-After as seconds or as an HTTP date', () => {
+    const now = Date.parse('2026-12-02T10:00:00Z');
+    expect(parseRetryAfter('2', now)).toBe(2_000);
+    expect(parseRetryAfter('0.5', now)).toBe(500);
+    expect(parseRetryAfter('Wed, 02 Dec 2026 10:00:07 GMT', now)).toBe(7_000);
+    expect(parseRetryAfter('soon', now)).toBeUndefined();
+    expect(parseRetryAfter(undefined, now)).toBeUndefined();
+  });
+});
+
+describe('redaction', () => {
   it('never echoes credentials in a URL', () => {
     expect(redactUrl('wss://user:secret@host:1/v1/responses?key=sk-1')).toBe('wss://host:1/v1/responses');
   });
