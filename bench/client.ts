@@ -9,9 +9,10 @@ import type { Socket, SocketFactory } from '../src/core/transport/socket';
 import { createWsSocketFactory } from '../src/core/transport/wsTransport';
 import { MemoryDocument } from '../test/unit/support/memoryDocument';
 
-/** Records when sockets close, to time cancellation. */
+/** Records when sockets close (to time cancellation) and what went out on them (to time decisions). */
 export interface SocketLog {
   closedAt: number[];
+  sent?: { at: number; type: string }[];
 }
 
 function observed(factory: SocketFactory, log: SocketLog, clock: Clock): SocketFactory {
@@ -19,10 +20,15 @@ function observed(factory: SocketFactory, log: SocketLog, clock: Clock): SocketF
     connect: async () => {
       const socket = await factory.connect();
       const close = socket.close.bind(socket);
+      const send = socket.send.bind(socket);
       const wrapped: Socket = Object.assign(socket, {
         close: (code?: number, reason?: string) => {
           log.closedAt.push(clock.now());
           close(code, reason);
+        },
+        send: (text: string) => {
+          send(text);
+          log.sent?.push({ at: clock.now(), type: /"type":"([^"]+)"/.exec(text)?.[1] ?? '?' });
         },
       });
       return wrapped;
@@ -54,15 +60,28 @@ export interface RunHandle {
   readonly editTimes: number[];
   /** Milliseconds spent inside the in-memory document applying edits (the editor's work, not the client's). */
   readonly documentMs: () => number;
+  readonly sync: DocumentSync;
 }
 
 const quiet: RunView = { update: () => undefined, report: () => undefined, ended: () => undefined };
 
 let nextRun = 0;
 
-/** One run of the real controller against an in-memory document whose edits land on the next microtask. */
-export function startRun(channel: RequestSender, text: string, instruction: string, flushIntervalMs = 16): RunHandle {
-  const doc = new MemoryDocument(text, '\n', true);
+/**
+ * One run of the real controller against an in-memory document whose edits
+ * land on the next microtask, or `roundTripMs` after they are sent (an
+ * editor's round trip, as the decision figures need).
+ */
+export function startRun(channel: RequestSender, text: string, instruction: string, flushIntervalMs = 16, roundTripMs?: number): RunHandle {
+  const doc = new MemoryDocument(text, '\n', roundTripMs === undefined);
+  if (roundTripMs !== undefined) {
+    const apply = doc.apply.bind(doc);
+    doc.apply = (edits, version, stops) => {
+      const landed = apply(edits, version, stops);
+      setTimeout(() => doc.deliver(), roundTripMs);
+      return landed;
+    };
+  }
   const sync = new DocumentSync(doc, systemClock, flushIntervalMs, doc.version);
   const editTimes: number[] = [];
   doc.onChange((version, changes) => {
@@ -101,7 +120,7 @@ export function startRun(channel: RequestSender, text: string, instruction: stri
   );
   if (!started.ok) throw new Error(started.error);
   run = started.value;
-  return { run, doc, startedAt, done, editTimes, documentMs: () => documentMs };
+  return { run, doc, startedAt, done, editTimes, documentMs: () => documentMs, sync };
 }
 
 /** Code-like text of about `chars` characters. */

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { diffBench } from './diffBench';
 import { startServerProcess } from './serverProcess';
-import { cancelBench, decodeCostUs, memoryBench, pipelineBench, redirectBench, ttftBench } from './wireBench';
+import { cancelBench, decisionBench, decodeCostUs, memoryBench, pipelineBench, redirectBench, ttftBench } from './wireBench';
 
 /**
  * `npm run bench`: one JSON object on stdout (a readable table on stderr).
@@ -65,6 +65,10 @@ async function main(): Promise<void> {
       log('redirect: native steer vs cancel + a new request');
       result.redirect = await redirectBench(server);
     }
+    if (wanted('decision')) {
+      log('decision: Redirect → its frame on the wire, against a stream that never pauses, at 25, 1,000 and 5,000 tok/s (25 ms editor round trip)');
+      result.decision = await decisionBench(server);
+    }
     if (wanted('memory')) {
       log('memory: 1,000 consecutive runs');
       result.memory = await memoryBench(server);
@@ -106,6 +110,11 @@ async function main(): Promise<void> {
     'redirect.steerVsCancel': { target: 'steer no slower than cancel + new request (<= 1.0)', measured: get(result.redirect, 'steerVsCancel'), met: get(result.redirect, 'steerVsCancel') <= 1 },
     'memory.growth': { target: '<= 5%', measured: get(result.memory, 'growth'), met: get(result.memory, 'growth') <= 0.05 },
   };
+  const roundTrip = get(result.decision, 'roundTripMs');
+  for (const rate of [25, 1_000, 5_000]) {
+    const p95 = get(result.decision, `at${rate}.decisionToWireMs.p95`);
+    targets[`decision.at${rate}.toWireP95Ms`] = { target: `<= one edit round trip + 5 ms (${roundTrip + 5} ms)`, measured: p95, met: p95 <= roundTrip + 5 };
+  }
   for (const rate of [1_000, 5_000]) {
     const ours = get(apply, `at${rate}.ours.lastTokenToFinalTextMs`);
     const base = get(apply, `at${rate}.baseline.lastTokenToFinalTextMs`);

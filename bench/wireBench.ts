@@ -1,4 +1,5 @@
 import { decodeServerFrame } from '../src/core/protocol/codec';
+import { isLive } from '../src/core/session/runState';
 import { diffLines } from 'diff';
 import WebSocket from 'ws';
 import { buildEditRequest } from '../src/core/prompt/buildRequest';
@@ -260,4 +261,58 @@ export async function redirectBench(server: ServerProcess, trials = 20): Promise
     cancelAndNewRequest: { redirectToFirstSuccessorEditMs: summary(cancel.ms), completed: cancel.correct },
     steerVsCancel: round(summary(steer.ms).p50 / summary(cancel.ms).p50, 3),
   };
+}
+
+/**
+ * A decision never waits for the stream to pause: Redirect while a stream
+ * that never pauses arrives and every editor round trip takes
+ * `roundTripMs`, time from the decision to the redirect's frame on the wire
+ * (a steer). Beside it, the naive way (and this project's until the reducer
+ * owned decisions): stop the stream, wait for the edit in flight, land what
+ * is pending and the removal of the model's unfinished line, and only then
+ * send; timed, in trials of its own, as the time that settling takes.
+ */
+export async function decisionBench(server: ServerProcess, rates = [25, 1_000, 5_000], roundTripMs = 25, trials = 12): Promise<Record<string, unknown>> {
+  const result: Record<string, unknown> = { roundTripMs, trials };
+  for (const rate of rates) {
+    await server.control({ faults: [], steering: true, timing: { ttftMs: 5, tokensPerSecond: rate, tokenChars: 4 } });
+    const log: SocketLog = { closedAt: [], sent: [] };
+    const channel = makeChannel(server.url, { spare: true, socketLog: log });
+    await channel.warm();
+    const trial = async (i: number, naive: boolean): Promise<number> => {
+      while (channel.warmIdle < 1) await sleep(1);
+      // Long enough that no stream ends before its decision.
+      const handle = startRun(channel, codeText(Math.max(2_000, rate * 8), i), 'uppercase', 16, roundTripMs);
+      while (handle.run.snapshot.state.stream.deltas < 3) await sleep(1);
+      await sleep(Math.min(300, 30_000 / rate)); // mid-stream: edits in flight and pending
+      const sentBefore = log.sent!.length;
+      const decidedAt = performance.now();
+      let ms: number;
+      if (naive) {
+        handle.run.dispatch({ type: 'stopForSave' });
+        // Settled: in review, or done when no whole line had changed yet.
+        while (isLive(handle.run.snapshot.state.phase)) await sleep(0.2);
+        ms = performance.now() - decidedAt;
+      } else {
+        handle.run.redirect('reverse lines');
+        const frame = (): { at: number } | undefined => log.sent!.slice(sentBefore).find((f) => f.type === 'response.steer' || f.type === 'response.create');
+        while (!frame()) await sleep(0.2);
+        ms = frame()!.at - decidedAt;
+      }
+      handle.run.dispatch({ type: 'cancel' });
+      handle.run.dispatch({ type: 'accept' });
+      return ms;
+    };
+    const ours: number[] = [];
+    const naive: number[] = [];
+    for (let i = 0; i < trials; i++) {
+      ours.push(await trial(i, false));
+      naive.push(await trial(i, true));
+    }
+    channel.dispose();
+    const summaryOurs = summary(ours);
+    const summaryNaive = summary(naive);
+    result[`at${rate}`] = { decisionToWireMs: summaryOurs, naiveSettleBeforeSendMs: summaryNaive, vsNaive: round(summaryOurs.p50 / Math.max(0.001, summaryNaive.p50), 3) };
+  }
+  return result;
 }

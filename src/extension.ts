@@ -46,8 +46,8 @@ export interface SparkEditApi {
   scriptInstructionBox(): { box: ScriptedInstructionBox; restore: () => void };
   /** Answers the security prompts in place of the user (tests), until `restore`. */
   scriptPrompts(answer: (message: string) => string | undefined): { restore: () => void };
-  /** The latest reports of runs (errors, warnings, info), newest last. */
-  reports(): readonly RunReport[];
+  /** The latest reports of runs (errors, warnings, info), newest last, each with its index among all reports so far. */
+  reports(): readonly (RunReport & { readonly index: number })[];
   /** What is still alive: runs, documents, timers, sockets, the bundled server (zero after deactivation). */
   resources(): { runs: number; documents: number; timers: number; sockets: number; localServer: boolean };
 }
@@ -79,8 +79,9 @@ export function activate(context: vscode.ExtensionContext): SparkEditApi {
   owned.add(new Decorations(registry));
   owned.add(new ContextKeys(registry));
   owned.add(showRunReports(registry, log, clock));
-  const reports: RunReport[] = [];
-  owned.add(registry.onDidReport((r) => reports.push(r) > 20 && reports.shift()));
+  const reports: (RunReport & { index: number })[] = [];
+  let reported = 0;
+  owned.add(registry.onDidReport((r) => reports.push({ ...r, index: reported++ }) > 20 && reports.shift()));
   const realBox = new QuickPickInstructionBox(context.globalState);
   let box: InstructionBox = realBox;
   for (const command of registerCommands({ registry, actions, saves, keys, connection, destinations, log, problems, settings: current, clock, box: () => box })) owned.add(command);

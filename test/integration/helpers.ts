@@ -9,6 +9,9 @@ import { hostConfig, waitFor } from './harness';
 
 export const config = hostConfig();
 
+/** How many reports the runs have made so far (the index the next one will have). */
+export const reportCount = (a: SparkEditApi): number => (a.reports().at(-1)?.index ?? -1) + 1;
+
 /** How a run stopped, and what it said (undefined while it has not). */
 export const endReasonOf = (run: RunSnapshot | undefined): string | undefined => (run ? outcomeOf(run.state)?.endReason : undefined);
 export const messageOf = (run: RunSnapshot | undefined): string | undefined => (run ? outcomeOf(run.state)?.message : undefined);

@@ -61,6 +61,9 @@ interface InFlight {
   echoed: boolean;
 }
 
+/** An editor that refuses this many edits in a row while nobody changes the document will not take them. */
+const MAX_REFUSALS = 10;
+
 /**
  * All model edits into one document go through here: each run's edits are
  * coalesced per frame, with at most one edit in flight for the whole document,
@@ -77,6 +80,8 @@ export class DocumentSync {
   private closed = false;
   private idleWaiters: (() => void)[] = [];
   private lastChangeOwn = false;
+  /** Refusals in a row with no change of the document between them: an editor that will never take the edit. */
+  private refusals = 0;
 
   constructor(
     private readonly port: DocumentPort,
@@ -345,15 +350,7 @@ export class DocumentSync {
     } catch (error) {
       // The editor threw: the runs whose text this batch carried stop and say why; the document and the others go on.
       this.inFlight = undefined;
-      const message = error instanceof Error ? error.message : String(error);
-      for (const id of perRun.keys()) {
-        const run = this.runs.get(id);
-        if (!run) continue;
-        this.discard(id);
-        run.listener.onEditFailed(message);
-      }
-      this.wakeIdleWaiters();
-      this.scheduleIfPending();
+      this.failRuns(perRun.keys(), error instanceof Error ? error.message : String(error));
       return;
     }
     if (outcome === 'closed') {
@@ -366,6 +363,13 @@ export class DocumentSync {
       // The user got there first. Put the edits back (region-relative, so still
       // valid); the user's change event decides whether the runs go on.
       this.inFlight = undefined;
+      this.refusals = this.version === flight.version ? this.refusals + 1 : 0;
+      if (this.refusals >= MAX_REFUSALS) {
+        // Nobody changed the document, yet the editor keeps refusing: stop, and say so, rather than retry forever.
+        this.refusals = 0;
+        this.failRuns(perRun.keys(), `the editor refused the edit ${MAX_REFUSALS} times in a row`);
+        return;
+      }
       for (const [id, edits] of perRun) {
         const run = this.runs.get(id);
         if (run?.writing && run.generation === generations.get(id)) run.batch = prependBatch(edits, run.batch);
@@ -374,8 +378,21 @@ export class DocumentSync {
       this.scheduleIfPending();
       return;
     }
+    this.refusals = 0;
     flight.replied = true;
     if (flight.echoed) this.complete(flight);
+  }
+
+  /** The edits of these runs cannot land: each stops (nothing more of it is taken) and hears why. */
+  private failRuns(ids: Iterable<string>, message: string): void {
+    for (const id of [...ids]) {
+      const run = this.runs.get(id);
+      if (!run) continue;
+      this.discard(id);
+      run.listener.onEditFailed(message);
+    }
+    this.wakeIdleWaiters();
+    this.scheduleIfPending();
   }
 
   private complete(flight: InFlight): void {

@@ -115,6 +115,18 @@ function endEarly(state: RunState, outcome: Outcome, stopFirst: readonly Effect[
  * pause; what the old stream still sends is dropped from that instant.
  */
 export function reduceRun(state: RunState, event: RunEvent): Transition {
+  const next = reduce(state, event);
+  let { request, step } = next.state;
+  // Leaving the wire retires the request: whatever of it is still on its way (its connection, its send, a resume's timer) is dropped.
+  if (onWire(state) && !onWire(next.state) && request === state.request) request++;
+  // Leaving the phase that waits for a step retires the step: a land or restore still under way after that touches nothing.
+  if (awaitsStep(state) && next.state.phase !== state.phase && step === state.step) step++;
+  return request === next.state.request && step === next.state.step ? next : { ...next, state: { ...next.state, request, step } };
+}
+
+const awaitsStep = (state: RunState): boolean => state.phase === 'applying' || state.phase === 'restoring';
+
+function reduce(state: RunState, event: RunEvent): Transition {
   if (isEnded(state.phase)) return stay(state);
   switch (event.type) {
     case 'queued':
@@ -246,9 +258,11 @@ function onUserEdit(state: RunState, placement: 'before' | 'after' | 'inside' | 
     case 'applying': {
       if (state.policy.onType === 'redirect') {
         if (!inRegion) return stay(state);
+        // The stream stops and its request retires here: the pause belongs to the next one.
+        const request = onWire(state) ? state.request + 1 : state.request;
         return {
-          state: { ...common(state), wroteText: wrote(state), phase: 'redirecting' },
-          effects: [...stopNow(state), { type: 'setTimer', timer: 'redirectPause', ms: state.policy.redirectPauseMs, request: state.request }],
+          state: { ...common(state), request, wroteText: wrote(state), phase: 'redirecting' },
+          effects: [...stopNow(state), { type: 'setTimer', timer: 'redirectPause', ms: state.policy.redirectPauseMs, request }],
         };
       }
       const outcome: Outcome = { endReason: 'interrupted', message: 'stopped: you typed in the document' };

@@ -17,7 +17,9 @@ export interface RestoreContext {
  * Putting text back: a Reject (the whole region, or some hunks), a live
  * redirect's base, a preview's undo step. Each resolves once its edits have
  * landed (or were refused); none decides anything, and each waits only for
- * the run's edit already in flight.
+ * the run's edit already in flight. `current` says whether the step is still
+ * wanted: after any wait, a step that was superseded (a keystroke, a newer
+ * decision) touches nothing.
  */
 export class Restorer {
   constructor(private readonly run: RestoreContext) {}
@@ -26,9 +28,10 @@ export class Restorer {
    * Puts original text back as one undo step: the whole region when
    * `pieces` is undefined, else each piece (a hunk, in document offsets).
    */
-  async restore(pieces: readonly { range: Region; text: string }[] | undefined): Promise<void> {
+  async restore(pieces: readonly { range: Region; text: string }[] | undefined, current: () => boolean): Promise<void> {
     const { sync, runId } = this.run;
     await sync.whenIdle(runId);
+    if (!current()) return;
     const region = this.run.region();
     const edits: TextEdit[] = pieces
       ? // Sequential edits, last first, so earlier offsets stay valid.
@@ -41,9 +44,10 @@ export class Restorer {
   }
 
   /** A live redirect abandoned: the region goes back to `base` (within the run's undo step). */
-  async restoreBase(base: string | undefined): Promise<void> {
+  async restoreBase(base: string | undefined, current: () => boolean): Promise<void> {
     const { sync, runId } = this.run;
     await sync.whenIdle(runId);
+    if (!current()) return;
     sync.resume(runId);
     if (base !== undefined && base !== this.regionText()) sync.enqueue(runId, [{ start: 0, end: this.run.region().end - this.run.region().start, text: base }]);
   }
@@ -56,18 +60,23 @@ export class Restorer {
    * keystroke raced it), what it undid is redone. Resolves with why it could
    * not be done exactly, if it could not.
    */
-  async undoPreview(): Promise<string | undefined> {
+  async undoPreview(current: () => boolean): Promise<string | undefined> {
     const { sync, runId } = this.run;
     await sync.whenIdle(runId);
-    if (!sync.madeEdits(runId)) return undefined;
+    if (!current() || !sync.madeEdits(runId)) return undefined;
     if (!sync.lastChangeWasOwn) return 'the document changed after the preview';
     const region = this.run.region();
     const text = this.run.getText();
     const expected = text.slice(0, region.start) + this.run.original + text.slice(region.end);
-    const undid = await sync.undoStep();
-    if (undid && this.run.getText() === expected) return undefined;
-    if (undid) await sync.redoStep();
-    return 'undoing the preview did not bring back the original';
+    try {
+      const undid = await sync.undoStep();
+      if (undid && this.run.getText() === expected) return undefined;
+      if (undid) await sync.redoStep();
+      return 'undoing the preview did not bring back the original';
+    } catch (error) {
+      // The editor's Undo failed: the original still comes back, by an edit.
+      return `the editor could not undo the preview (${error instanceof Error ? error.message : String(error)})`;
+    }
   }
 
   private regionText(): string {

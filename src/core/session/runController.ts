@@ -273,11 +273,11 @@ export class RunController implements RunDocumentListener {
         return;
       case 'restore': {
         const pieces = effect.what === 'region' ? undefined : this.hunks.take(effect.what.hunks);
-        this.step(effect.step, this.restorer.restore(pieces), () => ({ type: 'restored', step: effect.step }));
+        this.step(effect.step, this.restorer.restore(pieces, this.stepIsCurrent(effect.step)), () => ({ type: 'restored', step: effect.step }));
         return;
       }
       case 'undoPreview':
-        this.step(effect.step, this.restorer.undoPreview(), (why) => ({ type: 'previewUndone', step: effect.step, exact: why === undefined, ...(why ? { why } : {}) }));
+        this.step(effect.step, this.restorer.undoPreview(this.stepIsCurrent(effect.step)), (why) => ({ type: 'previewUndone', step: effect.step, exact: why === undefined, ...(why ? { why } : {}) }));
         return;
       case 'rejectHunk':
         this.rejectHunk(effect.hunkId, effect.step);
@@ -286,6 +286,11 @@ export class RunController implements RunDocumentListener {
         this.view.report(effect.level, effect.message, this.snapshot, effect.reason);
         return;
     }
+  }
+
+  /** Whether `step` is still the one the run waits for: an async step checks this after every wait, and a superseded one touches nothing. */
+  private stepIsCurrent(step: number): () => boolean {
+    return () => !this.ended && this.state.step === step;
   }
 
   /** Carries out an asynchronous step; its completion, or its failure, comes back to the reducer carrying `step`. */
@@ -451,6 +456,7 @@ export class RunController implements RunDocumentListener {
   /** Brings the buffer to the stream's final text for this run (see LandHow), then reports `landed` with the hunks to review. */
   private land(step: number, how: LandHow, closeUndoGroup: boolean): void {
     const id = this.options.id;
+    const current = this.stepIsCurrent(step);
     const landing = async (): Promise<RunEvent> => {
       if (how === 'complete') {
         const { edits, dropped } = this.applier.finish();
@@ -460,9 +466,11 @@ export class RunController implements RunDocumentListener {
         this.closeStream();
       } else {
         this.applier.close();
-        await this.restorer.restoreBase(this.base);
+        await this.restorer.restoreBase(this.base, current);
       }
       await (closeUndoGroup ? this.sync.finish(id) : this.sync.land(id));
+      // Superseded meanwhile (a keystroke, a newer decision): the review set is the newer step's to make.
+      if (!current()) return { type: 'landed', step, hunks: [], unchanged: false };
       this.outputText = this.regionText();
       const hunks = this.hunks.startReview(this.outputText, this.currentRegion().start);
       return { type: 'landed', step, hunks, unchanged: this.outputText === this.original };
@@ -482,7 +490,8 @@ export class RunController implements RunDocumentListener {
       this.enqueue([{ start, end, text: hunk.originalText }]);
       return;
     }
-    this.step(step, this.restorer.restore(this.hunks.take([hunkId])), () => ({ type: 'restored', step }));
+    // A hunk's Reject is the user's decision: it lands even if they type elsewhere meanwhile, and only the run's end stops it.
+    this.step(step, this.restorer.restore(this.hunks.take([hunkId]), () => !this.ended), () => ({ type: 'restored', step }));
   }
 
   private end(): void {

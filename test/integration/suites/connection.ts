@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { startSparkServer } from '../../../src/server/server';
 import { assert, assertEqual, test, waitFor } from '../harness';
-import { api, config, inReview, openFile, runsStopped, setSetting, startRefactor } from '../helpers';
+import { api, config, inReview, openFile, reportCount, runsStopped, setSetting, startRefactor } from '../helpers';
 
 const SECRET = 'sk-spark-test-0123456789abcdef';
 
@@ -35,10 +35,10 @@ test('default endpoint without a key offers Set API Key / Use Local Server and s
   try {
     const editor = await openFile('untouched\n');
     editor.selection = new vscode.Selection(0, 0, 1, 0);
-    const before = (await api()).reports().length;
+    const before = reportCount(await api());
     await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
-    await waitFor(async () => (await api()).reports().length > before, 'the run to say why it could not connect');
-    const report = (await api()).reports().at(-1);
+    await waitFor(async () => reportCount(await api()) > before, 'the run to say why it could not connect');
+    const report = (await api()).reports().find((r) => r.index === before);
     assertEqual([report?.level, report?.reason], ['error', 'needsKey'], 'an error that offers Set API Key / Use Local Server');
     await runsStopped();
     assertEqual(editor.document.getText(), 'untouched\n');
@@ -52,10 +52,10 @@ test('plaintext ws:// to a non-loopback host is refused unless allowed', async (
   try {
     const editor = await openFile('x\n');
     editor.selection = new vscode.Selection(0, 0, 1, 0);
-    const before = (await api()).reports().length;
+    const before = reportCount(await api());
     await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
-    await waitFor(async () => (await api()).reports().length > before, 'the run to say why it could not connect');
-    const report = (await api()).reports().at(-1);
+    await waitFor(async () => reportCount(await api()) > before, 'the run to say why it could not connect');
+    const report = (await api()).reports().find((r) => r.index === before);
     assertEqual(report?.reason, 'badEndpoint');
     assert(/allowInsecure/.test(report?.message ?? ''), 'says how to opt in');
     await runsStopped();

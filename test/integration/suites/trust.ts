@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { startSparkServer, type SparkServer } from '../../../src/server/server';
 import { assert, assertEqual, test, waitFor } from '../harness';
-import { api, config, inReview, openFile, runsStopped, setSetting, startRefactor } from '../helpers';
+import { api, config, inReview, openFile, reportCount, runsStopped, setSetting, startRefactor } from '../helpers';
 
 /*
  * Trust: the user's key goes only where they sent it. A second server, the
@@ -25,8 +25,9 @@ const setWorkspaceEndpoint = (url: string | undefined): Thenable<void> => vscode
 
 /** The next report of a run, after `before` reports. */
 async function nextReport(before: number): Promise<{ level: string; message: string; reason?: string }> {
-  await waitFor(async () => (await api()).reports().length > before, 'a run to report');
-  return (await api()).reports()[before]!;
+  const find = async (): Promise<{ level: string; message: string; reason?: string } | undefined> => (await api()).reports().find((r) => r.index === before);
+  await waitFor(async () => (await find()) !== undefined, 'a run to report');
+  return (await find())!;
 }
 
 test('trust: a workspace endpoint that differs is not contacted before approval, is used after it, and not after revoking', async () => {
@@ -35,7 +36,7 @@ test('trust: a workspace endpoint that differs is not contacted before approval,
     const { restore } = a.scriptPrompts(() => 'Allow');
     try {
       await setWorkspaceEndpoint(other.url);
-      let before = a.reports().length;
+      let before = reportCount(a);
       const editor = await startRefactor('workspace endpoint\n', 'uppercase', [0, 1]);
       const report = await nextReport(before);
       assertEqual(report.reason, 'needsApproval', `the run says it waits for approval: ${report.message}`);
@@ -54,7 +55,7 @@ test('trust: a workspace endpoint that differs is not contacted before approval,
 
       const served = other.stats.responses;
       await vscode.commands.executeCommand('sparkEdit.manageEndpointApprovals', { revoke: 'all' });
-      before = a.reports().length;
+      before = reportCount(a);
       editor.selection = new vscode.Selection(0, 0, 1, 0);
       await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'lowercase' });
       assertEqual((await nextReport(before)).reason, 'needsApproval', 'asked again after revoking');
@@ -115,14 +116,14 @@ test('trust: a 401 is reported once, with Set API Key, and never retried', async
     await setSetting('endpoint', guarded.url);
     try {
       const a = await api();
-      const before = a.reports().length;
+      const before = reportCount(a);
       await startRefactor('unauthorized\n', 'uppercase', [0, 1]);
       const report = await nextReport(before);
       assertEqual(report.reason, 'unauthorized', report.message);
       assert(/HTTP 401/.test(report.message), report.message);
       await runsStopped();
       assertEqual(guarded.stats.handshakesRefused, 1, 'one handshake, not retried');
-      assertEqual(a.reports().length, before + 1, 'reported once');
+      assertEqual(reportCount(a), before + 1, 'reported once');
     } finally {
       await setSetting('endpoint', config.serverUrl);
     }

@@ -41,6 +41,13 @@ describe('run reducer', () => {
     expect(outcomeOf(state)?.endReason).toBe('completed');
   });
 
+  it('leaving the wire retires the request: its late send, events and timers are dropped', () => {
+    const streaming = play([created('resp_1'), delta('a')]).state;
+    const cancelled = reduceRun(streaming, { type: 'cancel' }).state;
+    expect(cancelled.request).toBe(2);
+    expect(reduceRun(cancelled, { type: 'sent', request: 1, at: 9 }).state).toBe(cancelled);
+  });
+
   it('events of an older request and completions of an older step are dropped', () => {
     const { state } = play([created('resp_1'), delta('a'), { type: 'redirect', instruction: 'again', canSteer: false }]);
     expect(state.request).toBe(2);
@@ -70,12 +77,13 @@ describe('run reducer', () => {
     expect(outside.state.phase).toBe('streaming');
     expect(outside.effects[3]).toEqual([{ type: 'appendOutput', text: 'b' }]);
 
-    const pause: Effect = { type: 'setTimer', timer: 'redirectPause', ms: 500, request: 1 };
-    const inside = play([delta('a'), { type: 'userEdit', placement: 'inside' }, { type: 'userEdit', placement: 'inside' }, { type: 'timerFired', timer: 'redirectPause', request: 1 }], 'redirect');
+    const pause: Effect = { type: 'setTimer', timer: 'redirectPause', ms: 500, request: 2 };
+    const inside = play([delta('a'), { type: 'userEdit', placement: 'inside' }, { type: 'userEdit', placement: 'inside' }, { type: 'timerFired', timer: 'redirectPause', request: 2 }], 'redirect');
     expect(inside.effects[2]).toEqual([...STOP, pause]);
     expect(inside.effects[3]).toEqual([pause]);
     // Already stopped when the user typed: only the new request.
-    expect(inside.effects[4]).toEqual([{ type: 'sendRequest', request: 2, mode: 'redirect', previousResponseId: undefined, rewrite: 'shown' }]);
+    // The interrupted request was retired when the run left the wire: the redirect is request 3.
+    expect(inside.effects[4]).toEqual([{ type: 'sendRequest', request: 3, mode: 'redirect', previousResponseId: undefined, rewrite: 'shown' }]);
     expect(inside.state).toMatchObject({ phase: 'connecting', history: ['rename x to y'], instruction: 'rename x to y (continue, keeping the edits I just made)' });
   });
 
@@ -87,10 +95,10 @@ describe('run reducer', () => {
 
   it('redirect after a completed response continues it by previous_response_id; not found falls back to full context', () => {
     const done = play([created('resp_1'), delta('a'), response('response.completed'), landed(1), { type: 'redirect', instruction: 'again', canSteer: true }]);
-    expect(done.effects[5]).toEqual([{ type: 'sendRequest', request: 2, mode: 'redirect', previousResponseId: 'resp_1', rewrite: 'shown' }]);
+    expect(done.effects[5]).toEqual([{ type: 'sendRequest', request: 3, mode: 'redirect', previousResponseId: 'resp_1', rewrite: 'shown' }]);
     expect(done.state).toMatchObject({ wire: { continued: 'resp_1' } });
-    const notFound = reduceRun(done.state, server({ type: 'error', error: { code: 'previous_response_not_found', message: 'gone' } }, 2));
-    expect(notFound.effects).toEqual([{ type: 'sendRequest', request: 3, mode: 'fullContextRetry', previousResponseId: undefined, rewrite: 'shown' }]);
+    const notFound = reduceRun(done.state, server({ type: 'error', error: { code: 'previous_response_not_found', message: 'gone' } }, 3));
+    expect(notFound.effects).toEqual([{ type: 'sendRequest', request: 4, mode: 'fullContextRetry', previousResponseId: undefined, rewrite: 'shown' }]);
     expect(notFound.state).toMatchObject({ phase: 'connecting', lastCompletedResponseId: undefined, wire: { continued: undefined } });
   });
 
@@ -281,12 +289,13 @@ describe('run reducer', () => {
 
   it('after hunks were decided, Reject restores only the pending ones; Accept waits for a hunk restore still landing', () => {
     const review = play([delta('a'), response('response.completed'), landed(1, ['h1', 'h2', 'h3'])]).state;
+    // Landing was step 1; review began after it (step 2 retired it), so the hunk's restore is step 3.
     const oneRejected = reduceRun(review, { type: 'decideHunk', hunkId: 'h1', decision: 'reject' });
-    expect(oneRejected.effects).toEqual([{ type: 'rejectHunk', hunkId: 'h1', step: 2 }]);
-    expect(reduceRun(oneRejected.state, { type: 'reject' }).effects).toEqual([{ type: 'restore', step: 3, what: { hunks: ['h2', 'h3'] } }]);
+    expect(oneRejected.effects).toEqual([{ type: 'rejectHunk', hunkId: 'h1', step: 3 }]);
+    expect(reduceRun(oneRejected.state, { type: 'reject' }).effects).toEqual([{ type: 'restore', step: 4, what: { hunks: ['h2', 'h3'] } }]);
     const accepting = reduceRun(oneRejected.state, { type: 'accept' }).state;
     expect(accepting.phase).toBe('restoring');
-    expect(reduceRun(accepting, { type: 'restored', step: 2 }).state.phase).toBe('done');
+    expect(reduceRun(accepting, { type: 'restored', step: 3 }).state.phase).toBe('done');
   });
 
   it('an output identical to the region ends quietly: no review, "no changes"', () => {
