@@ -139,6 +139,11 @@ async function main(): Promise<void> {
     measured: Number((ms('large.at5000.ours.typingElsewhereMs.p50') - ms('typingIdleMs.p50')).toFixed(1)),
     met: ms('large.at5000.ours.typingElsewhereMs.p50') - ms('typingIdleMs.p50') <= 10,
   };
+  targets['latency.redirectEnterToServerMs'] = {
+    target: '<= 150 ms (p95), by response.steer',
+    measured: `${ms('redirect.enterToRedirectAtServerMs.p95')} (steered ${ms('redirect.bySteer')})`,
+    met: ms('redirect.enterToRedirectAtServerMs.p95') <= 150 && ms('redirect.bySteer') === 1,
+  };
   targets['latency.large300LinesLastTokenToPaintedMs'] = { target: '<= 60 ms at 5,000 tok/s', measured: ms('large.at5000.ours.lastTokenToPaintedMs.p50'), met: ms('large.at5000.ours.lastTokenToPaintedMs.p50') <= 60 };
   targets['latency.region1500VsNaive'] = {
     target: 'last token → painted below the naive baseline',

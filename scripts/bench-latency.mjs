@@ -15,7 +15,7 @@ import { codeServerEntry, ensureTestHost, launchBrowser, log, makeWorkspace, nod
 import { goToLine, openInWorkbench, runCommand } from './workbenchPage.mjs';
 
 const RUNS = Number(process.env.SPARK_LATENCY_RUNS ?? 5);
-/** SPARK_LATENCY_ONLY=enter,floor,cancel,live,large,region1500 (comma-separated) measures just those figures. */
+/** SPARK_LATENCY_ONLY=enter,floor,cancel,redirect,live,large,region1500 (comma-separated) measures just those figures. */
 const only = process.env.SPARK_LATENCY_ONLY?.split(',');
 const wanted = (name) => !only || only.includes(name);
 const step = (message) => process.env.SPARK_VERBOSE && log(`  ${new Date().toISOString().slice(11, 23)} ${message}`);
@@ -191,6 +191,39 @@ async function cancelRun(page, server, ext) {
   return stats.abortedGenerations > before.abortedGenerations ? stats.lastAbortAt - keystroke : NaN;
 }
 
+/**
+ * Redirect while a run streams at 25 tok/s: Ctrl+I opens the redirect box,
+ * the new instruction is typed, Enter → the server's stamp of the redirect
+ * arriving (a steer, or a new request where steering is not offered).
+ */
+async function redirectRun(page, server) {
+  await page.evaluate(() => (window.__sparkBench.regionStartLine = 1));
+  await postControl(server.controlUrl, { faults: [], steering: true, timing: { ttftMs: 20, tokensPerSecond: 25, tokenChars: 4 } });
+  await openInWorkbench(page, 'small.js', 'const_value_0001');
+  await selectAllFromEnd(page);
+  const first = await watch(page, upper('0001'));
+  await askInstruction(page, 'ours', 'uppercase');
+  await page.keyboard.press('Enter');
+  await first();
+  // Ctrl+I while it streams is Redirect: its box opens with the current instruction, replaced by the new one.
+  await page.keyboard.press('Control+I');
+  await page.locator('.quick-input-widget', { hasText: 'redirect' }).waitFor({ state: 'visible', timeout: 15_000 });
+  await page.waitForFunction(() => Boolean(document.activeElement?.closest('.quick-input-widget')), undefined, { timeout: 15_000 });
+  await page.keyboard.press('Control+A');
+  await page.keyboard.type('reverse the lines');
+  await page.keyboard.press('Enter');
+  const enter = await page.evaluate(() => window.__sparkBench.lastKey('Enter'));
+  let arrival;
+  const deadline = Date.now() + 20_000;
+  while (!arrival && Date.now() < deadline) {
+    arrival = (await serverStats(server.controlUrl)).arrivals.find((a) => a.instruction === 'reverse the lines' && a.at >= enter - 5);
+    if (!arrival) await page.waitForTimeout(5);
+  }
+  await runCommand(page, 'Spark Edit: Cancel');
+  await resetFile(page, 'ours');
+  return { ms: arrival ? arrival.at - enter : NaN, kind: arrival?.kind ?? 'none' };
+}
+
 /** Keystroke → painted in another editor, one character at a time: `count` characters `gapMs` apart. */
 async function typeElsewhere(page, count, gapMs, startIndex) {
   const latencies = [];
@@ -312,6 +345,13 @@ async function main() {
     const cancel = { ours: [], naive: [] };
     for (let i = 0; i < RUNS; i++) for (const ext of ['ours', 'naive']) cancel[ext].push(await cancelRun(page, server, ext));
     result.keystrokeToStreamStoppedMs = { ours: summary(cancel.ours), naive: summary(cancel.naive) };
+
+    }
+    if (wanted('redirect')) {
+    log('latency: Redirect (Ctrl+I while it streams at 25 tok/s), Enter → the redirect at the server');
+    const runs = [];
+    for (let i = 0; i < RUNS; i++) runs.push(await redirectRun(page, server));
+    result.redirect = { enterToRedirectAtServerMs: summary(runs.map((r) => r.ms)), bySteer: runs.filter((r) => r.kind === 'steer').length / runs.length };
 
     }
     if (wanted('live')) {
