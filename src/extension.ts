@@ -73,7 +73,7 @@ export function activate(context: vscode.ExtensionContext): SparkEditApi {
   const saves = owned.add(new Saves(registry, log, clock));
   owned.add(new DocumentEvents(registry, saves, log));
   owned.add(new SelectionAfterRun(registry));
-  const status = owned.add(new StatusBar(registry, connection));
+  const status = owned.add(new StatusBar(registry, connection, clock));
   const problems = owned.add(new ProblemWatcher(registry, clock));
   const codeLens = owned.add(new ReviewCodeLens(registry, problems));
   owned.add(new Decorations(registry));

@@ -11,6 +11,7 @@ import './suites/hunks';
 import './suites/live';
 import './suites/decisions';
 import './suites/trust';
+import './suites/dayOfUse';
 // Last: it deactivates the extension.
 import './suites/lifecycle';
 

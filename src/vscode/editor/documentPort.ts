@@ -48,9 +48,24 @@ export class VsCodeDocumentPort implements DocumentPort, RunDocument {
     if (doc.isClosed) return false;
     const focused = vscode.window.activeTextEditor;
     const shown = vscode.window.visibleTextEditors.find((e) => e.document === doc);
-    await vscode.window.showTextDocument(doc, { viewColumn: shown?.viewColumn, preserveFocus: false, preview: false });
+    const editor = await vscode.window.showTextDocument(doc, { viewColumn: shown?.viewColumn, preserveFocus: false, preview: false });
     const before = doc.version;
-    await vscode.commands.executeCommand(command);
+    // Undo puts back the selection it recorded (say, the whole file selected for the instruction): keep the
+    // user's own selections instead, moved over the text the Undo changed, so their next keystroke goes where they put it.
+    const selections = editor.selections.map((s) => ({ anchor: doc.offsetAt(s.anchor), active: doc.offsetAt(s.active) }));
+    const events: (readonly vscode.TextDocumentContentChangeEvent[])[] = [];
+    const listening = vscode.workspace.onDidChangeTextDocument((e) => {
+      if (e.document === doc && e.contentChanges.length > 0) events.push(e.contentChanges);
+    });
+    try {
+      await vscode.commands.executeCommand(command);
+    } finally {
+      listening.dispose();
+    }
+    if (events.length > 0 && vscode.window.visibleTextEditors.includes(editor)) {
+      const map = (offset: number): vscode.Position => doc.positionAt(events.reduce(mapOffset, offset));
+      editor.selections = selections.map((s) => new vscode.Selection(map(s.anchor), map(s.active)));
+    }
     if (focused && focused.document !== doc && vscode.window.visibleTextEditors.includes(focused)) {
       await vscode.window.showTextDocument(focused.document, { viewColumn: focused.viewColumn, preserveFocus: false });
     }
@@ -113,4 +128,19 @@ function linesAddedAboveView(editor: vscode.TextEditor, edits: readonly TextEdit
     lines += newlines(e.text) - newlines(doc.getText(new vscode.Range(doc.positionAt(e.start), doc.positionAt(e.end))));
   }
   return lines;
+}
+
+/**
+ * Where an offset lands after `changes` (one event's, against the text
+ * before it): before a change it stays, after it shifts by the change's
+ * growth, inside it goes to the change's end.
+ */
+function mapOffset(offset: number, changes: readonly vscode.TextDocumentContentChangeEvent[]): number {
+  let shift = 0;
+  for (const c of changes) {
+    const end = c.rangeOffset + c.rangeLength;
+    if (offset >= end) shift += c.text.length - c.rangeLength;
+    else if (offset > c.rangeOffset) shift += c.rangeOffset + c.text.length - offset;
+  }
+  return offset + shift;
 }

@@ -26,6 +26,8 @@ export interface RunReport {
   readonly message: string;
   /** What the user can do about a connection that could not be made. */
   readonly reason?: ConnectReason;
+  /** The run no longer changes the buffer (its last word, not a remark on the way). */
+  readonly settled: boolean;
 }
 
 export type StartFailure = { readonly reason: 'overlap' | 'empty'; readonly message: string };
@@ -205,7 +207,8 @@ export class RunRegistry implements vscode.Disposable {
         if (level === 'error') this.log.error(line);
         else if (level === 'warning') this.log.warn(line);
         else this.log.info(line);
-        this.reported.fire({ runId: id, level, message, ...(reason ? { reason } : {}) });
+        const phase = this.runs.get(id)?.controller.phase;
+        this.reported.fire({ runId: id, level, message, settled: phase === undefined || !isLive(phase), ...(reason ? { reason } : {}) });
       },
       ended: (snapshot) => {
         this.runs.delete(id);

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
-import { DisposableStore } from '../../core/lifetime';
+import type { Clock } from '../../core/clock';
+import { DisposableStore, timeout, type Disposable } from '../../core/lifetime';
 import type { RunSnapshot } from '../../core/session/runController';
 import { isLive, isQueued } from '../../core/session/runState';
 import type { ChannelState } from '../../core/transport/responseChannel';
@@ -7,6 +8,9 @@ import type { ConnectionManager } from '../connection/connectionManager';
 import type { RunRegistry } from '../runs/runRegistry';
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+/** How long a quiet word ("no changes") stays in the status bar. */
+const NOTICE_MS = 5_000;
 
 /** What the status item says about a live run. */
 function liveText(run: RunSnapshot): string {
@@ -31,10 +35,14 @@ export class StatusBar implements vscode.Disposable {
   /** The latest failure, of a run or of the connection, until something newer says otherwise. */
   private error: string | undefined;
   private lastRun: string | undefined;
+  /** The latest word of a run that ended quietly ("no changes", "cancelled"), shown for a moment. */
+  private notice: { readonly text: string; readonly detail: string } | undefined;
+  private noticeTimer: Disposable | undefined;
 
   constructor(
     private readonly runs: RunRegistry,
     connection: ConnectionManager,
+    private readonly clock: Clock,
   ) {
     this.owned.add(this.item);
     this.item.name = 'Spark Edit';
@@ -49,6 +57,7 @@ export class StatusBar implements vscode.Disposable {
     this.owned.add(
       runs.onDidReport((r) => {
         if (r.level === 'error') this.error = r.message;
+        else if (r.settled) this.showNotice(r.message);
         this.render();
       }),
     );
@@ -63,6 +72,21 @@ export class StatusBar implements vscode.Disposable {
     );
     this.render();
     this.item.show();
+  }
+
+  private showNotice(message: string): void {
+    this.noticeTimer?.dispose();
+    this.notice = { text: message.split(/[:(;]/)[0]!.trim(), detail: message };
+    this.noticeTimer = this.owned.add(
+      timeout(
+        this.clock,
+        () => {
+          this.notice = undefined;
+          this.render();
+        },
+        NOTICE_MS,
+      ),
+    );
   }
 
   /** Plain text of the item, for tests and the log. */
@@ -90,6 +114,11 @@ export class StatusBar implements vscode.Disposable {
       item.text = '$(error) Spark Edit: error';
       item.tooltip = `${this.error}\nClick to open the Spark Edit log.`;
       item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
+      return;
+    }
+    if (this.notice) {
+      item.text = `$(info) Spark Edit: ${this.notice.text}`;
+      item.tooltip = `${this.notice.detail}\nClick for the log.`;
       return;
     }
     if (this.connection === 'connecting') {
