@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { z } from 'zod';
 import type { Clock } from '../../core/clock';
-import { fingerprint } from '../../core/edit/fingerprint';
+import { anchorOf, findAnchored } from '../../core/review/storedRegion';
 import { DisposableStore, timeout, type Disposable } from '../../core/lifetime';
 import { isLive, type EndReason } from '../../core/session/runState';
 import type { Log } from '../platform/log';
@@ -78,18 +78,21 @@ export class ReviewStore implements vscode.Disposable {
   }
 
   private async restore(document: vscode.TextDocument, stored: StoredRun): Promise<boolean> {
-    const text = document.getText();
-    const end = text.length - stored.suffixLength;
-    if (end < stored.start || fingerprint(text.slice(0, stored.start)) !== stored.prefix || fingerprint(text.slice(end)) !== stored.suffix) return false;
-    if (text.slice(stored.start, end) === stored.original && stored.text !== stored.original) {
+    const region = findAnchored(document.getText(), stored);
+    if (!region) return false;
+    const { start, end } = region;
+    const now = document.getText().slice(start, end);
+    // The run had written nothing that survived: there is nothing to review.
+    if (now === stored.original && stored.text === stored.original) return false;
+    if (now === stored.original) {
       // The reload restored the buffer from a backup taken before the run's edits: put back what had been applied.
       const edit = new vscode.WorkspaceEdit();
-      edit.replace(document.uri, new vscode.Range(document.positionAt(stored.start), document.positionAt(end)), stored.text);
+      edit.replace(document.uri, new vscode.Range(document.positionAt(start), document.positionAt(end)), stored.text);
       if (!(await vscode.workspace.applyEdit(edit))) return false;
       this.log.info(`put back the output of "${stored.instruction}" that the reload had lost`);
     }
     const regionEnd = document.getText().length - stored.suffixLength;
-    return this.registry.restore(document, { start: stored.start, end: regionEnd }, stored.original, stored.instruction, { endReason: stored.endReason, message: stored.message });
+    return this.registry.restore(document, { start, end: regionEnd }, stored.original, stored.instruction, { endReason: stored.endReason, message: stored.message });
   }
 
   /** What to keep: every run under review, and every live run as it stands (it will come back partial). */
@@ -107,10 +110,7 @@ export class ReviewStore implements vscode.Disposable {
         const message = live ? 'interrupted by a window reload; the text that arrived is kept, marked as partial' : outcome?.message;
         stored.push({
           uri: document.uri.toString(),
-          start: s.region.start,
-          suffixLength: text.length - s.region.end,
-          prefix: fingerprint(text.slice(0, s.region.start)),
-          suffix: fingerprint(text.slice(s.region.end)),
+          ...anchorOf(text, s.region),
           original: s.original,
           text: region,
           instruction: s.state.instruction,
