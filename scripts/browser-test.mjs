@@ -5,7 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { control as postControl } from './control.mjs';
 import { launchBrowser, log, makeWorkspace, root, startCodeServer, workbenchUrl } from './testHost.mjs';
-import { askSparkEdit, goToLine, openInWorkbench } from './workbenchPage.mjs';
+import { askSparkEdit, goToLine, openInWorkbench, runCommand } from './workbenchPage.mjs';
 
 const control = (server, body) => postControl(server.controlUrl, body);
 
@@ -181,6 +181,57 @@ async function livePreview(page, server, workspace, artifacts) {
   await keepTheReversedPreviewThenUndo();
 }
 
+const TAIL_SOURCE = ['let x = 1;', 'keep one', 'keep two', 'use(x);', 'keep three', 'log(x);', ...Array.from({ length: 40 }, (_, i) => `tail ${i}`), ''].join('\n');
+
+/**
+ * Keys during and after a stream, as a person presses them: a hunk rejected
+ * while the tail still streams (Ctrl+Home, Alt+F5, Ctrl+Alt+N) leaves one
+ * Ctrl+Z for the whole run; Escape with a hover open closes the hover and
+ * leaves the review as it was.
+ */
+async function keysDuringAndAfterAStream(page, server, workspace, artifacts) {
+  const file = join(workspace, 'tail.js');
+  writeFileSync(file, TAIL_SOURCE);
+  await control(server, { faults: [], timing: { ttftMs: 5, tokensPerSecond: 40, tokenChars: 4 } });
+  await openInWorkbench(page, 'tail.js', 'keep three');
+  await page.keyboard.press('Control+A');
+  await askSparkEdit(page, 'rename x to y');
+  const hunkLens = page.locator('.monaco-editor .codelens-decoration', { hasText: 'Reject hunk' });
+  await hunkLens.nth(2).waitFor({ timeout: 30_000 });
+  await page.keyboard.press('Control+Home');
+  await page.keyboard.press('Alt+F5');
+  await page.keyboard.press('Control+Alt+N');
+  // The run under review once the tail has streamed in.
+  const accept = page.locator('.monaco-editor .codelens-decoration a', { hasText: /^\W*Accept/ }).first();
+  await accept.waitFor({ timeout: 30_000 });
+  // A hover open in the editor (a problem's, opened from the keyboard on a squiggled word), then Escape.
+  // As a person would, once the review has settled (its problems checked).
+  await page.locator('.monaco-editor .codelens-decoration', { hasText: /no new problems|problems not checked|problem/ }).first().waitFor({ timeout: 15_000 });
+  await page.keyboard.press('Control+Home');
+  for (let i = 0; i < 6; i++) await page.keyboard.press('ArrowDown');
+  await page.locator('.statusbar-item', { hasText: 'Ln 7,' }).first().waitFor({ timeout: 10_000 });
+  await runCommand(page, 'Show or Focus Hover');
+  const hover = page.locator('.monaco-editor .monaco-hover:visible').first();
+  await hover.waitFor({ state: 'visible', timeout: 10_000 });
+  await page.screenshot({ path: join(artifacts, 'browser-hover.png') });
+  await page.keyboard.press('Escape');
+  await hover.waitFor({ state: 'hidden', timeout: 10_000 });
+  await page.waitForTimeout(300);
+  if (!(await accept.isVisible())) throw new Error('Escape with the hover open rejected the review');
+  if (!(await shown(page, 'log(y);').isVisible())) throw new Error('Escape with the hover open changed the text');
+  await page.locator('.statusbar-item', { hasText: 'Escape again to reject' }).first().waitFor({ timeout: 5_000 });
+  // Two seconds later that Escape is forgotten: one more does not reject either.
+  await page.waitForTimeout(2_100);
+  await page.keyboard.press('Escape');
+  await page.waitForTimeout(300);
+  if (!(await accept.isVisible())) throw new Error('a single Escape rejected the review');
+  await accept.click();
+  await accept.waitFor({ state: 'detached', timeout: 10_000 });
+  await page.keyboard.press('Control+Z');
+  await page.keyboard.press('Control+S');
+  await waitForDisk(page, file, TAIL_SOURCE);
+}
+
 /** With `extensionsDir`, the extension comes from an installed .vsix instead of the source tree. */
 export async function runBrowserTest(server, { extensionsDir } = {}) {
   const workspace = makeWorkspace(undefined, {});
@@ -208,6 +259,7 @@ export async function runBrowserTest(server, { extensionsDir } = {}) {
     await reviewHunkByHunk(page, server, workspace, artifacts);
     await fileChangesWhileTheBoxIsOpen(page, workspace);
     await livePreview(page, server, workspace, artifacts);
+    await keysDuringAndAfterAStream(page, server, workspace, artifacts);
     log('browser test: screenshots in test-artifacts/');
   } catch (error) {
     for (const page of browser.contexts().flatMap((c) => c.pages())) await page.screenshot({ path: join(artifacts, 'browser-failure.png') }).catch(() => undefined);

@@ -24,6 +24,13 @@ const SELECTION_GONE = 'the selection is gone (the file changed while the instru
 /** How long Ctrl+S waits for a streaming edit to land before it stops it and saves. */
 const SAVE_WAIT_MS = 2_000;
 
+/**
+ * Reject by Escape takes two presses this close together: the editor hides
+ * an open hover on the key's way down, before any when-clause is read, so
+ * one Escape meant to close a hover would otherwise throw the edit away.
+ */
+const ESCAPE_TWICE_MS = 2_000;
+
 /** Optional arguments, so tests and keybindings can pass what a user would type. */
 interface InstructionArgs {
   readonly instruction?: string;
@@ -254,6 +261,21 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     return true;
   };
 
+  /** The first Escape of a pair: the document and when. */
+  let escapeArmed: { readonly uri: string; readonly at: number } | undefined;
+  const rejectByEscape = (): number => {
+    const doc = active();
+    if (!doc) return 0;
+    const now = clock.now();
+    if (escapeArmed?.uri === doc.uri.toString() && now - escapeArmed.at < ESCAPE_TWICE_MS) {
+      escapeArmed = undefined;
+      return actions.decide('reject', { document: doc });
+    }
+    escapeArmed = { uri: doc.uri.toString(), at: now };
+    vscode.window.setStatusBarMessage('$(discard) Escape again to reject the edit · Ctrl+Enter keeps it', ESCAPE_TWICE_MS);
+    return 0;
+  };
+
   const decide = (decision: 'accept' | 'reject', runId: unknown): number => {
     if (typeof runId === 'string') return actions.decide(decision, { runId });
     const doc = active();
@@ -270,6 +292,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     }),
     vscode.commands.registerCommand('sparkEdit.accept', (runId?: unknown) => decide('accept', runId)),
     vscode.commands.registerCommand('sparkEdit.reject', (runId?: unknown) => decide('reject', runId)),
+    vscode.commands.registerCommand('sparkEdit.rejectByEscape', rejectByEscape),
     vscode.commands.registerCommand('sparkEdit.acceptHunk', (runId?: unknown, hunkId?: unknown) => decideHunk('accept', runId, hunkId)),
     vscode.commands.registerCommand('sparkEdit.rejectHunk', (runId?: unknown, hunkId?: unknown) => decideHunk('reject', runId, hunkId)),
     vscode.commands.registerCommand('sparkEdit.nextHunk', () => goToHunk(1)),

@@ -93,7 +93,7 @@ export class ReviewCodeLens implements vscode.CodeLensProvider, vscode.Disposabl
       }
       const partial = s.outcome.endReason !== 'completed' ? ` (partial: ${s.outcome.endReason})` : '';
       lens(`$(check) Accept${partial}`, 'sparkEdit.accept', [run.id], `Keep this edit (Ctrl+Enter)\n${facts(run)}`);
-      lens('$(discard) Reject', 'sparkEdit.reject', [run.id], 'Restore the original text (Escape)');
+      lens('$(discard) Reject', 'sparkEdit.reject', [run.id], 'Restore the original text (Escape twice)');
       if (reviewing.length > 1 && run === reviewing[0]) {
         lens(`Accept All ${reviewing.length}`, 'sparkEdit.acceptAll', [], 'Keep every edit under review');
         lens('Reject All', 'sparkEdit.rejectAll', [], 'Restore every original under review');
