@@ -72,7 +72,14 @@ let nextRun = 0;
  * land on the next microtask, or `roundTripMs` after they are sent (an
  * editor's round trip, as the decision figures need).
  */
-export function startRun(channel: RequestSender, text: string, instruction: string, flushIntervalMs = 16, roundTripMs?: number): RunHandle {
+export function startRun(
+  channel: RequestSender,
+  text: string,
+  instruction: string,
+  flushIntervalMs = 16,
+  roundTripMs?: number,
+  options: { region?: { start: number; end: number }; preview?: boolean; promptCacheKey?: string } = {},
+): RunHandle {
   const doc = new MemoryDocument(text, '\n', roundTripMs === undefined);
   if (roundTripMs !== undefined) {
     const apply = doc.apply.bind(doc);
@@ -111,7 +118,17 @@ export function startRun(channel: RequestSender, text: string, instruction: stri
   const startedAt = performance.now();
   let run: RunController | undefined = undefined;
   const started = RunController.start(
-    { id: `bench-${nextRun++}`, instruction, region: { start: 0, end: text.length }, model: 'bench', contextTokens: 128_000, policy: { onType: 'cancel', redirectPauseMs: 500 }, applyMode: 'stream' },
+    {
+      id: `bench-${nextRun++}`,
+      instruction,
+      region: options.region ?? { start: 0, end: text.length },
+      model: 'bench',
+      contextTokens: options.region ? 32_000 : 128_000,
+      policy: { onType: 'cancel', redirectPauseMs: 500 },
+      applyMode: 'stream',
+      preview: options.preview ?? false,
+      ...(options.promptCacheKey ? { promptCacheKey: options.promptCacheKey } : {}),
+    },
     doc,
     sync,
     { connect: () => Promise.resolve(ok(channel)) },

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { diffBench } from './diffBench';
 import { startServerProcess } from './serverProcess';
-import { cancelBench, decisionBench, decodeCostUs, memoryBench, pipelineBench, redirectBench, ttftBench } from './wireBench';
+import { cancelBench, decisionBench, decodeCostUs, memoryBench, pipelineBench, promptCacheBench, redirectBench, ttftBench } from './wireBench';
 
 /**
  * `npm run bench`: one JSON object on stdout (a readable table on stderr).
@@ -69,6 +69,10 @@ async function main(): Promise<void> {
       log('decision: Redirect → its frame on the wire, against a stream that never pauses, at 25, 1,000 and 5,000 tok/s (25 ms editor round trip)');
       result.decision = await decisionBench(server);
     }
+    if (wanted('promptCache')) {
+      log('promptCache: a live-instruction box on a 3,000-line file, eight previews, one prompt_cache_key');
+      result.promptCache = await promptCacheBench(server);
+    }
     if (wanted('memory')) {
       log('memory: 1,000 consecutive runs');
       result.memory = await memoryBench(server);
@@ -109,6 +113,12 @@ async function main(): Promise<void> {
     'cancel.nextRequestHandshakes': { target: '0', measured: get(result.cancel, 'nextRequestHandshakes'), met: get(result.cancel, 'nextRequestHandshakes') === 0 },
     'redirect.steerVsCancel': { target: 'steer no slower than cancel + new request (<= 1.0)', measured: get(result.redirect, 'steerVsCancel'), met: get(result.redirect, 'steerVsCancel') <= 1 },
     'memory.growth': { target: '<= 5%', measured: get(result.memory, 'growth'), met: get(result.memory, 'growth') <= 0.05 },
+  };
+  targets['promptCache.cachedShare'] = { target: '>= 80% of live-instruction preview input tokens', measured: get(result.promptCache, 'cachedShare'), met: get(result.promptCache, 'cachedShare') >= 0.8 };
+  targets['ttft.connectOnOpenVsWarm'] = {
+    target: 'Enter 300 ms after the box opened the socket: no slower than a socket warmed at startup (p95 within 1 ms)',
+    measured: `${get(result.ttft, 'connectOnOpen.commandToWireMs.p95')} vs ${get(result.ttft, 'warm.commandToWireMs.p95')} ms`,
+    met: get(result.ttft, 'connectOnOpen.commandToWireMs.p95') <= get(result.ttft, 'warm.commandToWireMs.p95') + 1,
   };
   const roundTrip = get(result.decision, 'roundTripMs');
   for (const rate of [25, 1_000, 5_000]) {

@@ -1,11 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { control, type ControlBody } from '../scripts/control.mjs';
+import { control, serverStats, type ControlBody, type ServerStats } from '../scripts/control.mjs';
 
 /** The reference server in its own process, so its pacing never shares our event loop. */
 export interface ServerProcess {
   readonly url: string;
   control(body: ControlBody): Promise<unknown>;
+  stats(): Promise<ServerStats>;
   stop(): void;
 }
 
@@ -25,6 +26,7 @@ export function startServerProcess(args: string[] = []): Promise<ServerProcess> 
       resolve({
         url,
         control: (body) => control(controlUrl, body),
+        stats: () => serverStats(controlUrl),
         stop: () => child.kill('SIGKILL'),
       });
     });

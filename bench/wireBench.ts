@@ -115,11 +115,12 @@ async function naivePipeline(server: ServerProcess, rate: number, tokens: number
 export async function ttftBench(server: ServerProcess, requests = 50): Promise<Record<string, unknown>> {
   await server.control({ faults: [], timing: { ttftMs: 0, tokensPerSecond: 100_000, tokenChars: 4 } });
   const text = 'alpha\nbeta\ngamma\n';
-  const measure = async (channelFor: () => ReturnType<typeof makeChannel>, release: (c: ReturnType<typeof makeChannel>) => void) => {
+  const measure = async (channelFor: () => ReturnType<typeof makeChannel>, release: (c: ReturnType<typeof makeChannel>) => void, typingMs = 0) => {
     const toWire: number[] = [];
     const toFirstEdit: number[] = [];
     for (let i = 0; i < requests; i++) {
       const channel = channelFor();
+      if (typingMs) await sleep(typingMs);
       const handle = startRun(channel, text, 'uppercase');
       await handle.done;
       const s = handle.run.snapshot.state.stream;
@@ -135,10 +136,22 @@ export async function ttftBench(server: ServerProcess, requests = 50): Promise<R
   const warm = await measure(() => warmChannel, () => undefined);
   warmChannel.dispose();
   const cold = await measure(() => makeChannel(server.url, { spare: false }), (c) => c.dispose());
+  // What a window does now: nothing at startup; the instruction box opens the socket, Enter comes 300 ms later.
+  const connectOnOpen = await measure(
+    () => {
+      const channel = makeChannel(server.url, { spare: true });
+      void channel.warm();
+      return channel;
+    },
+    (c) => c.dispose(),
+    300,
+  );
   return {
     requests,
     warm,
     cold,
+    connectOnOpen,
+    connectOnOpenVsWarm: round(connectOnOpen.commandToWireMs.p95 / Math.max(0.001, warm.commandToWireMs.p95), 3),
     warmVsColdToWire: round(warm.commandToWireMs.p50 / cold.commandToWireMs.p50, 3),
     warmVsColdFirstDelta: round(warm.commandToFirstDeltaAppliedMs.p50 / cold.commandToFirstDeltaAppliedMs.p50, 3),
   };
@@ -315,4 +328,38 @@ export async function decisionBench(server: ServerProcess, rates = [25, 1_000, 5
     result[`at${rate}`] = { decisionToWireMs: summaryOurs, naiveSettleBeforeSendMs: summaryNaive, vsNaive: round(summaryOurs.p50 / Math.max(0.001, summaryNaive.p50), 3) };
   }
   return result;
+}
+
+/**
+ * What live instruction costs: one box on a 3,000-line file, its instruction
+ * typed and previewed eight times (each revision once the previous preview
+ * finished), every request carrying the run's prompt_cache_key. The
+ * reference server counts the input tokens and those a repeated prefix
+ * served from its cache, as the service reports them.
+ */
+export async function promptCacheBench(server: ServerProcess): Promise<Record<string, unknown>> {
+  await server.control({ faults: [], steering: true, timing: { ttftMs: 5, tokensPerSecond: 20_000, tokenChars: 4 } });
+  const channel = makeChannel(server.url, { spare: true });
+  await channel.warm();
+  const file = codeText(120_000);
+  const lines = file.split('\n');
+  const start = lines.slice(0, 1_500).join('\n').length + 1;
+  const end = start + lines.slice(1_500, 1_540).join('\n').length + 1;
+  const instructions = ['upp', 'uppe', 'upper', 'upperc', 'upperca', 'uppercas', 'uppercase', 'uppercase it'];
+  const before = await server.stats();
+  const handle = startRun(channel, file, instructions[0]!, 16, undefined, { region: { start, end }, preview: true, promptCacheKey: 'bench-box' });
+  const untilSettled = async (): Promise<void> => {
+    while (!['review', 'done', 'error'].includes(handle.run.snapshot.state.phase)) await sleep(2);
+  };
+  await untilSettled();
+  for (const instruction of instructions.slice(1)) {
+    handle.run.redirect(instruction);
+    await sleep(5);
+    await untilSettled();
+  }
+  const after = await server.stats();
+  channel.dispose();
+  const input = after.inputTokens - before.inputTokens;
+  const cached = after.cachedInputTokens - before.cachedInputTokens;
+  return { previews: instructions.length, inputTokens: input, cachedTokens: cached, cachedShare: round(cached / Math.max(1, input), 3), inputTokensPerPreview: Math.round(input / instructions.length) };
 }

@@ -2,12 +2,12 @@ import type { WebSocket } from 'ws';
 import { decodeClientFrame, describeDecodeError, type DecodeError } from '../core/protocol/codec';
 import { inputTexts, type ResponseCreate, type ResponseSteer } from '../core/protocol/clientEvents';
 import { messageBytes } from '../core/transport/wsTransport';
-import { estimateTokens } from '../core/prompt/tokens';
 import type { Engine, EngineRequest } from './engines/engine';
 import { errorFrame, newId, ResponseEventWriter, steerFailedFrame, type OpenItem } from './eventWriter';
 import { OutputShapeSchema, parseFault, type Fault, type OutputShape, type ServerOptions, type Timing } from './options';
 import { Pacer, tokenize } from './pacer';
 import { engineRequestFor, understandPrompt } from './request';
+import type { PromptCache } from './promptCache';
 
 export interface ServerStats {
   connections: number;
@@ -29,6 +29,9 @@ export interface ServerStats {
   /** Connections ever opened, and handshakes refused (a wrong or missing key): a client that retries a 401 shows here. */
   connectionsOpened: number;
   handshakesRefused: number;
+  /** Input tokens of every request, and how many of them a repeated prefix under the same prompt_cache_key served. */
+  inputTokens: number;
+  cachedInputTokens: number;
   /** The latest requests and steers as they arrived (wall clock, epoch ms), newest last: tests time a decision by these. */
   arrivals: ArrivalStamp[];
 }
@@ -58,6 +61,7 @@ export interface ConnectionContext {
   steering(): boolean;
   readonly engine: Engine;
   readonly stats: ServerStats;
+  readonly promptCache: PromptCache;
   /** The fault for the next response: a queued one from /__spark/control, else the default. */
   nextFault(): Fault;
   log(message: string): void;
@@ -254,7 +258,9 @@ export class ClientConnection {
       this.send(errorFrame(400, 'invalid_request_error', 'previous_response_not_found', `Previous response with id '${previous}' not found.`, 'previous_response_id'));
       return;
     }
-    const inputTokens = estimateTokens((request.instructions ?? '') + inputTexts(request.input).map((m) => m.text).join('\n'));
+    const input = this.ctx.promptCache.usage(`${request.instructions ?? ''}\n${inputTexts(request.input).map((m) => m.text).join('\n')}`, request.prompt_cache_key);
+    this.ctx.stats.inputTokens += input.inputTokens;
+    this.ctx.stats.cachedInputTokens += input.cachedTokens;
     let engineRequest = engineRequestFor(request);
     noteArrival(this.ctx.stats, { at: Date.now(), kind: 'create', instruction: engineRequest.instruction });
     let writer = this.writerFor(request, previous ?? null);
@@ -263,7 +269,7 @@ export class ClientConnection {
     writer.created();
     this.lastResponseId = writer.responseId;
     if (request.generate === false) {
-      writer.complete(inputTokens);
+      writer.complete(input);
       this.retire(writer.responseId);
       return;
     }
@@ -283,7 +289,7 @@ export class ClientConnection {
           return;
         }
         if (outcome === 'done') {
-          writer.complete(inputTokens);
+          writer.complete(input);
           if (this.ctx.options.verbose) {
             const seconds = (performance.now() - started) / 1000;
             this.ctx.log(`#${this.id} ${writer.responseId}: ${writer.outputTokens} tokens in ${seconds.toFixed(2)} s`);
@@ -291,7 +297,7 @@ export class ClientConnection {
         }
         if (outcome !== 'steered') return;
         // Steered: end at this token boundary, then the successor continues with the queued input.
-        writer.incomplete('steered', inputTokens);
+        writer.incomplete('steered', input);
         this.ctx.stats.steered++;
         const steer = active.steers[active.steers.length - 1]!;
         const steerRequest: ResponseCreate = { ...request, input: steer.input, previous_response_id: writer.responseId };
@@ -360,7 +366,7 @@ export class ClientConnection {
           writer.failed('server_error', 'injected failure');
           return true;
         case 'incomplete':
-          writer.incomplete('max_output_tokens', 0);
+          writer.incomplete('max_output_tokens', { inputTokens: 0, cachedTokens: 0 });
           return true;
         case 'malformed':
           this.send('{"type":"response.output_text.delta","delta":');

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 // Types only (erased from the bundle): every frame the server writes is checked against the official SDK's types at compile time.
+import type { InputUsage } from './promptCache';
 import type {
   Response,
   ResponseOutputItem,
@@ -148,10 +149,10 @@ export class ResponseEventWriter {
     for (const item of [...this.open.values()]) this.closeItem(item, status);
   }
 
-  private usage(inputTokens: number): Response['usage'] {
+  private usage({ inputTokens, cachedTokens }: InputUsage): Response['usage'] {
     return {
       input_tokens: inputTokens,
-      input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 },
+      input_tokens_details: { cached_tokens: cachedTokens, cache_write_tokens: 0 },
       output_tokens: this.outputTokens,
       output_tokens_details: { reasoning_tokens: 0 },
       total_tokens: inputTokens + this.outputTokens,
@@ -159,9 +160,9 @@ export class ResponseEventWriter {
   }
 
   /** Closes open items and ends with response.completed. */
-  complete(inputTokens: number): void {
+  complete(input: InputUsage): void {
     this.closeAll('completed');
-    this.emit({ type: 'response.completed', sequence_number: this.next(), response: this.response('completed', { usage: this.usage(inputTokens), completed_at: Math.floor(Date.now() / 1000) }) });
+    this.emit({ type: 'response.completed', sequence_number: this.next(), response: this.response('completed', { usage: this.usage(input), completed_at: Math.floor(Date.now() / 1000) }) });
   }
 
   failed(code: 'server_error' | 'rate_limit_exceeded' | 'invalid_prompt', message: string): void {
@@ -169,9 +170,9 @@ export class ResponseEventWriter {
   }
 
   /** Ends early; `steered` when a steer cut it at a token boundary. */
-  incomplete(reason: 'max_output_tokens' | 'content_filter' | 'steered', inputTokens: number): void {
+  incomplete(reason: 'max_output_tokens' | 'content_filter' | 'steered', input: InputUsage): void {
     this.closeAll('incomplete');
-    this.emit({ type: 'response.incomplete', sequence_number: this.next(), response: this.response('incomplete', { incomplete_details: { reason }, usage: this.usage(inputTokens) }) });
+    this.emit({ type: 'response.incomplete', sequence_number: this.next(), response: this.response('incomplete', { incomplete_details: { reason }, usage: this.usage(input) }) });
   }
 
   /** The nested error shape (`ResponseWsError`). */

@@ -7,6 +7,7 @@ import { ClientConnection, type ServerStats } from './clientConnection';
 import { builtinEngine } from './engines/builtinEngine';
 import { createBridgeEngine } from './engines/bridgeEngine';
 import type { Engine } from './engines/engine';
+import { PromptCache } from './promptCache';
 import { errorFrame } from './eventWriter';
 import { OutputShapeSchema, parseFault, ServerOptionsSchema, TimingSchema, type Fault, type OutputShape, type ServerOptionsInput, type Timing } from './options';
 
@@ -49,7 +50,7 @@ export async function startSparkServer(input: ServerOptionsInput = {}, log: (mes
   const engine: Engine = options.backend
     ? createBridgeEngine({ baseUrl: options.backend, model: options.backendModel, apiKey: options.backendApiKey })
     : builtinEngine;
-  const stats: ServerStats = { connections: 0, responses: 0, activeGenerations: 0, abortedGenerations: 0, tokensSent: 0, lastTokenAt: 0, lastAbortAt: 0, lastRequestAt: 0, lastFirstTokenAt: 0, steersAccepted: 0, steered: 0, connectionsOpened: 0, handshakesRefused: 0, arrivals: [] };
+  const stats: ServerStats = { connections: 0, responses: 0, activeGenerations: 0, abortedGenerations: 0, tokensSent: 0, lastTokenAt: 0, lastAbortAt: 0, lastRequestAt: 0, lastFirstTokenAt: 0, steersAccepted: 0, steered: 0, connectionsOpened: 0, handshakesRefused: 0, inputTokens: 0, cachedInputTokens: 0, arrivals: [] };
   const queued: Fault[] = [];
   let timing: Timing = options.timing;
   let shape: OutputShape = options.shape;
@@ -58,6 +59,7 @@ export async function startSparkServer(input: ServerOptionsInput = {}, log: (mes
     options,
     engine,
     stats,
+    promptCache: new PromptCache(),
     timing: () => timing,
     shape: () => shape,
     steering: () => steering,

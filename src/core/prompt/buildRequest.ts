@@ -33,6 +33,8 @@ export interface RequestOptions {
   readonly metadata?: Readonly<Record<string, string>>;
   /** Sent as `reasoning.effort` when set (endpoints that do not reason ignore or refuse it). */
   readonly reasoningEffort?: ReasoningEffort;
+  /** Sent as `prompt_cache_key`: every request of a run shares it, so the stable part of its prompts is cached. */
+  readonly promptCacheKey?: string;
 }
 
 export interface BuiltPrompt {
@@ -104,6 +106,7 @@ function responseCreate(text: string, options: RequestOptions, previousResponseI
     store: false,
     ...(options.reasoningEffort ? { reasoning: { effort: options.reasoningEffort } } : {}),
     ...(options.metadata ? { metadata: { ...options.metadata } } : {}),
+    ...(options.promptCacheKey ? { prompt_cache_key: options.promptCacheKey } : {}),
   };
 }
 

@@ -33,6 +33,8 @@ export const ResponseCreateSchema = z.object({
   reasoning: z.object({ effort: z.string().nullish() }).nullish(),
   /** The WebSocket lane: requests of one lane run in order, lanes run side by side. */
   stream_id: z.string().min(1).nullish(),
+  /** Requests that share a key are routed to the same prompt cache. */
+  prompt_cache_key: z.string().nullish(),
   /** Free-form on the wire; the reference server reads test switches (timing, faults, shape) from it. */
   metadata: z.record(z.string(), z.string()).nullish(),
 });
@@ -67,6 +69,8 @@ export interface OutgoingResponseCreate {
   readonly store: false;
   readonly reasoning?: { readonly effort: ReasoningEffort };
   readonly metadata?: Readonly<Record<string, string>>;
+  /** One key per run (its previews included): the stable prefix of its prompts is served from the cache. */
+  readonly prompt_cache_key?: string;
 }
 
 export interface OutgoingResponseSteer {

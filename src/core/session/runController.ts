@@ -79,6 +79,8 @@ export interface RunOptions {
   readonly log?: (message: string) => void;
   /** Jitter for the retry policy's backoff (tests fix it). */
   readonly random?: () => number;
+  /** The run's `prompt_cache_key` (its previews and redirects share it). */
+  readonly promptCacheKey?: string;
 }
 
 /**
@@ -353,7 +355,7 @@ export class RunController implements RunDocumentListener {
   }
 
   private requestOptions(): RequestOptions {
-    return { model: this.options.model, contextTokens: this.options.contextTokens, metadata: this.options.metadata, reasoningEffort: this.options.reasoningEffort };
+    return { model: this.options.model, contextTokens: this.options.contextTokens, metadata: this.options.metadata, reasoningEffort: this.options.reasoningEffort, promptCacheKey: this.options.promptCacheKey };
   }
 
   /** The file around the region as it is now, with `region` as the text to rewrite. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { Clock } from '../../core/clock';
 import type { Settings } from '../../core/config/settings';
@@ -69,6 +70,8 @@ export class RunRegistry implements vscode.Disposable {
   /** When the user last changed a document no run edits (see YIELD_INTERVAL_MS). */
   private typedElsewhereAt = -Infinity;
   private nextId = 1;
+  /** This window's runs' cache keys are unique across windows. */
+  private readonly sessionId = randomUUID();
 
   constructor(
     private readonly connector: Connector,
@@ -178,6 +181,7 @@ export class RunRegistry implements vscode.Disposable {
       policy: { onType: settings.onType, redirectPauseMs: settings.redirectPauseMs },
       applyMode: settings.applyMode,
       ...(settings.reasoningEffort !== 'default' ? { reasoningEffort: settings.reasoningEffort } : {}),
+      promptCacheKey: `spark-edit:${this.sessionId}:${id}`,
       log: (m) => this.log.info(m),
     };
   }

@@ -30,6 +30,18 @@ async function previewRun(options: { canSteer?: boolean } = {}) {
 }
 
 describe('live-instruction previews', () => {
+  it('every request of a box carries the run’s prompt_cache_key, and its prompts differ only at the end (the instruction)', async () => {
+    const { run, sender, stream } = await previewRun();
+    await stream('ALPHA\nBETA\n');
+    run.redirect('reverse the lines');
+    await settle();
+    expect(sender.requests.map((r) => r.prompt_cache_key)).toEqual(['run-r1', 'run-r1']);
+    const [first, second] = sender.requests.map((r) => `${r.instructions}\n${r.input[0]!.content[0]!.text}`);
+    let common = 0;
+    while (first![common] === second![common]) common++;
+    expect(first!.slice(common)).toMatch(/^uppercase$/);
+  });
+
   it('a revision rewrites the original, not the preview, without the earlier instruction as history', async () => {
     const { doc, sender, run, stream } = await previewRun();
     expect(parseEditRequest(sender.requests[0]!)).toEqual({ region: ORIGINAL, instruction: 'uppercase', history: [] });

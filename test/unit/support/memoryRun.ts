@@ -26,7 +26,7 @@ export async function memoryRun<S extends RequestSender = ScriptedSender>(
   const reports: string[] = [];
   const view: RunView = { update: () => undefined, report: (_l, m) => reports.push(m), ended: (s) => endedRuns.push(s) };
   const run = startRun(
-    { id: 'r1', instruction: options.instruction ?? 'uppercase', region, model: 'm', contextTokens: 32_000, policy: { onType: options.onType ?? 'cancel', redirectPauseMs: 300 }, applyMode: 'stream', preview: options.preview ?? false, random: () => 0.4 },
+    { id: 'r1', instruction: options.instruction ?? 'uppercase', region, model: 'm', contextTokens: 32_000, policy: { onType: options.onType ?? 'cancel', redirectPauseMs: 300 }, applyMode: 'stream', preview: options.preview ?? false, random: () => 0.4, promptCacheKey: 'run-r1' },
     doc,
     sync,
     sender,
