@@ -67,7 +67,7 @@ export function activate(context: vscode.ExtensionContext): SparkEditApi {
   const current = (): Settings => settings.current;
   const keys = owned.add(new ApiKeyStore(context.secrets));
   const destinations = new DestinationGuard(context.globalState, log);
-  const connection = owned.add(new ConnectionManager(current, keys, destinations, log, clock));
+  const connection = owned.add(new ConnectionManager(current, keys, destinations, log, clock, versionOf(context)));
   const registry = owned.add(new RunRegistry(connection, current, log, clock));
   const actions = new RunActions(registry);
   const saves = owned.add(new Saves(registry, log, clock));
@@ -129,6 +129,12 @@ export function activate(context: vscode.ExtensionContext): SparkEditApi {
       return check && { status: check.status, added: check.status === 'checked' ? check.added.map((d) => d.message) : [] };
     },
   };
+}
+
+/** The extension's own version, from its manifest. */
+function versionOf(context: vscode.ExtensionContext): string {
+  const version: unknown = (context.extension.packageJSON as { version?: unknown }).version;
+  return typeof version === 'string' ? version : '0.0.0';
 }
 
 export async function deactivate(): Promise<void> {

@@ -5,6 +5,7 @@ import { CHATGPT_CODEX_WS, checkEndpoint, LOCAL_ENDPOINT, type Settings } from '
 import { DEFAULT_MAX_FRAME_BYTES } from '../../core/protocol/codec';
 import { err, ok, type Result } from '../../core/result';
 import type { ConnectFailure, Connector, RequestSender } from '../../core/session/runController';
+import { codexHeaders } from '../../core/transport/codexHeaders';
 import { ResponseChannel, type ChannelState, type ChannelStats } from '../../core/transport/responseChannel';
 import { createWsSocketFactory, redactUrl } from '../../core/transport/wsTransport';
 import { startSparkServer, type SparkServer } from '../../server/server';
@@ -12,20 +13,6 @@ import type { ApiKeyStore } from './apiKey';
 import type { DestinationGuard } from './destinations';
 import type { Log } from '../platform/log';
 
-
-/**
- * What the Codex CLI sends to the ChatGPT Codex backend (openai/codex,
- * codex-rs): the WebSocket beta, an originator naming the client, the
- * account, and a session id. The bearer token is the ChatGPT access token.
- */
-export function codexHeaders(accountId: string, sessionId: string): Record<string, string> {
-  return {
-    'OpenAI-Beta': 'responses_websockets=2026-02-06',
-    originator: 'spark_edit',
-    session_id: sessionId,
-    ...(accountId ? { 'ChatGPT-Account-ID': accountId } : {}),
-  };
-}
 
 /**
  * Owns the connection pool for the current settings and key, and the bundled
@@ -49,6 +36,8 @@ export class ConnectionManager implements vscode.Disposable, Connector {
     private readonly destinations: DestinationGuard,
     private readonly log: Log,
     private readonly clock: Clock,
+    /** The extension's version, as the Codex backend is told. */
+    private readonly clientVersion: string,
   ) {}
 
   /** The local server's URL when one runs (tests and the demo read it). */
@@ -82,7 +71,7 @@ export class ConnectionManager implements vscode.Disposable, Connector {
       this.log.addSecret(key);
       if (!key && !check.value.local) return err({ reason: 'needsKey', message: `Spark Edit needs an API key for ${redactUrl(url)}.` });
       if (key) headers.Authorization = `Bearer ${key}`;
-      if (url.startsWith(CHATGPT_CODEX_WS)) Object.assign(headers, codexHeaders(codexAccountId, this.sessionId));
+      if (url.startsWith(CHATGPT_CODEX_WS)) Object.assign(headers, codexHeaders(codexAccountId, this.sessionId, this.clientVersion));
     }
     Object.assign(headers, destination.value.headers);
     const signature = JSON.stringify([url, headers, settings.stallTimeoutMs, settings.firstOutputTimeoutMs, settings.idleDisconnectSeconds]);

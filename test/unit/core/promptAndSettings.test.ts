@@ -1,3 +1,4 @@
+import { codexHeaders } from '../../../src/core/transport/codexHeaders';
 import { describe, expect, it } from 'vitest';
 import { checkEndpoint, parseSettings, SettingsSchema } from '../../../src/core/config/settings';
 import { buildContinuationRequest, buildEditRequest, fitContext, parseEditRequest } from '../../../src/core/prompt/buildRequest';
@@ -64,5 +65,21 @@ describe('settings', () => {
     expect(checkEndpoint('https://api.openai.com', false).ok).toBe(false);
     expect(checkEndpoint('wss://u:p@host/x', false).ok).toBe(false);
     expect(checkEndpoint('local', false)).toEqual({ ok: true, value: { url: 'local', local: true } });
+  });
+});
+
+describe('the Codex backend handshake', () => {
+  it('sends what the Codex CLI sends: the WebSocket beta, hyphenated session and thread ids, a request id, our name and version, the account', () => {
+    expect(codexHeaders('acct-1', 'sess-1', '0.1.0')).toEqual({
+      'OpenAI-Beta': 'responses_websockets=2026-02-06',
+      originator: 'spark_edit',
+      version: '0.1.0',
+      'User-Agent': 'spark_edit/0.1.0',
+      'session-id': 'sess-1',
+      'thread-id': 'sess-1',
+      'x-client-request-id': 'sess-1',
+      'ChatGPT-Account-ID': 'acct-1',
+    });
+    expect(codexHeaders('', 's', '1')).not.toHaveProperty('ChatGPT-Account-ID');
   });
 });
