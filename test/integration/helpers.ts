@@ -2,6 +2,7 @@ import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import * as vscode from 'vscode';
 import type { SparkEditApi } from '../../src/extension';
+import type { ScriptedInstructionBox } from '../../src/vscode/commands/instructionInput';
 import { isLive, outcomeOf } from '../../src/core/session/runState';
 import type { RunSnapshot } from '../../src/core/session/runController';
 import { control as postControl, serverStats, type ControlBody, type ServerStats } from '../../scripts/control.mjs';
@@ -28,6 +29,16 @@ export async function control(body: ControlBody): Promise<void> {
 }
 
 export const stats = (): Promise<ServerStats> => serverStats(config.controlUrl);
+
+/** Runs `fn` with the scripted box in place of the QuickPick, and puts the QuickPick back after. */
+export async function withScriptedBox(fn: (box: ScriptedInstructionBox) => Promise<void>): Promise<void> {
+  const { box, restore } = (await api()).scriptInstructionBox();
+  try {
+    await fn(box);
+  } finally {
+    restore();
+  }
+}
 
 /**
  * Waits until the reference server generates nothing: from then on no model

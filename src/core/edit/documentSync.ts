@@ -86,7 +86,7 @@ export class DocumentSync {
   constructor(
     private readonly port: DocumentPort,
     private readonly clock: Clock,
-    /** The least time between two flushes; read at each flush, so it can change (see RunManager's yielding). */
+    /** The least time between two flushes; read at each flush, so it can change (see RunRegistry's yielding to typing elsewhere). */
     private readonly interval: number | (() => number),
     private version: number,
   ) {}

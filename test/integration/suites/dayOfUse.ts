@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
-import type { ScriptedInstructionBox } from '../../../src/vscode/commands/instructionInput';
 import { assert, assertEqual, sleep, test, waitFor } from '../harness';
-import { api, config, control, endReasonOf, FAST, inReview, openFile, runsStopped, serverIdle, setSetting, startRefactor, withSetting } from '../helpers';
+import { api, withScriptedBox, config, control, endReasonOf, FAST, inReview, openFile, runsStopped, serverIdle, setSetting, startRefactor, withSetting } from '../helpers';
 
 /*
  * A day of real use (issue 25): each way a run damaged text, lost a save or
@@ -12,15 +11,6 @@ import { api, config, control, endReasonOf, FAST, inReview, openFile, runsStoppe
 /** A .ts file of `n` one-line functions. */
 const functions = (n: number): string => Array.from({ length: n }, (_, i) => `export function fn${i}(x: number): number { return x + ${i}; }`).join('\n') + '\n';
 const BIG = functions(2_101);
-
-async function withScriptedBox(fn: (box: ScriptedInstructionBox) => Promise<void>): Promise<void> {
-  const { box, restore } = (await api()).scriptInstructionBox();
-  try {
-    await fn(box);
-  } finally {
-    restore();
-  }
-}
 
 test('day of use: Ctrl+S mid-stream always saves (a 2,101-line file, lines 101-300 at 200 tok/s, four times)', async () => {
   for (let round = 0; round < 4; round++) {

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
-import type { ScriptedInstructionBox } from '../../../src/vscode/commands/instructionInput';
 import { assert, assertEqual, test, waitFor } from '../harness';
-import { api, control, endReasonOf, openFile, runsStopped, serverIdle, startRefactor, stats, withSetting } from '../helpers';
+import { withScriptedBox, control, endReasonOf, openFile, runsStopped, serverIdle, startRefactor, stats, withSetting } from '../helpers';
 
 /*
  * The heart of a run: a decision (redirect, Enter, save) reaches the server
@@ -20,15 +19,6 @@ async function arrival(instruction: string, since: number): Promise<{ at: number
     return found !== undefined;
   }, `"${instruction}" to reach the server`, 20_000);
   return found!;
-}
-
-async function withScriptedBox(fn: (box: ScriptedInstructionBox) => Promise<void>): Promise<void> {
-  const { box, restore } = (await api()).scriptInstructionBox();
-  try {
-    await fn(box);
-  } finally {
-    restore();
-  }
 }
 
 test('decisions: palette Redirect at 25 tok/s reaches the server by response.steer within 150 ms of Enter', async () => {

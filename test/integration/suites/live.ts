@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { ScriptedInstructionBox } from '../../../src/vscode/commands/instructionInput';
 import { assert, assertEqual, test, waitFor } from '../harness';
-import { api, control, endReasonOf, FAST, inReview, openFile, serverIdle, startRefactor, stats, withSetting } from '../helpers';
+import { api, withScriptedBox, control, endReasonOf, FAST, inReview, openFile, serverIdle, startRefactor, stats, withSetting } from '../helpers';
 
 /*
  * Live instruction in the real extension host: the instruction box is
@@ -17,14 +17,8 @@ const UPPER = FILE.replace(REGION, REGION.toUpperCase());
 const REVERSED = FILE.replace(REGION, 'gamma\nbeta\nalpha\n');
 
 /** Runs `fn` with the scripted box in place of the QuickPick, and a short typing pause. */
-async function withScriptedBox(fn: (box: ScriptedInstructionBox) => Promise<void>): Promise<void> {
-  const { box, restore } = (await api()).scriptInstructionBox();
-  try {
-    await withSetting('liveInstructionPauseMs', 60, () => fn(box));
-  } finally {
-    restore();
-  }
-}
+const withLiveBox = (fn: (box: ScriptedInstructionBox) => Promise<void>): Promise<void> =>
+  withScriptedBox((box) => withSetting('liveInstructionPauseMs', 60, () => fn(box)));
 
 /** Opens FILE with its first three lines selected and the Refactor Selection box open. */
 async function openBox(box: ScriptedInstructionBox, content = FILE): Promise<{ editor: vscode.TextEditor; started: Thenable<unknown> }> {
@@ -39,7 +33,7 @@ const previewing = async (): Promise<boolean> => (await api()).runs().some((r) =
 
 test('live instruction: the preview is in the buffer before Enter; a new instruction replaces it (never stacks); Enter keeps it and one Undo restores the original', async () => {
   await control({ timing: FAST });
-  await withScriptedBox(async (box) => {
+  await withLiveBox(async (box) => {
     const { editor, started } = await openBox(box);
     void box.type('uppercase');
     await waitFor(() => editor.document.getText() === UPPER, 'the preview of "uppercase" before Enter');
@@ -62,7 +56,7 @@ test('live instruction: the preview is in the buffer before Enter; a new instruc
 
 test('live instruction: Escape restores the original byte-exact and leaves the undo stack as it was', async () => {
   await control({ timing: FAST });
-  await withScriptedBox(async (box) => {
+  await withLiveBox(async (box) => {
     const editor = await openFile(FILE);
     // The user's own edit first: after Escape, Undo must undo exactly this.
     editor.selection = new vscode.Selection(4, 0, 4, 0);
@@ -86,7 +80,7 @@ test('live instruction: Escape restores the original byte-exact and leaves the u
 
 test('live instruction: dismissed from another editor, the preview is undone and the focus stays where the user put it', async () => {
   await control({ timing: FAST });
-  await withScriptedBox(async (box) => {
+  await withLiveBox(async (box) => {
     const { editor, started } = await openBox(box);
     void box.type('uppercase');
     await waitFor(() => editor.document.getText() === UPPER, 'the preview');
@@ -104,7 +98,7 @@ test('live instruction: dismissed from another editor, the preview is undone and
 test('live instruction: typing in the document during a preview interrupts it; the keystroke and what arrived stay, and Escape then changes nothing', async () => {
   // One character per token at 20 tokens/s: the region takes almost a second, so the keystroke lands mid-stream.
   await control({ timing: { ttftMs: 5, tokensPerSecond: 20, tokenChars: 1 } });
-  await withScriptedBox(async (box) => {
+  await withLiveBox(async (box) => {
     const { editor, started } = await openBox(box);
     void box.type('uppercase');
     await waitFor(() => editor.document.getText().startsWith('ALPHA'), 'the preview under way');
@@ -125,7 +119,7 @@ test('live instruction: typing in the document during a preview interrupts it; t
 
 test('live instruction: the file rewritten on disk while the box is open: the preview edits the selection where it now is', async () => {
   await control({ timing: FAST });
-  await withScriptedBox(async (box) => {
+  await withLiveBox(async (box) => {
     const editor = await openFile(FILE);
     await editor.document.save();
     editor.selection = new vscode.Selection(1, 0, 2, 0); // "beta"
@@ -148,7 +142,7 @@ test('live instruction: the file rewritten on disk while the box is open: the pr
 test('live instruction: at most liveInstructionMaxRequests previews per box; Enter still sends the final instruction', async () => {
   await control({ timing: FAST });
   await withSetting('liveInstructionMaxRequests', 2, () =>
-    withScriptedBox(async (box) => {
+    withLiveBox(async (box) => {
       const before = (await stats()).responses;
       const { editor, started } = await openBox(box);
       void box.type('uppercase');
@@ -171,7 +165,7 @@ test('live instruction: at most liveInstructionMaxRequests previews per box; Ent
 
 test('live redirect: typing in the redirect box previews over what the run wrote, never over an earlier preview; Escape puts that back and the run is reviewed as before', async () => {
   await control({ timing: FAST });
-  await withScriptedBox(async (box) => {
+  await withLiveBox(async (box) => {
     const editor = await startRefactor(FILE, 'uppercase', [0, 3]);
     await inReview();
     assertEqual(editor.document.getText(), UPPER);
@@ -195,7 +189,7 @@ test('live redirect: typing in the redirect box previews over what the run wrote
 
 test('live redirect: Enter keeps the preview, and the run is reviewed with the new instruction', async () => {
   await control({ timing: FAST });
-  await withScriptedBox(async (box) => {
+  await withLiveBox(async (box) => {
     const editor = await startRefactor(FILE, 'uppercase', [0, 3]);
     await inReview();
     const started = vscode.commands.executeCommand('sparkEdit.redirect');
@@ -215,7 +209,7 @@ test('live redirect: Enter keeps the preview, and the run is reviewed with the n
 test('live redirect begun mid-stream (Ctrl+I while it streams): the preview steers the run; Escape puts back what the run had written, and the stream stays stopped, partial', async () => {
   // One character per token at 20 tokens/s: the box opens while the run is writing.
   await control({ timing: { ttftMs: 5, tokensPerSecond: 20, tokenChars: 1 } });
-  await withScriptedBox(async (box) => {
+  await withLiveBox(async (box) => {
     const editor = await startRefactor(FILE, 'uppercase', [0, 3]);
     await waitFor(() => editor.document.getText().startsWith('ALPHA'), 'the run under way');
     await control({ timing: FAST }); // the redirect's answer comes fast

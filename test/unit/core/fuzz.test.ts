@@ -1,8 +1,7 @@
-import { startRun } from '../support/startRun';
+import { quietView, startRun } from '../support/startRun';
 import { describe, expect, it } from 'vitest';
 import { DocumentSync } from '../../../src/core/edit/documentSync';
 import type { DocumentChange } from '../../../src/core/edit/regionTracker';
-import { type RunView } from '../../../src/core/session/runController';
 import { FakeClock } from '../support/fakeClock';
 import { ScriptedSender } from '../support/fakeSender';
 import { MemoryDocument } from '../support/memoryDocument';
@@ -22,8 +21,6 @@ type Scenario = 'no-user-edits' | 'user-edits-anywhere' | 'user-edits-outside-th
 
 const applyChanges = (text: string, changes: readonly DocumentChange[]): string =>
   [...changes].sort((a, b) => b.offset - a.offset).reduce((t, c) => t.slice(0, c.offset) + c.text + t.slice(c.offset + c.length), text);
-
-const quietView: RunView = { update: () => undefined, report: () => undefined, ended: () => undefined };
 
 interface Outcome {
   readonly failure?: string;
