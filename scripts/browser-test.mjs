@@ -232,6 +232,27 @@ async function keysDuringAndAfterAStream(page, server, workspace, artifacts) {
   await waitForDisk(page, file, TAIL_SOURCE);
 }
 
+/**
+ * Ctrl+I in a read-only editor says why nothing happens instead of doing
+ * nothing silently. The smoke-test driver this host runs with keeps toasts
+ * hidden, so the message is read from the notification center.
+ */
+async function ctrlIInAReadOnlyEditor(page) {
+  await openInWorkbench(page, 'cart.js', 'function sum');
+  // "Set …" also matches "Reset …": Toggle is the one unique title.
+  await runCommand(page, 'Toggle Active Editor Read-only in Session');
+  try {
+    await page.keyboard.press('Control+I');
+    await runCommand(page, 'Show Notifications');
+    await page.locator('.notifications-center .notification-list-item', { hasText: 'read-only' }).first().waitFor({ timeout: 10_000 });
+    if (await page.locator('.quick-input-widget', { hasText: 'Spark Edit' }).isVisible()) throw new Error('the instruction box opened on a read-only editor');
+    await runCommand(page, 'Clear All Notifications');
+  } finally {
+    await openInWorkbench(page, 'cart.js', 'function sum');
+    await runCommand(page, 'Toggle Active Editor Read-only in Session');
+  }
+}
+
 /** With `extensionsDir`, the extension comes from an installed .vsix instead of the source tree. */
 export async function runBrowserTest(server, { extensionsDir } = {}) {
   const workspace = makeWorkspace(undefined, {});
@@ -260,6 +281,7 @@ export async function runBrowserTest(server, { extensionsDir } = {}) {
     await fileChangesWhileTheBoxIsOpen(page, workspace);
     await livePreview(page, server, workspace, artifacts);
     await keysDuringAndAfterAStream(page, server, workspace, artifacts);
+    await ctrlIInAReadOnlyEditor(page);
     log('browser test: screenshots in test-artifacts/');
   } catch (error) {
     for (const page of browser.contexts().flatMap((c) => c.pages())) await page.screenshot({ path: join(artifacts, 'browser-failure.png') }).catch(() => undefined);

@@ -85,7 +85,7 @@ async function main() {
     }
   }
   if (!process.env.SPARK_TEST_GREP || process.env.SPARK_TEST_GREP === 'browser') {
-    const name = 'browser, packaged .vsix installed in code-server: Ctrl+I, type the instruction, Enter rewrites the file live; then a hunk-by-hunk review with the keyboard only; a live-instruction preview typed at 5 characters a second, Escape and Enter';
+    const name = 'browser, packaged .vsix installed in code-server: Ctrl+I, type the instruction, Enter rewrites the file live; then a hunk-by-hunk review with the keyboard only; a live-instruction preview typed at 5 characters a second, Escape and Enter; keys during a stream; Ctrl+I in a read-only editor says why';
     try {
       const { extensionsDir } = packageAndInstall();
       await runBrowserTest(server, { extensionsDir });
