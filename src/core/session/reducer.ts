@@ -34,15 +34,14 @@ export interface RunStart {
   readonly preview: boolean;
 }
 
-/** A new run: its first request goes out at once (the interpreter connects first when it must). */
-export function initialRunState(start: RunStart): Transition {
-  const preview: Preview | undefined = start.preview ? { rewrite: 'original', beforeRedirect: undefined } : undefined;
-  const state: RunState = {
+/** A run before its first request: on its way to the wire. */
+function freshRunState(start: RunStart): WireState {
+  return {
     phase: 'connecting',
     instruction: start.instruction,
     history: [],
     policy: start.policy,
-    preview,
+    preview: start.preview ? { rewrite: 'original', beforeRedirect: undefined } : undefined,
     request: 1,
     step: 0,
     lastCompletedResponseId: undefined,
@@ -52,12 +51,17 @@ export function initialRunState(start: RunStart): Transition {
     acceptedHunks: [],
     wire: freshWire(undefined),
   };
-  return { state, effects: [{ type: 'sendRequest', request: 1, mode: 'initial', previousResponseId: undefined, rewrite: preview ? 'original' : 'shown' }] };
+}
+
+/** A new run: its first request goes out at once (the interpreter connects first when it must). */
+export function initialRunState(start: RunStart): Transition {
+  const state = freshRunState(start);
+  return { state, effects: [{ type: 'sendRequest', request: state.request, mode: 'initial', previousResponseId: undefined, rewrite: rewriteFor(state) }] };
 }
 
 /** A run brought back after a window reload, straight into review (its stream is long gone). */
 export function restoredRunState(instruction: string, policy: RunPolicy, outcome: Outcome, hunks: readonly string[]): RunState {
-  const { state } = initialRunState({ instruction, policy, preview: false });
+  const state = freshRunState({ instruction, policy, preview: false });
   return { ...common(state), request: 0, wroteText: true, phase: 'review', outcome, review: { hunks, pending: hunks, restoring: undefined } };
 }
 
@@ -402,21 +406,29 @@ function redirectTo(state: RunState, instruction: string, note: string | undefin
     preview,
   };
   // What already arrived of the old stream lands, without its unfinished line; a live redirect takes that as its base.
-  const rewrite: Rewrite = live ? 'base' : 'shown';
   const capture: Effect[] = live ? [{ type: 'captureBase' }] : [];
-  // Native steering: the same socket, the server's cached state kept; the old response's output is ignored from here on.
+  // After a completed response the model holds the file already: continue it.
+  const previous = state.phase === 'review' || state.phase === 'reverted' || state.phase === 'applying' ? state.lastCompletedResponseId : undefined;
+  return sendRedirect(state, next, canSteer, live ? 'base' : 'shown', previous, capture);
+}
+
+/**
+ * Sends a redirect or a revision as `next`: by native steering where a
+ * response is on the wire and the endpoint can steer (the same socket, the
+ * server's cached state kept; the old response's output is ignored from here
+ * on), else as a new request, cancelling the old response first.
+ */
+function sendRedirect(state: RunState, next: Common, canSteer: boolean, rewrite: Rewrite, previous: string | undefined, first: readonly Effect[]): Transition {
   if (canSteer && (state.phase === 'connecting' || state.phase === 'streaming') && state.wire.activeResponseId !== undefined) {
     return {
       state: { ...next, stream: { ...FRESH_STREAM, sentAt: state.stream.sentAt }, phase: 'steering', wire: state.wire },
-      effects: [...capture, { type: 'steer', request: state.request, responseId: state.wire.activeResponseId, rewrite }],
+      effects: [...first, { type: 'steer', request: state.request, responseId: state.wire.activeResponseId, rewrite }],
     };
   }
-  // After a completed response the model holds the file already: continue it.
-  const previous = state.phase === 'review' || state.phase === 'reverted' || state.phase === 'applying' ? state.lastCompletedResponseId : undefined;
   const request = state.request + 1;
   return {
     state: { ...next, request, phase: 'connecting', wire: freshWire(previous) },
-    effects: [...(onWire(state) ? [{ type: 'cancelResponse' } as const] : []), ...capture, { type: 'sendRequest', request, mode: 'redirect', previousResponseId: previous, rewrite }],
+    effects: [...(onWire(state) ? [{ type: 'cancelResponse' } as const] : []), ...first, { type: 'sendRequest', request, mode: 'redirect', previousResponseId: previous, rewrite }],
   };
 }
 
@@ -430,17 +442,7 @@ function redirectTo(state: RunState, instruction: string, note: string | undefin
 function revise(state: RunState, instruction: string, canSteer: boolean): Transition {
   const preview = state.preview!;
   const next: Common = { ...freshStream(state), history: preview.beforeRedirect ? state.history : [], instruction, preview };
-  if (canSteer && (state.phase === 'connecting' || state.phase === 'streaming') && state.wire.activeResponseId !== undefined) {
-    return {
-      state: { ...next, stream: { ...FRESH_STREAM, sentAt: state.stream.sentAt }, phase: 'steering', wire: state.wire },
-      effects: [{ type: 'steer', request: state.request, responseId: state.wire.activeResponseId, rewrite: preview.rewrite }],
-    };
-  }
-  const request = state.request + 1;
-  return {
-    state: { ...next, request, phase: 'connecting', wire: freshWire(undefined) },
-    effects: [...(onWire(state) ? [{ type: 'cancelResponse' } as const] : []), { type: 'sendRequest', request, mode: 'redirect', previousResponseId: undefined, rewrite: preview.rewrite }],
-  };
+  return sendRedirect(state, next, canSteer, preview.rewrite, undefined, []);
 }
 
 /** The steer did not take: cancel the old response and send the redirect as a new request. */

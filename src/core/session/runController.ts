@@ -90,7 +90,6 @@ export interface RunOptions {
  * request or step number it served, and a failure is an event too.
  */
 export class RunController implements RunDocumentListener {
-  private state: RunState;
   private readonly original: string;
   private readonly applier: StreamApplier;
   private readonly hunks: HunkTracker;
@@ -108,10 +107,11 @@ export class RunController implements RunDocumentListener {
 
   /** Starts a run on `options.region`; refused when another run is still writing into that range. */
   static start(options: RunOptions, document: RunDocument, sync: DocumentSync, connector: Connector, view: RunView, clock: Clock): Result<RunController, string> {
-    const run = new RunController(options, document, sync, connector, view, clock);
+    const first = initialRunState({ instruction: options.instruction, policy: options.policy, preview: options.preview ?? false });
+    const run = new RunController(options, document, sync, connector, view, clock, first.state);
     const attached = sync.attach(options.id, options.region, run);
     if (!attached.ok) return attached;
-    run.run(initialRunState({ instruction: options.instruction, policy: options.policy, preview: options.preview ?? false }));
+    run.run(first);
     return ok(run);
   }
 
@@ -121,7 +121,8 @@ export class RunController implements RunDocumentListener {
    * forgets it.
    */
   static restore(options: RunOptions, original: string, outcome: Outcome, document: RunDocument, sync: DocumentSync, connector: Connector, view: RunView, clock: Clock): Result<RunController, string> {
-    const run = new RunController(options, document, sync, connector, view, clock, original);
+    // Its review set is known once the tracker has read the region: until then, a review of no hunks.
+    const run = new RunController(options, document, sync, connector, view, clock, restoredRunState(options.instruction, options.policy, outcome, []), original);
     const attached = sync.attach(options.id, options.region, run);
     if (!attached.ok) return attached;
     sync.discard(options.id); // nothing streams into a restored region
@@ -138,13 +139,13 @@ export class RunController implements RunDocumentListener {
     private readonly connector: Connector,
     private readonly view: RunView,
     private readonly clock: Clock,
+    private state: RunState,
     original?: string,
   ) {
     this.original = original ?? document.getText().slice(options.region.start, options.region.end);
     this.applier = new StreamApplier(document.eol, options.applyMode);
     this.hunks = new HunkTracker(options.id, this.original);
     this.restorer = new Restorer({ runId: options.id, sync, original: this.original, getText: () => document.getText(), region: () => this.currentRegion() });
-    this.state = initialRunState({ instruction: options.instruction, policy: options.policy, preview: false }).state;
   }
 
   get id(): string {
