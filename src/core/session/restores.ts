@@ -49,7 +49,8 @@ export class Restorer {
     await sync.whenIdle(runId);
     if (!current()) return;
     sync.resume(runId);
-    if (base !== undefined && base !== this.regionText()) sync.enqueue(runId, [{ start: 0, end: this.run.region().end - this.run.region().start, text: base }]);
+    const region = this.run.region();
+    if (base !== undefined && base !== this.run.getText().slice(region.start, region.end)) sync.enqueue(runId, [{ start: 0, end: region.end - region.start, text: base }]);
   }
 
   /**
@@ -77,10 +78,5 @@ export class Restorer {
       // The editor's Undo failed: the original still comes back, by an edit.
       return `the editor could not undo the preview (${error instanceof Error ? error.message : String(error)})`;
     }
-  }
-
-  private regionText(): string {
-    const region = this.run.region();
-    return this.run.getText().slice(region.start, region.end);
   }
 }

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import type { Clock } from '../../core/clock';
 import { DisposableStore, sleep } from '../../core/lifetime';
-import { isLive } from '../../core/session/runState';
+import type { RunController } from '../../core/session/runController';
 import type { Log } from '../platform/log';
 import type { RunRegistry } from '../runs/runRegistry';
 
@@ -39,17 +39,8 @@ export class Saves implements vscode.Disposable {
    * model line reaches the disk. Resolves with what happened.
    */
   async settleForSave(document: vscode.TextDocument, budgetMs: number): Promise<'landed' | 'stopped'> {
-    const live = this.registry.controllersFor(document).filter((c) => isLive(c.phase));
-    if (live.length === 0) return 'landed';
-    const budget = new DisposableStore();
-    this.owned.add(budget);
-    try {
-      const landed = await Promise.race([Promise.all(live.map((c) => c.whenSettled())).then(() => true), sleep(this.clock, budgetMs, budget).then(() => false)]);
-      if (landed) return 'landed';
-    } finally {
-      this.owned.forget(budget);
-      budget.dispose();
-    }
+    const live = this.registry.liveControllersFor(document);
+    if (live.length === 0 || (await this.settledWithin(live, budgetMs))) return 'landed';
     for (const c of live) c.dispatch({ type: 'stopForSave' });
     await Promise.all(live.map((c) => c.whenSettled()));
     return 'stopped';
@@ -58,24 +49,28 @@ export class Saves implements vscode.Disposable {
   onWillSave(event: vscode.TextDocumentWillSaveEvent): void {
     const { document } = event;
     this.saving.add(document.uri.toString());
-    const live = this.registry.controllersFor(document).filter((c) => isLive(c.phase));
+    const live = this.registry.liveControllersFor(document);
     if (live.length === 0) return;
     const name = vscode.workspace.asRelativePath(document.uri);
     if (event.reason !== vscode.TextDocumentSaveReason.Manual) {
       // An automatic save: the run goes on; the save takes what has landed by the time it may wait no longer.
       this.log.info(`${name} is being saved automatically mid-stream: the run goes on (a later save takes the rest)`);
-      const wait = new DisposableStore();
-      this.owned.add(wait);
-      event.waitUntil(
-        Promise.race([Promise.all(live.map((c) => c.whenSettled())), sleep(this.clock, AUTO_SAVE_WAIT_MS, wait)]).finally(() => {
-          this.owned.forget(wait);
-          wait.dispose();
-        }),
-      );
+      event.waitUntil(this.settledWithin(live, AUTO_SAVE_WAIT_MS).then(() => undefined));
       return;
     }
     this.log.info(`${name} is being saved mid-stream: its runs stop, the text is saved as it stands`);
     for (const c of live) c.dispatch({ type: 'cancel' });
+  }
+
+  /** True once every run of `runs` has settled; false after `ms`, or at once when this is disposed. */
+  private async settledWithin(runs: readonly RunController[], ms: number): Promise<boolean> {
+    const wait = this.owned.add(new DisposableStore());
+    try {
+      return await Promise.race([Promise.all(runs.map((c) => c.whenSettled())).then(() => true), sleep(this.clock, ms, wait).then(() => false)]);
+    } finally {
+      this.owned.forget(wait);
+      wait.dispose();
+    }
   }
 
   onDidSave(document: vscode.TextDocument): void {

@@ -1,7 +1,7 @@
 import type * as vscode from 'vscode';
 import type { Hunk } from '../../core/review/hunks';
 import type { RunController } from '../../core/session/runController';
-import { isEnded, isLive } from '../../core/session/runState';
+import { isEnded } from '../../core/session/runState';
 import type { RunRegistry } from './runRegistry';
 
 /**
@@ -49,7 +49,7 @@ export class RunActions {
 
   /** Stops the document's live runs, keeping what is there; the number stopped. */
   cancel(document: vscode.TextDocument): number {
-    const live = this.registry.controllersFor(document).filter((c) => isLive(c.phase));
+    const live = this.registry.liveControllersFor(document);
     for (const r of live) r.dispatch({ type: 'cancel' });
     return live.length;
   }
@@ -57,7 +57,7 @@ export class RunActions {
   /** Accept or Reject one run (by id), every run of a document, or every run; the number decided. */
   decide(decision: 'accept' | 'reject', target: { runId: string } | { document: vscode.TextDocument } | 'all'): number {
     let runs: RunController[];
-    if (target === 'all') runs = this.registry.snapshots().map((s) => this.registry.controller(s.id)!);
+    if (target === 'all') runs = this.registry.controllers();
     else if ('runId' in target) runs = [this.registry.controller(target.runId)].filter((c): c is RunController => c !== undefined);
     else runs = this.registry.controllersFor(target.document);
     for (const r of runs) r.dispatch({ type: decision });

@@ -7,7 +7,7 @@ import { regionsOverlap, type Region } from '../../core/edit/regionTracker';
 import { DisposableStore, timeout, type Disposable } from '../../core/lifetime';
 import { err, ok, type Result } from '../../core/result';
 import { RunController, type Connector, type RunOptions, type RunSnapshot, type RunView } from '../../core/session/runController';
-import { isLive, type Outcome } from '../../core/session/runState';
+import { isLive, outcomeOf, type Outcome } from '../../core/session/runState';
 import type { ConnectReason } from '../../core/transport/responseChannel';
 import { VsCodeDocumentPort } from '../editor/documentPort';
 import type { Log } from '../platform/log';
@@ -95,14 +95,23 @@ export class RunRegistry implements vscode.Disposable {
     return this.runs.get(runId)?.controller;
   }
 
+  /** Every run, or the runs of one document. */
+  controllers(): RunController[] {
+    return [...this.runs.values()].map((r) => r.controller);
+  }
+
   controllersFor(document: vscode.TextDocument): RunController[] {
     const uri = document.uri.toString();
     return [...this.runs.values()].filter((r) => r.uri === uri).map((r) => r.controller);
   }
 
-  /** Whether a run of this document may still change it (the same predicate as the status bar and context keys). */
+  /** The runs of this document that may still change it (the same predicate as the status bar and context keys). */
+  liveControllersFor(document: vscode.TextDocument): RunController[] {
+    return this.controllersFor(document).filter((c) => isLive(c.phase));
+  }
+
   isLive(document: vscode.TextDocument): boolean {
-    return this.controllersFor(document).some((c) => isLive(c.phase));
+    return this.liveControllersFor(document).length > 0;
   }
 
   /** The document's sync, if a run ever edited it (document events are routed to it). */
@@ -216,7 +225,7 @@ export class RunRegistry implements vscode.Disposable {
       },
       ended: (snapshot) => {
         this.runs.delete(id);
-        const outcome = 'outcome' in snapshot.state ? snapshot.state.outcome : undefined;
+        const outcome = outcomeOf(snapshot.state);
         this.log.info(`[${id}] ended: ${snapshot.state.phase}${outcome ? ` (${outcome.endReason})` : ''}, ${snapshot.state.stream.deltas} deltas`);
         this.fire({ runId: id, uri, kind: 'ended' });
       },

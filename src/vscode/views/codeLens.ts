@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { DisposableStore } from '../../core/lifetime';
 import type { RunSnapshot } from '../../core/session/runController';
-import { isLive, isQueued } from '../../core/session/runState';
+import { isLive, isQueued, outcomeOf } from '../../core/session/runState';
 import type { ProblemWatcher } from './problems';
 import type { RunRegistry } from '../runs/runRegistry';
 
@@ -22,7 +22,7 @@ function liveTitle(run: RunSnapshot): string {
 function facts(run: RunSnapshot): string {
   const s = run.state;
   const lines: string[] = [`"${clip(s.instruction, 200)}"`];
-  const outcome = 'outcome' in s ? s.outcome : undefined;
+  const outcome = outcomeOf(s);
   if (outcome && outcome.endReason !== 'completed') lines.push(`Partial (${outcome.endReason}).`);
   const speed = [run.tokensPerSecond !== undefined ? `${round(run.tokensPerSecond)} tok/s` : '', run.timeToFirstTokenMs !== undefined ? `time to first token ${round(run.timeToFirstTokenMs)} ms` : ''].filter(Boolean).join(' · ');
   if (speed) lines.push(speed);
