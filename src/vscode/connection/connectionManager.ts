@@ -13,7 +13,6 @@ import type { ApiKeyStore } from './apiKey';
 import type { DestinationGuard } from './destinations';
 import type { Log } from '../platform/log';
 
-
 /**
  * Owns the connection pool for the current settings and key, and the bundled
  * local server when the endpoint is `local`. A settings or key change retires

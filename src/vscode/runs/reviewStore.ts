@@ -99,9 +99,11 @@ export class ReviewStore implements vscode.Disposable {
   private toStore(): StoredRun[] {
     const stored: StoredRun[] = [];
     for (const document of vscode.workspace.textDocuments) {
-      for (const s of this.registry.runsFor(document)) {
+      const runs = this.registry.runsFor(document);
+      if (runs.length === 0) continue;
+      const text = document.getText();
+      for (const s of runs) {
         if (!s.region || (s.state.phase !== 'review' && !isLive(s.state.phase))) continue;
-        const text = document.getText();
         const region = text.slice(s.region.start, s.region.end);
         if (region.length + s.original.length > MAX_STORED_CHARS) continue;
         const live = isLive(s.state.phase);

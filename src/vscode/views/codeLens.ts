@@ -4,8 +4,8 @@ import type { RunSnapshot } from '../../core/session/runController';
 import { isLive, isQueued, outcomeOf } from '../../core/session/runState';
 import type { ProblemWatcher } from './problems';
 import type { RunRegistry } from '../runs/runRegistry';
+import { formatCount } from './format';
 
-const round = (n: number): string => Math.round(n).toLocaleString('en-US');
 const clip = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
 /** What a live run's lens says while it works. */
@@ -24,7 +24,7 @@ function facts(run: RunSnapshot): string {
   const lines: string[] = [`"${clip(s.instruction, 200)}"`];
   const outcome = outcomeOf(s);
   if (outcome && outcome.endReason !== 'completed') lines.push(`Partial (${outcome.endReason}).`);
-  const speed = [run.tokensPerSecond !== undefined ? `${round(run.tokensPerSecond)} tok/s` : '', run.timeToFirstTokenMs !== undefined ? `time to first token ${round(run.timeToFirstTokenMs)} ms` : ''].filter(Boolean).join(' · ');
+  const speed = [run.tokensPerSecond !== undefined ? `${formatCount(run.tokensPerSecond)} tok/s` : '', run.timeToFirstTokenMs !== undefined ? `time to first token ${formatCount(run.timeToFirstTokenMs)} ms` : ''].filter(Boolean).join(' · ');
   if (speed) lines.push(speed);
   if (outcome?.message) lines.push(outcome.message);
   return lines.join('\n');

@@ -6,8 +6,10 @@ import { isLive, isQueued } from '../../core/session/runState';
 import type { ChannelState } from '../../core/transport/responseChannel';
 import type { ConnectionManager } from '../connection/connectionManager';
 import type { RunRegistry } from '../runs/runRegistry';
+import { formatCount } from './format';
 
-const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+/** " · TTFT 23 ms" once the run's first token arrived. */
+const ttftText = (run: RunSnapshot): string => (run.timeToFirstTokenMs !== undefined ? ` · TTFT ${formatCount(run.timeToFirstTokenMs)} ms` : '');
 
 /** How long a quiet word ("no changes") stays in the status bar. */
 const NOTICE_MS = 5_000;
@@ -22,9 +24,8 @@ function liveText(run: RunSnapshot): string {
   if (s.phase === 'restoring') return '$(discard) Spark: restoring';
   if (s.phase === 'connecting' && s.resumes > 0) return '$(sync~spin) Spark: reconnecting';
   if (s.phase === 'connecting') return s.stream.progress ? '$(sync~spin) Spark: thinking' : '$(sync~spin) Spark: sending';
-  const rate = run.tokensPerSecond !== undefined ? `${fmt(run.tokensPerSecond)} tok/s` : 'streaming';
-  const ttft = run.timeToFirstTokenMs !== undefined ? ` · TTFT ${fmt(run.timeToFirstTokenMs)} ms` : '';
-  return `$(zap) Spark: ${rate}${ttft}`;
+  const rate = run.tokensPerSecond !== undefined ? `${formatCount(run.tokensPerSecond)} tok/s` : 'streaming';
+  return `$(zap) Spark: ${rate}${ttftText(run)}`;
 }
 
 /** One status item: idle / connecting / streaming with tok/s and TTFT / error (click: the log). Follows the runs and the connection. */
@@ -107,7 +108,7 @@ export class StatusBar implements vscode.Disposable {
       const progress = run.state.stream.progress ? `\nThe model says: ${run.state.stream.progress}` : '';
       const resumed = run.state.resumes > 0 ? '\nReconnected: the connection dropped and the edit carried on where it stopped.' : '';
       item.tooltip = `Editing: "${run.state.instruction}". Type anywhere to stop it; Spark Edit: Redirect to change course.${progress}${resumed}`;
-      if (run.tokensPerSecond !== undefined) this.lastRun = `last run ${fmt(run.tokensPerSecond)} tok/s${run.timeToFirstTokenMs !== undefined ? ` · TTFT ${fmt(run.timeToFirstTokenMs)} ms` : ''}`;
+      if (run.tokensPerSecond !== undefined) this.lastRun = `last run ${formatCount(run.tokensPerSecond)} tok/s${ttftText(run)}`;
       return;
     }
     if (this.error) {
