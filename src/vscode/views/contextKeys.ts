@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { DisposableStore } from '../../core/lifetime';
+import { isLive } from '../../core/session/runState';
 import type { RunRegistry } from '../runs/runRegistry';
 
 /** `sparkEdit.streaming` and `sparkEdit.reviewing` for the active editor, for keybinding when-clauses. */
@@ -16,7 +17,7 @@ export class ContextKeys implements vscode.Disposable {
   private update(): void {
     const editor = vscode.window.activeTextEditor;
     const runs = editor ? this.runs.runsFor(editor.document) : [];
-    const streaming = editor !== undefined && this.runs.isLive(editor.document);
+    const streaming = runs.some((r) => isLive(r.state.phase));
     const reviewing = runs.some((r) => r.state.phase === 'review' && !r.state.preview);
     const state = `${streaming}/${reviewing}`;
     if (state === this.state) return;
