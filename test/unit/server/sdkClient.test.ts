@@ -90,6 +90,30 @@ describe('the official SDK client (ResponsesWS) against the reference server', (
     expect(outputText(events)).toBe('const b = b + 1;\n');
   });
 
+  it('prompt_cache_key: a repeated long prefix under one key comes back as cached_tokens, in whole 128-token blocks; no key, nothing cached', async () => {
+    const server = await serve();
+    const { ws, until } = sdkClient(server);
+    const file = Array.from({ length: 200 }, (_, i) => `const value${i} = compute(${i});`).join('\n') + '\n';
+    // Each request's own completion: the first one not seen before.
+    const seen = new Set<string>();
+    const usageOf = async (instruction: string, key: string | undefined): Promise<{ input: number; cached: number }> => {
+      ws.send({ type: 'response.create', model: 'm', input: `${file}Instruction: ${instruction}\n`, store: false, ...(key ? { prompt_cache_key: key } : {}) });
+      const done = await until((e) => e.type === 'response.completed' && !seen.has(e.response.id));
+      if (done.type !== 'response.completed') throw new Error('unreachable');
+      seen.add(done.response.id);
+      return { input: done.response.usage!.input_tokens, cached: done.response.usage!.input_tokens_details.cached_tokens };
+    };
+    const first = await usageOf('uppercase', 'run-1');
+    expect(first.input).toBeGreaterThan(1_024);
+    expect(first.cached).toBe(0);
+    const second = await usageOf('lowercase', 'run-1');
+    expect(second.cached).toBeGreaterThanOrEqual(1_024);
+    expect(second.cached % 128).toBe(0);
+    expect(second.cached).toBeLessThanOrEqual(second.input);
+    expect((await usageOf('lowercase', undefined)).cached).toBe(0);
+    expect((await usageOf('uppercase', 'run-2')).cached).toBe(0);
+  });
+
   it('continues the latest response by previous_response_id; an older one is previous_response_not_found', async () => {
     const server = await serve();
     const { ws, events, until } = sdkClient(server);
