@@ -5,8 +5,6 @@ export interface Disposable {
   dispose(): void;
 }
 
-export const toDisposable = (dispose: () => void): Disposable => ({ dispose });
-
 /**
  * Owns disposables: what is added is disposed, once, in reverse order, when
  * the store is; what is added after that is disposed at once. One owner per

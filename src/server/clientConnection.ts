@@ -46,7 +46,7 @@ export interface ArrivalStamp {
 const MAX_ARRIVALS = 50;
 
 /** Notes an arrival in the stats, keeping the latest few. */
-export function noteArrival(stats: ServerStats, stamp: ArrivalStamp): void {
+function noteArrival(stats: ServerStats, stamp: ArrivalStamp): void {
   stats.arrivals.push(stamp);
   if (stats.arrivals.length > MAX_ARRIVALS) stats.arrivals.splice(0, stats.arrivals.length - MAX_ARRIVALS);
 }

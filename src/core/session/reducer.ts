@@ -556,8 +556,3 @@ function whileSteering(state: WireState, event: KnownServerEvent): Transition {
       return stay(state);
   }
 }
-
-/** The refusal of a run's response, if it refused, for views. */
-export function refusalOf(state: RunState): string | undefined {
-  return onWire(state) ? state.wire.refusal : undefined;
-}

@@ -1,5 +1,5 @@
 /** The WebSocket beta the ChatGPT Codex backend requires on the handshake. */
-export const CODEX_WEBSOCKET_BETA = 'responses_websockets=2026-02-06';
+const CODEX_WEBSOCKET_BETA = 'responses_websockets=2026-02-06';
 
 /**
  * The handshake headers the ChatGPT Codex backend expects, as the Codex CLI

@@ -7,7 +7,7 @@ import type { Log } from '../platform/log';
 import { SECTION } from '../platform/settings';
 
 /** The settings that decide where requests, and the API key, go. */
-export const DESTINATION_KEYS = ['endpoint', 'headers', 'allowInsecure', 'codexAccountId'] as const;
+const DESTINATION_KEYS = ['endpoint', 'headers', 'allowInsecure', 'codexAccountId'] as const;
 export type DestinationKey = (typeof DESTINATION_KEYS)[number];
 export type Destination = Pick<Settings, DestinationKey>;
 

@@ -4,7 +4,7 @@ import { parseSettings, SETTING_KEYS, type Settings, type SettingsProblem } from
 export const SECTION = 'sparkEdit';
 
 /** Reads `sparkEdit.*` through the schema: a bad value falls back to its default and is reported. */
-export function readSettings(): { settings: Settings; problems: SettingsProblem[] } {
+function readSettings(): { settings: Settings; problems: SettingsProblem[] } {
   const config = vscode.workspace.getConfiguration(SECTION);
   const raw: Record<string, unknown> = {};
   for (const key of SETTING_KEYS) raw[key] = config.get(key);
