@@ -5,7 +5,7 @@ export interface ControlBody {
   steering?: boolean;
   closeConnections?: boolean;
 }
-export type { ServerStats } from '../src/server/clientConnection.js';
-import type { ServerStats } from '../src/server/clientConnection.js';
+export type { ServerStats } from '../src/server/stats.js';
+import type { ServerStats } from '../src/server/stats.js';
 export function control(controlUrl: string, body: ControlBody): Promise<unknown>;
 export function serverStats(controlUrl: string): Promise<ServerStats>;

@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
 // Types only (erased from the bundle): every frame the server writes is checked against the official SDK's types at compile time.
 import type { InputUsage } from './promptCache';
+import type { ResponseCreate } from '../core/protocol/clientEvents';
 import type {
   Response,
+  ResponseFunctionToolCall,
   ResponseOutputItem,
   ResponseOutputMessage,
   ResponseReasoningItem,
@@ -19,17 +21,39 @@ export interface ResponseEcho {
   readonly metadata: Record<string, string> | null;
   readonly previousResponseId: string | null;
   readonly streamId: string | undefined;
+  /** The request's settings as the service echoes them (its defaults where the request said nothing). */
+  readonly settings: Partial<Response>;
+}
+
+/** What a response says of the request's settings: what was asked, else the service's default. */
+export function settingsEcho(request: ResponseCreate): Partial<Response> {
+  return {
+    // The request's tools and tool choice were parsed leniently (any tool type passes); they are echoed exactly as given.
+    tools: (request.tools ?? []) as Response['tools'],
+    tool_choice: (request.tool_choice ?? 'auto') as Response['tool_choice'],
+    parallel_tool_calls: request.parallel_tool_calls ?? true,
+    temperature: request.temperature ?? 1,
+    top_p: request.top_p ?? 1,
+    max_output_tokens: request.max_output_tokens ?? null,
+    reasoning: { effort: (request.reasoning?.effort ?? null) as NonNullable<Response['reasoning']>['effort'], summary: (request.reasoning?.summary ?? null) as NonNullable<Response['reasoning']>['summary'] },
+    text: request.text ?? { format: { type: 'text' }, verbosity: 'medium' },
+    truncation: request.truncation ?? 'disabled',
+    store: request.store ?? true,
+    prompt_cache_key: request.prompt_cache_key ?? null,
+    ...(request.user ? { user: request.user } : {}),
+  } as Partial<Response>;
 }
 
 type Phase = 'commentary' | 'final_answer' | undefined;
 
-/** An output item being written: a message (text or refusal) or a reasoning summary. */
+/** An output item being written: a message (text or refusal), a reasoning summary, or a function call (its arguments in `text`). */
 export interface OpenItem {
   readonly id: string;
   readonly index: number;
-  readonly kind: 'text' | 'refusal' | 'reasoning';
+  readonly kind: 'text' | 'refusal' | 'reasoning' | 'function_call';
   readonly phase: Phase;
   text: string;
+  readonly call?: { readonly callId: string; readonly name: string };
 }
 
 /**
@@ -79,12 +103,13 @@ export class ResponseEventWriter {
       instructions: this.echo.instructions,
       metadata: this.echo.metadata,
       previous_response_id: this.echo.previousResponseId,
-      parallel_tool_calls: false,
+      parallel_tool_calls: true,
       temperature: null,
       top_p: null,
       tool_choice: 'auto',
       tools: [],
       access_programs: null,
+      ...this.echo.settings,
       usage: undefined,
       ...extra,
     };
@@ -101,7 +126,7 @@ export class ResponseEventWriter {
     this.open.set(item.id, item);
     const added: ResponseOutputMessage = { id: item.id, type: 'message', role: 'assistant', status: 'in_progress', content: [], ...(phase ? { phase } : {}) };
     this.emit({ type: 'response.output_item.added', sequence_number: this.next(), output_index: item.index, item: added });
-    const part = content === 'text' ? { type: 'output_text' as const, text: '', annotations: [] } : { type: 'refusal' as const, refusal: '' };
+    const part = content === 'text' ? { type: 'output_text' as const, text: '', annotations: [], logprobs: [] } : { type: 'refusal' as const, refusal: '' };
     this.emit({ type: 'response.content_part.added', sequence_number: this.next(), item_id: item.id, output_index: item.index, content_index: 0, part });
     return item;
   }
@@ -115,13 +140,28 @@ export class ResponseEventWriter {
     return item;
   }
 
-  /** One delta of an open item (a token of code, commentary, reasoning summary or refusal). */
+  /** Opens a function call the model is making; its arguments stream as deltas. */
+  openFunctionCall(callId: string, name: string): OpenItem {
+    const item: OpenItem = { id: newId('fc'), index: this.output.length + this.open.size, kind: 'function_call', phase: undefined, text: '', call: { callId, name } };
+    this.open.set(item.id, item);
+    const added: ResponseFunctionToolCall = { id: item.id, type: 'function_call', call_id: callId, name, arguments: '', status: 'in_progress' };
+    this.emit({ type: 'response.output_item.added', sequence_number: this.next(), output_index: item.index, item: added });
+    return item;
+  }
+
+  /** The items completed so far, in output order. */
+  outputItems(): readonly ResponseOutputItem[] {
+    return this.output;
+  }
+
+  /** One delta of an open item (a token of code, commentary, reasoning summary, refusal or function arguments). */
   delta(item: OpenItem, text: string): void {
     item.text += text;
     this.outputTokens++;
     const ref = { sequence_number: this.next(), item_id: item.id, output_index: item.index };
     if (item.kind === 'text') this.emit({ type: 'response.output_text.delta', ...ref, content_index: 0, delta: text, logprobs: [] });
     else if (item.kind === 'refusal') this.emit({ type: 'response.refusal.delta', ...ref, content_index: 0, delta: text });
+    else if (item.kind === 'function_call') this.emit({ type: 'response.function_call_arguments.delta', ...ref, delta: text });
     else this.emit({ type: 'response.reasoning_summary_text.delta', ...ref, summary_index: 0, delta: text });
   }
 
@@ -129,13 +169,16 @@ export class ResponseEventWriter {
     if (!this.open.delete(item.id)) return;
     const ref = { item_id: item.id, output_index: item.index };
     let done: ResponseOutputItem;
-    if (item.kind === 'reasoning') {
+    if (item.kind === 'function_call') {
+      this.emit({ type: 'response.function_call_arguments.done', sequence_number: this.next(), ...ref, arguments: item.text });
+      done = { id: item.id, type: 'function_call', call_id: item.call!.callId, name: item.call!.name, arguments: item.text, status };
+    } else if (item.kind === 'reasoning') {
       const summary = { type: 'summary_text' as const, text: item.text };
       this.emit({ type: 'response.reasoning_summary_text.done', sequence_number: this.next(), ...ref, summary_index: 0, text: item.text });
       this.emit({ type: 'response.reasoning_summary_part.done', sequence_number: this.next(), ...ref, summary_index: 0, part: summary });
       done = { id: item.id, type: 'reasoning', summary: [summary], status };
     } else {
-      const part = item.kind === 'text' ? { type: 'output_text' as const, text: item.text, annotations: [] } : { type: 'refusal' as const, refusal: item.text };
+      const part = item.kind === 'text' ? { type: 'output_text' as const, text: item.text, annotations: [], logprobs: [] } : { type: 'refusal' as const, refusal: item.text };
       if (item.kind === 'text') this.emit({ type: 'response.output_text.done', sequence_number: this.next(), ...ref, content_index: 0, text: item.text, logprobs: [] });
       else this.emit({ type: 'response.refusal.done', sequence_number: this.next(), ...ref, content_index: 0, refusal: item.text });
       this.emit({ type: 'response.content_part.done', sequence_number: this.next(), ...ref, content_index: 0, part });

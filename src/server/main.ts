@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { OutputShapeSchema, parseFault } from './options';
 import { startSparkServer } from './server';
 
-const HELP = `spark-edit-server: a local Codex-Spark-compatible endpoint (OpenAI Responses API, WebSocket mode)
+const HELP = `spark-edit-server: a local Codex-Spark-compatible endpoint (OpenAI Responses API over a WebSocket and over HTTP)
 
 Usage: spark-edit-server [options]
   --port N                 listen port (default 8787; 0 picks a free one)
@@ -89,7 +89,7 @@ async function main(): Promise<void> {
     },
     log,
   );
-  process.stdout.write(`Spark Edit reference server listening on ${server.url}\n`);
+  process.stdout.write(`Spark Edit reference server listening on ${server.url} (WebSocket) and ${server.httpBaseUrl}/responses (HTTP)\n`);
   const stop = (signal: string): void => {
     log(`${signal}: shutting down`);
     void server.close().then(() => process.exit(0));

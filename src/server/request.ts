@@ -1,6 +1,7 @@
-import { inputTexts, type ResponseCreate } from '../core/protocol/clientEvents';
+import type { ResponseCreate } from '../core/protocol/clientEvents';
 import { parseEditText, parsePartial } from '../core/prompt/buildRequest';
-import type { EngineRequest } from './engines/engine';
+import type { ConversationItem } from './conversation';
+import type { EngineRequest, FunctionToolSpec } from './engines/engine';
 
 /** What the built-in engine understood of a prompt; `region` undefined when it understood nothing. */
 export interface UnderstoodPrompt {
@@ -11,6 +12,21 @@ export interface UnderstoodPrompt {
 
 const FENCE = /```[\w+-]*\n([\s\S]*?)```/;
 const INSTRUCTION_LINE = /^\s*(?:instruction|task)\s*:\s*(.+)$/im;
+/** Characters that make a line code rather than a sentence. */
+const CODE_PUNCTUATION = /[{};=<>()[\]]|^\s*(?:\/\/|#|import |export |const |let |def |class |function )/;
+
+/**
+ * "Convert to an arrow function:" and then the code, as a person writes a
+ * prompt: a first line that is a sentence (or ends with a colon), the rest code.
+ */
+function naturalPrompt(text: string): UnderstoodPrompt | undefined {
+  const lines = text.replace(/^\s*\n/, '').split('\n');
+  const first = lines[0]?.trim() ?? '';
+  const rest = lines.slice(1).join('\n');
+  if (first.length === 0 || rest.trim().length === 0) return undefined;
+  if (!first.endsWith(':') && CODE_PUNCTUATION.test(first)) return undefined;
+  return { region: rest, instruction: first.replace(/:$/, '').trim(), history: [] };
+}
 
 /**
  * Reads an instruction and code out of any prompt: Spark Edit's framed one
@@ -33,17 +49,27 @@ export function understandPrompt(text: string): UnderstoodPrompt {
     const region = after.trim().length > 0 ? after : before;
     return { region: region.trim().length > 0 ? region : undefined, instruction: line[1]!.trim(), history: [] };
   }
-  return { region: undefined, instruction: text.trim(), history: [] };
+  return naturalPrompt(text) ?? { region: undefined, instruction: text.trim(), history: [] };
 }
 
-function languageOf(texts: readonly { text: string }[]): string {
-  const m = /^File: .*\(([\w.+-]+)\)$/m.exec(texts[texts.length - 1]?.text ?? '');
+function languageOf(text: string): string {
+  const m = /^File: .*\(([\w.+-]+)\)$/m.exec(text);
   return m?.[1] ?? 'plaintext';
 }
 
-/** The engine's view of a `response.create` (or of a steer's input, continuing `previous`). */
-export function engineRequestFor(request: ResponseCreate, previous?: EngineRequest): EngineRequest {
-  const messages = inputTexts(request.input);
+/** The function tools of a request, as a bridge forwards them (other tool types have no Chat Completions form). */
+function functionTools(request: ResponseCreate): FunctionToolSpec[] {
+  return (request.tools ?? [])
+    .filter((t) => t.type === 'function' && typeof t.name === 'string')
+    .map((t) => ({ name: t.name!, description: t.description ?? undefined, parameters: t.parameters ?? undefined }));
+}
+
+/**
+ * The engine's view of a `response.create` (or of a steer's input, continuing
+ * `previous`); `conversation` is the whole conversation, this input last.
+ */
+export function engineRequestFor(request: ResponseCreate, conversation: readonly ConversationItem[], previous?: EngineRequest): EngineRequest {
+  const messages = conversation.filter((i) => i.kind === 'message');
   const last = [...messages].reverse().find((m) => m.role === 'user') ?? messages.at(-1);
   const understood = understandPrompt(last?.text ?? '');
   // A steer that only says what to change applies to the region the steered response was rewriting.
@@ -56,9 +82,10 @@ export function engineRequestFor(request: ResponseCreate, previous?: EngineReque
     understood: region !== undefined,
     instruction: understood.instruction,
     history,
-    languageId: previous?.languageId ?? languageOf(messages),
+    languageId: previous?.languageId ?? languageOf(last?.text ?? ''),
     instructions: request.instructions ?? undefined,
-    messages,
+    conversation,
+    tools: functionTools(request),
     model: request.model,
   };
 }

@@ -3,7 +3,11 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { timingSafeEqual } from 'node:crypto';
 import { WebSocketServer } from 'ws';
-import { ClientConnection, type ServerStats } from './clientConnection';
+import { ClientConnection } from './clientConnection';
+import { ResponseStore } from './conversation';
+import { sendHttpError, serveResponsesOverHttp } from './httpResponses';
+import type { ServerContext } from './responder';
+import type { ServerStats } from './stats';
 import { builtinEngine } from './engines/builtinEngine';
 import { createBridgeEngine } from './engines/bridgeEngine';
 import type { Engine } from './engines/engine';
@@ -14,12 +18,17 @@ import { OutputShapeSchema, parseFault, ServerOptionsSchema, TimingSchema, type 
 export interface SparkServer {
   /** ws://host:port/v1/responses */
   readonly url: string;
+  /** http://host:port/v1: the base URL an HTTP client (the SDK, the Codex CLI) is given. */
+  readonly httpBaseUrl: string;
   readonly port: number;
   readonly stats: ServerStats;
   /** Faults for the next responses, in order (tests use this; so does POST /__spark/control). */
   queueFaults(faults: readonly Fault[]): void;
   close(): Promise<void>;
 }
+
+/** The model id the server lists; it answers under whatever model a request names. */
+const DEFAULT_MODEL = 'gpt-5.3-codex-spark';
 
 const LOOPBACK = /^(127(?:\.\d{1,3}){3}|localhost|::1)$/;
 
@@ -31,12 +40,15 @@ function bearerMatches(header: string | undefined, key: string): boolean {
 
 function readBody(req: IncomingMessage, limit: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    let body = '';
+    // Whole buffers, decoded once: a chunk can end inside a multi-byte character.
+    const chunks: Buffer[] = [];
+    let bytes = 0;
     req.on('data', (chunk: Buffer) => {
-      body += chunk.toString();
-      if (body.length > limit) reject(new Error('body too large'));
+      bytes += chunk.length;
+      if (bytes > limit) reject(new Error(`the body exceeds ${limit} bytes`));
+      else chunks.push(chunk);
     });
-    req.on('end', () => resolve(body));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.on('error', reject);
   });
 }
@@ -55,11 +67,12 @@ export async function startSparkServer(input: ServerOptionsInput = {}, log: (mes
   let timing: Timing = options.timing;
   let shape: OutputShape = options.shape;
   let steering = options.steering;
-  const context = {
+  const context: ServerContext = {
     options,
     engine,
     stats,
     promptCache: new PromptCache(),
+    stored: new ResponseStore(),
     timing: () => timing,
     shape: () => shape,
     steering: () => steering,
@@ -107,12 +120,36 @@ export async function startSparkServer(input: ServerOptionsInput = {}, log: (mes
         return json(400, { error: error instanceof Error ? error.message : String(error) });
       }
     }
-    json(404, { error: 'this is a WebSocket endpoint: connect to /v1/responses' });
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (path === '/v1/responses' || path === '/responses' || path === '/v1/models' || path === '/models') {
+      if (options.apiKey && !bearerMatches(req.headers.authorization, options.apiKey)) return refuseKey(res);
+      if (path.endsWith('/models')) {
+        const models = [...new Set([DEFAULT_MODEL, ...(options.backendModel ? [options.backendModel] : [])])];
+        return json(200, { object: 'list', data: models.map((id) => ({ id, object: 'model', created: 0, owned_by: 'spark-edit' })) });
+      }
+      if (req.method !== 'POST') return sendHttpError(res, 405, { message: `Use POST ${path} (or open a WebSocket to it).`, type: 'invalid_request_error', code: 'method_not_allowed' }, { allow: 'POST' });
+      let body: string;
+      try {
+        body = await readBody(req, options.maxPayloadBytes);
+      } catch (error) {
+        return sendHttpError(res, 413, { message: error instanceof Error ? error.message : String(error), type: 'invalid_request_error', code: 'payload_too_large' });
+      }
+      return serveResponsesOverHttp(req, res, body, context);
+    }
+    sendHttpError(res, 404, { message: `Invalid URL (${req.method ?? 'GET'} ${path}): this server answers POST /v1/responses, over HTTP or a WebSocket.`, type: 'invalid_request_error', code: null });
+  }
+
+  /** A wrong or missing key, over HTTP: the official 401, counted as a refusal. */
+  function refuseKey(res: ServerResponse): void {
+    stats.handshakesRefused++;
+    log('refused a request: missing or wrong bearer token');
+    sendHttpError(res, 401, { message: 'Incorrect API key provided.', type: 'invalid_request_error', code: 'invalid_api_key' });
   }
 
   http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (options.apiKey && !bearerMatches(req.headers.authorization, options.apiKey)) {
-      socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\nmissing or wrong bearer token\n');
+      const body = JSON.stringify({ error: { message: 'Incorrect API key provided.', type: 'invalid_request_error', code: 'invalid_api_key', param: null } });
+      socket.end(`HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
       stats.handshakesRefused++;
       log('refused a connection: missing or wrong bearer token');
       return;
@@ -135,6 +172,7 @@ export async function startSparkServer(input: ServerOptionsInput = {}, log: (mes
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {
     url: `ws://${host}:${port}/v1/responses`,
+    httpBaseUrl: `http://${host}:${port}/v1`,
     port,
     stats,
     queueFaults: (faults) => {

@@ -10,10 +10,18 @@ import { z } from 'zod';
 
 const TextPartSchema = z.object({ type: z.string(), text: z.string().nullish() });
 
+/**
+ * One input item: a message, or (from agents such as the Codex CLI) a tool
+ * call and its output, which a continued conversation carries along.
+ */
 export const InputMessageSchema = z.object({
   type: z.string().nullish(),
   role: z.string().nullish(),
   content: z.union([z.string(), z.array(TextPartSchema)]).nullish(),
+  call_id: z.string().nullish(),
+  name: z.string().nullish(),
+  arguments: z.string().nullish(),
+  output: z.union([z.string(), z.array(TextPartSchema)]).nullish(),
 });
 export type InputMessage = z.infer<typeof InputMessageSchema>;
 
@@ -30,7 +38,18 @@ export const ResponseCreateSchema = z.object({
   generate: z.boolean().nullish(),
   max_output_tokens: z.number().int().positive().nullish(),
   temperature: z.number().min(0).max(2).nullish(),
-  reasoning: z.object({ effort: z.string().nullish() }).nullish(),
+  top_p: z.number().min(0).max(1).nullish(),
+  reasoning: z.looseObject({ effort: z.string().nullish(), summary: z.string().nullish() }).nullish(),
+  /** Tools the model may call; a server echoes them and a bridge forwards the function tools. */
+  tools: z.array(z.looseObject({ type: z.string(), name: z.string().nullish(), description: z.string().nullish(), parameters: z.record(z.string(), z.unknown()).nullish() })).nullish(),
+  tool_choice: z.union([z.string(), z.looseObject({ type: z.string() })]).nullish(),
+  parallel_tool_calls: z.boolean().nullish(),
+  text: z.looseObject({}).nullish(),
+  truncation: z.enum(['auto', 'disabled']).nullish(),
+  user: z.string().nullish(),
+  include: z.array(z.string()).nullish(),
+  /** HTTP only: server-sent events instead of one JSON response. */
+  stream: z.boolean().nullish(),
   /** The WebSocket lane: requests of one lane run in order, lanes run side by side. */
   stream_id: z.string().min(1).nullish(),
   /** Requests that share a key are routed to the same prompt cache. */

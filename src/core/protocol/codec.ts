@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { err, ok, type Result } from '../result';
-import { ClientMessageSchema, type ClientMessage, type OutgoingResponseCreate, type OutgoingResponseSteer } from './clientEvents';
+import { ClientMessageSchema, type ClientMessage, type OutgoingResponseCreate, type OutgoingResponseSteer, type ResponseCreate } from './clientEvents';
 import { KNOWN_SERVER_EVENT_TYPES, KnownServerEventSchema, type KnownServerEvent } from './serverEvents';
 
 /** 16 MiB: far above any delta, low enough that a runaway frame cannot exhaust the host. */
@@ -71,19 +71,38 @@ export function decodeServerFrame(frame: string | Uint8Array, maxBytes = DEFAULT
   return ok({ kind: 'event', event: parsed.data });
 }
 
-/** Server side: turns one client frame into a typed message. Never throws. */
-export function decodeClientFrame(frame: string | Uint8Array, maxBytes = DEFAULT_MAX_FRAME_BYTES): Result<ClientMessage, DecodeError & { param?: string; missing?: boolean }> {
-  const bytes = frameLength(frame);
-  if (bytes > maxBytes) return err({ kind: 'oversized', bytes, limit: maxBytes });
-  const json = parseJson(frame);
-  if (!json.ok) return json;
-  const parsed = ClientMessageSchema.safeParse(json.value);
+type ClientDecodeError = DecodeError & { param?: string; missing?: boolean };
+
+function decodeClientValue(value: unknown): Result<ClientMessage, ClientDecodeError> {
+  const parsed = ClientMessageSchema.safeParse(value);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
     const missing = first?.code === 'invalid_type' && first.input === undefined;
-    return err({ kind: 'schema', eventType: typeOf(json.value), detail: summarize(parsed.error), param: first?.path.join('.'), missing });
+    return err({ kind: 'schema', eventType: typeOf(value), detail: summarize(parsed.error), param: first?.path.join('.'), missing });
   }
   return ok(parsed.data);
+}
+
+/** Server side: turns one client frame into a typed message. Never throws. */
+export function decodeClientFrame(frame: string | Uint8Array, maxBytes = DEFAULT_MAX_FRAME_BYTES): Result<ClientMessage, ClientDecodeError> {
+  const bytes = frameLength(frame);
+  if (bytes > maxBytes) return err({ kind: 'oversized', bytes, limit: maxBytes });
+  const json = parseJson(frame);
+  return json.ok ? decodeClientValue(json.value) : json;
+}
+
+/**
+ * Server side: the body of `POST /v1/responses`, which is a `response.create`
+ * without its `type` (the HTTP API has no steer). Never throws.
+ */
+export function decodeResponsesBody(body: string, maxBytes = DEFAULT_MAX_FRAME_BYTES): Result<ResponseCreate, ClientDecodeError> {
+  const bytes = frameLength(body);
+  if (bytes > maxBytes) return err({ kind: 'oversized', bytes, limit: maxBytes });
+  const json = parseJson(body);
+  if (!json.ok) return json;
+  if (typeof json.value !== 'object' || json.value === null || Array.isArray(json.value)) return err({ kind: 'schema', eventType: undefined, detail: 'the body must be a JSON object' });
+  const decoded = decodeClientValue({ ...json.value, type: 'response.create' });
+  return decoded.ok && decoded.value.type === 'response.create' ? ok(decoded.value) : decoded.ok ? err({ kind: 'schema', eventType: undefined, detail: 'not a response' }) : decoded;
 }
 
 export const encodeClientMessage = (message: OutgoingResponseCreate | OutgoingResponseSteer): string => JSON.stringify(message);

@@ -1,4 +1,5 @@
-import type { Engine, EngineRequest } from './engine';
+import type { ConversationItem } from '../conversation';
+import type { Engine, EnginePiece, EngineRequest, FunctionToolSpec } from './engine';
 
 export interface BridgeOptions {
   /** Base URL of an OpenAI-compatible HTTP API, e.g. http://127.0.0.1:8080/v1 */
@@ -8,15 +9,55 @@ export interface BridgeOptions {
   readonly fetch?: typeof fetch;
 }
 
+interface ChatToolCallDelta {
+  index?: number;
+  id?: string;
+  function?: { name?: string; arguments?: string };
+}
+
 interface ChatChunk {
-  choices?: { delta?: { content?: string | null } }[];
+  choices?: { delta?: { content?: string | null; tool_calls?: ChatToolCallDelta[] } }[];
   error?: { message?: string };
 }
+
+type ChatToolCall = { id: string; type: 'function'; function: { name: string; arguments: string } };
+type ChatMessage =
+  | { role: string; content: string }
+  | { role: 'assistant'; content: string | null; tool_calls: ChatToolCall[] }
+  | { role: 'tool'; tool_call_id: string; content: string };
+
+/**
+ * The whole conversation as Chat Completions messages: developer turns become
+ * system turns, a run of function calls becomes one assistant turn with its
+ * tool_calls (joined to the assistant text just before it), and each
+ * function output a tool turn.
+ */
+export function chatMessages(instructions: string | undefined, conversation: readonly ConversationItem[]): ChatMessage[] {
+  const messages: ChatMessage[] = instructions ? [{ role: 'system', content: instructions }] : [];
+  for (const item of conversation) {
+    if (item.kind === 'message') {
+      messages.push({ role: item.role === 'developer' ? 'system' : item.role, content: item.text });
+    } else if (item.kind === 'function_call_output') {
+      messages.push({ role: 'tool', tool_call_id: item.callId, content: item.output });
+    } else {
+      const call: ChatToolCall = { id: item.callId, type: 'function', function: { name: item.name, arguments: item.arguments } };
+      const last = messages.at(-1);
+      if (last?.role === 'assistant' && 'tool_calls' in last) last.tool_calls.push(call);
+      else if (last?.role === 'assistant' && !('tool_call_id' in last)) messages[messages.length - 1] = { role: 'assistant', content: last.content, tool_calls: [call] };
+      else messages.push({ role: 'assistant', content: null, tool_calls: [call] });
+    }
+  }
+  return messages;
+}
+
+const chatTools = (tools: readonly FunctionToolSpec[]): unknown[] =>
+  tools.map((t) => ({ type: 'function', function: { name: t.name, ...(t.description ? { description: t.description } : {}), parameters: t.parameters ?? { type: 'object', properties: {} } } }));
 
 /**
  * Bridges to any OpenAI-compatible Chat Completions endpoint (llama.cpp
  * server, Ollama, vLLM, Cerebras Cloud) by streaming SSE and handing each
- * content delta on. Aborting the signal (the client closed its socket) aborts
+ * content delta and tool-call piece on. The backend gets the whole
+ * conversation and the request's function tools. Aborting the signal (the client closed its socket) aborts
  * the HTTP request, so the backend stops generating too.
  */
 export function createBridgeEngine(options: BridgeOptions): Engine {
@@ -25,11 +66,9 @@ export function createBridgeEngine(options: BridgeOptions): Engine {
   return {
     name: 'bridge',
     paced: false,
-    async *generate(request: EngineRequest, signal: AbortSignal): AsyncIterable<string> {
-      const messages = [
-        ...(request.instructions ? [{ role: 'system', content: request.instructions }] : []),
-        ...request.messages.map((m) => ({ role: m.role === 'developer' ? 'system' : m.role, content: m.text })),
-      ];
+    async *generate(request: EngineRequest, signal: AbortSignal): AsyncIterable<EnginePiece> {
+      const messages = chatMessages(request.instructions, request.conversation);
+      const tools = request.tools.length > 0 ? { tools: chatTools(request.tools) } : {};
       const response = await doFetch(url, {
         method: 'POST',
         signal,
@@ -38,7 +77,7 @@ export function createBridgeEngine(options: BridgeOptions): Engine {
           accept: 'text/event-stream',
           ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),
         },
-        body: JSON.stringify({ model: options.model ?? request.model, messages, stream: true }),
+        body: JSON.stringify({ model: options.model ?? request.model, messages, ...tools, stream: true }),
       });
       if (!response.ok || !response.body) {
         const detail = await response.text().catch(() => '');
@@ -62,8 +101,11 @@ export function createBridgeEngine(options: BridgeOptions): Engine {
             throw new Error(`backend sent an SSE event that is not JSON: ${data.slice(0, 80)}`);
           }
           if (chunk.error) throw new Error(`backend error: ${chunk.error.message ?? 'unknown'}`);
-          const content = chunk.choices?.[0]?.delta?.content;
-          if (content) yield content;
+          const delta = chunk.choices?.[0]?.delta;
+          if (delta?.content) yield delta.content;
+          for (const call of delta?.tool_calls ?? []) {
+            yield { toolCall: { index: call.index ?? 0, ...(call.id ? { id: call.id } : {}), ...(call.function?.name ? { name: call.function.name } : {}), ...(call.function?.arguments ? { arguments: call.function.arguments } : {}) } };
+          }
         }
       }
     },

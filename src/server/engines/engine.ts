@@ -1,3 +1,20 @@
+import type { ConversationItem } from '../conversation';
+
+/** A function the model may call, as a bridge forwards it. */
+export interface FunctionToolSpec {
+  readonly name: string;
+  readonly description: string | undefined;
+  readonly parameters: Record<string, unknown> | undefined;
+}
+
+/** A piece of a tool call as a live engine streams it: the call's index, its id and name once, then its arguments in pieces. */
+export interface ToolCallPiece {
+  readonly toolCall: { readonly index: number; readonly id?: string; readonly name?: string; readonly arguments?: string };
+}
+
+/** What an engine produces: text of the answer, or a piece of a tool call. */
+export type EnginePiece = string | ToolCallPiece;
+
 /** What an engine is asked: the region, the instruction, and what came before. */
 export interface EngineRequest {
   readonly region: string;
@@ -11,7 +28,9 @@ export interface EngineRequest {
   readonly languageId: string;
   /** The raw request, for engines that forward it (the bridge). */
   readonly instructions: string | undefined;
-  readonly messages: readonly { role: string; text: string }[];
+  /** The whole conversation: the predecessors' input and output, then this request's input. */
+  readonly conversation: readonly ConversationItem[];
+  readonly tools: readonly FunctionToolSpec[];
   readonly model: string;
 }
 
@@ -23,5 +42,5 @@ export interface EngineRequest {
 export interface Engine {
   readonly name: string;
   readonly paced: boolean;
-  generate(request: EngineRequest, signal: AbortSignal): AsyncIterable<string> | Iterable<string>;
+  generate(request: EngineRequest, signal: AbortSignal): AsyncIterable<EnginePiece> | Iterable<EnginePiece>;
 }
