@@ -154,8 +154,14 @@ function reduce(state: RunState, event: RunEvent): Transition {
       if (state.phase !== 'applying' || event.step !== state.step) return stay(state);
       if (state.then === 'done') return { state: ended(state, 'done', state.outcome), effects: [] };
       if (event.unchanged && !state.preview) {
+        // The region reads as it did, but a kept preview's revisions (or a stream that wandered and came back) may have
+        // edited it on the way: their undo step is undone, so the document is not dirty and the undo stack is as it was.
         const message = 'no changes: the model answered with the region as it was';
-        return { state: ended(state, 'done', { endReason: 'unchanged', message }), effects: [report('info', message)] };
+        const step = state.step + 1;
+        return {
+          state: { ...common(state), step, phase: 'restoring', outcome: { endReason: 'unchanged', message } },
+          effects: [{ type: 'undoPreview', step }],
+        };
       }
       return stay(toReview(state, state.outcome, event.hunks));
 
@@ -169,6 +175,11 @@ function reduce(state: RunState, event: RunEvent): Transition {
 
     case 'previewUndone':
       if (state.phase !== 'restoring' || event.step !== state.step) return stay(state);
+      if (state.outcome?.endReason === 'unchanged') {
+        // Nothing to put back when the run changed nothing: the text already reads as the original.
+        const message = event.exact ? state.outcome.message : `${state.outcome.message} (${event.why ?? 'its edits could not be undone'}, so its edits stay on the undo stack)`;
+        return { state: ended(state, 'done', state.outcome), effects: message ? [report('info', message)] : [] };
+      }
       if (event.exact) return { state: ended(state, 'done', state.outcome), effects: [] };
       return restoring(state, state.outcome, [report('info', `${event.why ?? 'the preview could not be undone exactly'}: the original is restored by an edit instead`)], 'region');
 

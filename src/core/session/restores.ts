@@ -71,7 +71,8 @@ export class Restorer {
     const expected = text.slice(0, region.start) + this.run.original + text.slice(region.end);
     try {
       const undid = await sync.undoStep();
-      if (undid && this.run.getText() === expected) return undefined;
+      // A step whose edits cancel out (a note written, then taken back) is undone without any change to the text.
+      if (this.run.getText() === expected) return undefined;
       if (undid) await sync.redoStep();
       return 'undoing the preview did not bring back the original';
     } catch (error) {

@@ -10,6 +10,7 @@ import { RunController, type Connector, type RunOptions, type RunSnapshot, type 
 import { isLive, outcomeOf, type Outcome } from '../../core/session/runState';
 import type { ConnectReason } from '../../core/transport/responseChannel';
 import { VsCodeDocumentPort } from '../editor/documentPort';
+import { clearStaleDirty } from '../editor/staleDirty';
 import type { Log } from '../platform/log';
 
 /** What changed about a run: views redraw what they show of it. */
@@ -227,6 +228,13 @@ export class RunRegistry implements vscode.Disposable {
         this.runs.delete(id);
         const outcome = outcomeOf(snapshot.state);
         this.log.info(`[${id}] ended: ${snapshot.state.phase}${outcome ? ` (${outcome.endReason})` : ''}, ${snapshot.state.stream.deltas} deltas`);
+        // A run that changed nothing leaves the document as it was, its saved state included.
+        if (outcome?.endReason === 'unchanged') {
+          clearStaleDirty(document).then(
+            (reverted) => reverted && this.log.info(`[${id}] the buffer reads as its file again: its stale dirty mark is cleared`),
+            (error: unknown) => this.log.warn(`[${id}] could not compare the buffer with its file: ${String(error)}`),
+          );
+        }
         this.fire({ runId: id, uri, kind: 'ended' });
       },
     };

@@ -1,4 +1,6 @@
 import * as vscode from 'vscode';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { assert, assertEqual, test, waitFor } from '../harness';
 import { api, control, endReasonOf, FAST, inReview, openFile, recordChanges, runsStopped, serverIdle, SLOW, startRefactor, withSetting } from '../helpers';
 
@@ -216,4 +218,22 @@ test('onType=redirect: typing inside the region redirects with the edit as conte
     assert(text.startsWith('WORD 0 MINE\n'), `the user edit became part of the redirected run:\n${text}`);
     assertEqual(text, text.toUpperCase(), 'the whole region was carried on');
   });
+});
+
+test('a run that changes nothing ends quietly: no review, not dirty, the undo stack as it was (the demo cart, rename in interface Item)', async () => {
+  await control({ timing: FAST });
+  const cart = readFileSync(join(vscode.extensions.getExtension('spark-edit.spark-edit')!.extensionPath, 'demo', 'cart.ts'), 'utf8');
+  const editor = await openFile(cart, 'ts');
+  // The user's own last step, which Undo must still reach after the run.
+  await editor.edit((b) => b.insert(new vscode.Position(0, 0), '// mine\n'));
+  await editor.document.save();
+  const line = editor.document.getText().split('\n').findIndex((l) => l.includes('price: number'));
+  editor.selection = new vscode.Selection(line, 2, line, 2);
+  const version = editor.document.version;
+  await vscode.commands.executeCommand('sparkEdit.editInline', { instruction: 'rename total to sum' });
+  assertEqual(await runsStopped(), [], 'no review of an unchanged region');
+  assertEqual([editor.document.version, editor.document.isDirty], [version, false], 'not one edit, not dirty');
+  assert((await api()).statusText().includes('no changes'), `the status bar says so: ${(await api()).statusText()}`);
+  await vscode.commands.executeCommand('undo');
+  await waitFor(() => editor.document.getText() === cart, 'Undo takes back the user’s own last step');
 });

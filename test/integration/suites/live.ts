@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import * as vscode from 'vscode';
 import type { ScriptedInstructionBox } from '../../../src/vscode/commands/instructionInput';
 import { assert, assertEqual, test, waitFor } from '../harness';
-import { api, withScriptedBox, control, endReasonOf, FAST, inReview, openFile, serverIdle, startRefactor, stats, withSetting } from '../helpers';
+import { api, withScriptedBox, control, endReasonOf, FAST, inReview, openFile, runsStopped, serverIdle, startRefactor, stats, withSetting } from '../helpers';
 
 /*
  * Live instruction in the real extension host: the instruction box is
@@ -230,5 +230,31 @@ test('live redirect begun mid-stream (Ctrl+I while it streams): the preview stee
     assertEqual(run?.state.instruction, 'uppercase', 'the run’s own instruction');
     assertEqual(endReasonOf(run), 'cancelled', 'the interrupted stream is partial');
     assertEqual(editor.document.lineAt(3).text, 'tail', 'nothing outside the region touched');
+  });
+});
+
+test('live instruction: an instruction whose preview changed the text on the way but ends with no change leaves no review, not dirty, the undo stack as it was', async () => {
+  await control({ timing: FAST });
+  await withLiveBox(async (box) => {
+    const editor = await openFile('keep this line\nand this one\ntail\n');
+    await editor.edit((b) => b.insert(new vscode.Position(2, 4), '!'));
+    await editor.document.save();
+    editor.selection = new vscode.Selection(0, 0, 2, 0);
+    const started = vscode.commands.executeCommand('sparkEdit.refactorSelection');
+    await box.whenOpen();
+    // A half-typed instruction the engine does not know: its preview writes a note above the lines.
+    void box.type('renam');
+    await waitFor(() => editor.document.getText().includes('not an instruction it knows'), 'the preview of the half-typed instruction');
+    // The whole instruction changes nothing in these lines (no "total" in them).
+    void box.type('rename total to sum');
+    await waitFor(() => editor.document.getText() === 'keep this line\nand this one\ntail!\n', 'the preview of the whole instruction');
+    box.enter();
+    await started;
+    assertEqual(await runsStopped(), [], 'no review of an unchanged region');
+    assertEqual(editor.document.getText(), 'keep this line\nand this one\ntail!\n', 'the text as it was');
+    await waitFor(() => !editor.document.isDirty, 'the document not dirty');
+    assert((await api()).statusText().includes('no changes'), `the status bar says so: ${(await api()).statusText()}`);
+    await vscode.commands.executeCommand('undo');
+    await waitFor(() => editor.document.getText() === 'keep this line\nand this one\ntail\n', 'Undo takes back the user’s own last step');
   });
 });

@@ -300,9 +300,17 @@ describe('run reducer', () => {
 
   it('an output identical to the region ends quietly: no review, "no changes"', () => {
     const { state, effects } = play([delta('same'), response('response.completed'), landed(1, [], true)]);
-    expect(state.phase).toBe('done');
-    expect(outcomeOf(state)?.endReason).toBe('unchanged');
-    expect(effects.at(-1)).toEqual([{ type: 'report', level: 'info', message: 'no changes: the model answered with the region as it was' }]);
+    // Whatever the stream edited on the way is undone as a step, so the document is as it was (not dirty, undo stack unchanged).
+    expect(state.phase).toBe('restoring');
+    expect(effects.at(-1)).toEqual([{ type: 'undoPreview', step: 2 }]);
+    const undone = reduceRun(state, { type: 'previewUndone', step: 2, exact: true });
+    expect([undone.state.phase, outcomeOf(undone.state)?.endReason]).toEqual(['done', 'unchanged']);
+    // Said once the run has ended, so the status bar shows it.
+    expect(undone.effects).toEqual([{ type: 'report', level: 'info', message: 'no changes: the model answered with the region as it was' }]);
+    // When the undo could not be exact, the text still reads as the original: nothing is rewritten by an edit.
+    const inexact = reduceRun(state, { type: 'previewUndone', step: 2, exact: false, why: 'the document changed after the preview' });
+    expect(inexact.state.phase).toBe('done');
+    expect(inexact.effects).toEqual([{ type: 'report', level: 'info', message: 'no changes: the model answered with the region as it was (the document changed after the preview, so its edits stay on the undo stack)' }]);
   });
 
   it('Ctrl+Enter while streaming accepts early: stop now, keep what is there, done', () => {
