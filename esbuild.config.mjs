@@ -7,6 +7,8 @@ const args = new Set(process.argv.slice(2));
 const production = args.has('--production');
 const watch = args.has('--watch');
 const withTests = args.has('--tests');
+// Where the bundles go: dist/, unless a test asks for a directory of its own.
+const out = process.env.SPARK_BUILD_OUT ?? 'dist';
 
 /** @type {esbuild.BuildOptions} */
 const common = {
@@ -21,23 +23,23 @@ const common = {
 };
 
 const builds = [
-  { ...common, entryPoints: ['src/extension.ts'], outfile: 'dist/extension.js' },
+  { ...common, entryPoints: ['src/extension.ts'], outfile: `${out}/extension.js` },
   {
     ...common,
     entryPoints: ['src/server/main.ts'],
-    outfile: 'dist/server.js',
+    outfile: `${out}/server.js`,
     banner: { js: '#!/usr/bin/env node' },
   },
 ];
 if (withTests) {
   builds.push(
-    { ...common, entryPoints: ['test/integration/index.ts'], outfile: 'dist/test/integration/index.js' },
-    { ...common, entryPoints: ['test/integration/reload.ts'], outfile: 'dist/test/integration/reload.js' },
+    { ...common, entryPoints: ['test/integration/index.ts'], outfile: `${out}/test/integration/index.js` },
+    { ...common, entryPoints: ['test/integration/reload.ts'], outfile: `${out}/test/integration/reload.js` },
   );
   if (existsSync('bench/index.ts')) {
     builds.push(
-      { ...common, entryPoints: ['bench/index.ts'], outfile: 'dist/bench/index.js' },
-      { ...common, entryPoints: ['bench/host/index.ts'], outfile: 'dist/bench/host/index.js' },
+      { ...common, entryPoints: ['bench/index.ts'], outfile: `${out}/bench/index.js` },
+      { ...common, entryPoints: ['bench/host/index.ts'], outfile: `${out}/bench/host/index.js` },
     );
   }
 }

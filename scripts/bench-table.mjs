@@ -1,5 +1,5 @@
 // Renders test-artifacts/bench.json (written by `npm run bench`) as the
-// Markdown table in README.md's Performance section.
+// Markdown table in docs/performance.md.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { root } from './testHost.mjs';

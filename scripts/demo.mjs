@@ -62,8 +62,8 @@ async function main() {
     }
     process.stdout.write(`\nSpark Edit demo is ready. Open this in a browser:\n\n  ${url}\n\n`);
   }
-  process.stdout.write('Open cart.ts, put the cursor in total(), press Ctrl+I, type "rename total to sum", Enter.\n');
-  process.stdout.write('demo/README.md lists more to try. Ctrl-C stops the server and the editor.\n');
+  process.stdout.write('Open cart.ts, put the cursor in total(), press Ctrl+I and type "convert to arrow functions": the edit appears before Enter.\n');
+  process.stdout.write('demo/README.md (open it in the editor) walks through six steps in five minutes. Ctrl-C stops the server and the editor.\n');
   const stop = () => {
     stopAll();
     process.exit(0);

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { join } from 'node:path';
 import { ensureTestHost, log, makeWorkspace, packageAndInstall, root, runInExtensionHost, startReferenceServer, stopAll } from './testHost.mjs';
 import { runBrowserTest } from './browser-test.mjs';
+import { runDemoStory } from './demo-story.mjs';
 
 const HARD_TIMEOUT_MS = Number(process.env.SPARK_INTEGRATION_TIMEOUT_MS ?? 12 * 60_000);
 const artifacts = join(root, 'test-artifacts');
@@ -84,11 +85,20 @@ async function main() {
       process.stdout.write(`  ✗ ${name}\n      ${reload.note ?? ''}\n`);
     }
   }
+  const browserTests = [];
   if (!process.env.SPARK_TEST_GREP || process.env.SPARK_TEST_GREP === 'browser') {
     const name = 'browser, packaged .vsix installed in code-server: Ctrl+I, type the instruction, Enter rewrites the file live; then a hunk-by-hunk review with the keyboard only; a live-instruction preview typed at 5 characters a second, Escape and Enter; keys during a stream; Ctrl+I in a read-only editor says why';
+    browserTests.push({ name, run: (extensionsDir) => runBrowserTest(server, { extensionsDir }) });
+  }
+  if (!process.env.SPARK_TEST_GREP || process.env.SPARK_TEST_GREP === 'demo') {
+    const name = 'demo story in the browser, on the demo workspace: live instruction, redirect at 25 tok/s, per-hunk review, new problems counted, a refusal, a dropped connection resumed (a screenshot each)';
+    browserTests.push({ name, run: (extensionsDir) => runDemoStory(server, { extensionsDir }) });
+  }
+  let installed;
+  for (const { name, run } of browserTests) {
     try {
-      const { extensionsDir } = packageAndInstall();
-      await runBrowserTest(server, { extensionsDir });
+      installed ??= packageAndInstall();
+      await run(installed.extensionsDir);
       passed++;
       process.stdout.write(`  ✓ ${name}\n`);
     } catch (error) {

@@ -9,6 +9,7 @@ import { QuickPickInstructionBox, ScriptedInstructionBox, type InstructionBox } 
 import { ApiKeyStore } from './vscode/connection/apiKey';
 import { ConnectionManager } from './vscode/connection/connectionManager';
 import { DestinationGuard, modalPrompter, type Prompter } from './vscode/connection/destinations';
+import { LocalSpeed } from './vscode/connection/localSpeed';
 import { DocumentEvents } from './vscode/editor/documentEvents';
 import { Saves } from './vscode/editor/saves';
 import { SelectionAfterRun } from './vscode/editor/selectionAfterRun';
@@ -68,7 +69,8 @@ export function activate(context: vscode.ExtensionContext): SparkEditApi {
   const keys = owned.add(new ApiKeyStore(context.secrets));
   const destinations = new DestinationGuard(context.globalState, log);
   const connection = owned.add(new ConnectionManager(current, keys, destinations, log, clock, versionOf(context)));
-  const registry = owned.add(new RunRegistry(connection, current, log, clock));
+  const localSpeed = new LocalSpeed(context.globalState);
+  const registry = owned.add(new RunRegistry(connection, current, log, clock, (s) => localSpeed.metadataFor(s.endpoint)));
   const actions = new RunActions(registry);
   const saves = owned.add(new Saves(registry, log, clock));
   owned.add(new DocumentEvents(registry, saves, log));
@@ -84,7 +86,7 @@ export function activate(context: vscode.ExtensionContext): SparkEditApi {
   owned.add(registry.onDidReport((r) => reports.push({ ...r, index: reported++ }) > 20 && reports.shift()));
   const realBox = new QuickPickInstructionBox(context.globalState);
   let box: InstructionBox = realBox;
-  for (const command of registerCommands({ registry, actions, saves, keys, connection, destinations, log, problems, settings: current, clock, box: () => box })) owned.add(command);
+  for (const command of registerCommands({ registry, actions, saves, keys, connection, destinations, localSpeed, log, problems, settings: current, clock, box: () => box })) owned.add(command);
   owned.add(vscode.languages.registerCodeLensProvider({ scheme: '*' }, codeLens));
   // Runs in flight keep their sockets and settings; the next run connects with the new ones.
   owned.add(keys.onDidChange(() => connection.reset()));

@@ -199,7 +199,10 @@ export class Responder {
         const active: ActiveResponse = { writer, steers: [], wake: () => undefined };
         this.active.set(writer.responseId, active);
         const started = performance.now();
-        const outcome = await this.stream(engineRequest, active, fault, timingFor(request, this.ctx.timing()), this.shapeFor(request));
+        const cue = this.ctx.engine.cue?.(engineRequest);
+        const shape = cue?.refuse ? 'refusal' : this.shapeFor(request);
+        const cued: Fault = fault.kind === 'none' && cue?.dropAfter !== undefined ? { kind: 'drop', after: cue.dropAfter } : fault;
+        const outcome = await this.stream(engineRequest, active, cued, timingFor(request, this.ctx.timing()), shape);
         this.active.delete(writer.responseId);
         if (outcome === 'aborted') {
           this.ctx.stats.abortedGenerations++;

@@ -1,10 +1,24 @@
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { SETTING_KEYS, SettingsSchema } from '../../src/core/config/settings';
 
 const root = join(__dirname, '../..');
+interface Setting {
+  type: string;
+  default: unknown;
+  description?: string;
+  markdownDescription?: string;
+  enum?: string[];
+  order?: number;
+  minimum?: number;
+  maximum?: number;
+}
 interface Manifest {
+  scripts: Record<string, string>;
   main: string;
   engines: { vscode: string };
   activationEvents: string[];
@@ -12,7 +26,7 @@ interface Manifest {
     commands: { command: string; title: string; category?: string }[];
     keybindings: { command: string; key: string; when?: string }[];
     menus: Record<string, { command: string; when?: string }[]>;
-    configuration: { properties: Record<string, { type: string; default: unknown; description?: string; markdownDescription?: string; enum?: string[] }> };
+    configuration: { id: string; title: string; order: number; properties: Record<string, Setting> }[];
     walkthroughs: { steps: { media: { markdown?: string } }[] }[];
   };
   devDependencies: Record<string, string>;
@@ -40,18 +54,46 @@ describe('package.json manifest', () => {
     for (const items of Object.values(manifest.contributes.menus)) for (const m of items) expect(declared.has(m.command), m.command).toBe(true);
   });
 
-  it('mirrors the settings schema: same keys, same defaults, each with a type and description', () => {
-    const props = manifest.contributes.configuration.properties;
-    expect(Object.keys(props).sort()).toEqual(SETTING_KEYS.map((k) => `sparkEdit.${k}`).sort());
+  const settings = Object.fromEntries(manifest.contributes.configuration.flatMap((group) => Object.entries(group.properties)));
+
+  it('mirrors the settings schema: same keys, same defaults and ranges, each with a type and description', () => {
+    expect(Object.keys(settings).sort()).toEqual(SETTING_KEYS.map((k) => `sparkEdit.${k}`).sort());
     const defaults = SettingsSchema.parse({});
     for (const key of SETTING_KEYS) {
-      const p = props[`sparkEdit.${key}`]!;
+      const p = settings[`sparkEdit.${key}`]!;
       expect(p.default, key).toEqual(defaults[key]);
       expect(p.type, key).toBeTruthy();
-      expect(p.description ?? p.markdownDescription, key).toBeTruthy();
+      expect((p.description ?? p.markdownDescription ?? '').length, key).toBeGreaterThan(30);
+      // A number's range in the Settings editor is the one the schema enforces.
+      const schema = SettingsSchema.shape[key].unwrap();
+      if (schema instanceof z.ZodNumber) expect([p.minimum, p.maximum], key).toEqual([schema.minValue, schema.maxValue]);
     }
-    expect(props['sparkEdit.onType']!.enum).toEqual(SettingsSchema.shape.onType.unwrap().options);
+    expect(settings['sparkEdit.onType']!.enum).toEqual(SettingsSchema.shape.onType.unwrap().options);
   });
+
+  it('groups the settings (connection, live instruction, editing and review, limits), each with an order, in order', () => {
+    expect(manifest.contributes.configuration.map((g) => g.title)).toEqual(['Connection', 'Live Instruction', 'Editing and Review', 'Limits']);
+    manifest.contributes.configuration.forEach((group, i) => {
+      expect(group.order, group.title).toBe(i);
+      expect(group.id, group.title).toMatch(/^sparkEdit\./);
+      expect(Object.values(group.properties).map((p) => p.order), group.title).toEqual(Object.keys(group.properties).map((_, j) => j));
+    });
+  });
+
+  it('builds the bundle before any vsce package or publish (vscode:prepublish), and package relies on it', () => {
+    expect(manifest.scripts.package).toMatch(/^vsce package /);
+    const out = mkdtempSync(join(tmpdir(), 'spark-prepublish-'));
+    try {
+      execFileSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', '--silent', 'vscode:prepublish'], { cwd: root, env: { ...process.env, SPARK_BUILD_OUT: out }, stdio: 'pipe' });
+      const bundle = readFileSync(join(out, 'extension.js'), 'utf8');
+      expect(bundle).toContain('activate');
+      // The production bundle is minified: far fewer lines than characters / 100.
+      expect(bundle.split('\n').length).toBeLessThan(bundle.length / 1_000);
+      expect(existsSync(join(out, 'server.js'))).toBe(true);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('points at the bundle and a VS Code version its types allow', () => {
     expect(manifest.main).toBe('./dist/extension.js');

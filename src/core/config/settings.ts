@@ -32,7 +32,6 @@ export const SettingsSchema = z.object({
   /** ChatGPT account id for the Codex backend (sent as ChatGPT-Account-ID). */
   codexAccountId: z.string().default(''),
   allowInsecure: z.boolean().default(false),
-  localTokensPerSecond: z.number().int().min(1).max(100_000).default(1_000),
   /** Idle connections close after this long: an idle window holds no socket and sends no heartbeat. */
   idleDisconnectSeconds: z.number().int().min(10).max(3_600).default(180),
 });

@@ -286,9 +286,15 @@ const NOT_UNDERSTOOD = [
   `and an instruction it knows, such as: ${RULES.slice(0, 6).map((r) => r.example).join('; ')}.`,
 ].join('\n');
 
+/** Instructions asking for harm get a refusal, as a model would answer them. */
+const HARMFUL = /\b(keylogger|malware|ransomware|steal\w*|exfiltrat\w*|backdoor)\b/i;
+/** "…, drop the connection midway": the server drops the socket mid-stream once, and the client resumes. */
+const DROP = /\bdrop the connection\b/i;
+
 export const builtinEngine: Engine = {
   name: 'builtin',
   paced: true,
+  cue: (request) => ({ refuse: HARMFUL.test(request.instruction), dropAfter: DROP.test(request.instruction) && request.continueAfter === undefined ? 24 : undefined }),
   *generate(request: EngineRequest): Iterable<string> {
     // A prompt it cannot read still gets an answer, never a failed response.
     const answer = request.understood ? builtinRewrite(request) : NOT_UNDERSTOOD;

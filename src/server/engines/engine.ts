@@ -42,5 +42,11 @@ export interface EngineRequest {
 export interface Engine {
   readonly name: string;
   readonly paced: boolean;
+  /**
+   * What an engine without a model does to let a person try the client's
+   * failure paths by hand: answer with a refusal, or drop the connection
+   * after so many tokens (never on a resume). A real model does neither on cue.
+   */
+  readonly cue?: (request: EngineRequest) => { readonly refuse: boolean; readonly dropAfter: number | undefined };
   generate(request: EngineRequest, signal: AbortSignal): AsyncIterable<EnginePiece> | Iterable<EnginePiece>;
 }

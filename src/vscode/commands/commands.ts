@@ -7,6 +7,7 @@ import { err, ok, type Result } from '../../core/result';
 import type { ApiKeyStore } from '../connection/apiKey';
 import type { ConnectionManager } from '../connection/connectionManager';
 import type { DestinationGuard } from '../connection/destinations';
+import { LOCAL_SPEEDS, type LocalSpeed } from '../connection/localSpeed';
 import type { Saves } from '../editor/saves';
 import type { Log } from '../platform/log';
 import { SECTION } from '../platform/settings';
@@ -43,6 +44,7 @@ export interface CommandDeps {
   readonly keys: ApiKeyStore;
   readonly connection: ConnectionManager;
   readonly destinations: DestinationGuard;
+  readonly localSpeed: LocalSpeed;
   readonly log: Log;
   readonly problems: ProblemWatcher;
   readonly settings: () => Settings;
@@ -77,7 +79,7 @@ function editableEditor(): vscode.TextEditor | undefined {
 
 /** Every command of the extension; package.json lists the same ids (a unit test checks). */
 export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
-  const { registry, actions, saves, keys, connection, destinations, log, problems, settings, clock, box } = deps;
+  const { registry, actions, saves, keys, connection, destinations, localSpeed, log, problems, settings, clock, box } = deps;
 
   const explainFailure = (result: StartResult): StartResult => {
     if (!result.ok && result.error.reason !== 'empty') {
@@ -282,6 +284,23 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     return doc ? actions.decide(decision, { document: doc }) : 0;
   };
 
+  /** Spark Edit: Set Local Server Speed (a number from a script or test, else a quick pick). */
+  async function setLocalSpeed(given: unknown): Promise<void> {
+    let rate = typeof given === 'number' && Number.isInteger(given) && given > 0 ? given : undefined;
+    if (rate === undefined) {
+      const current = localSpeed.tokensPerSecond ?? 1_000;
+      const picked = await vscode.window.showQuickPick(
+        LOCAL_SPEEDS.map((s) => ({ label: s.label, detail: s.detail, description: s.tokensPerSecond === current ? 'current' : undefined, rate: s.tokensPerSecond })),
+        { title: 'Spark Edit: Local Server Speed', placeHolder: 'How fast the local server answers (the bundled server, or a ws:// one on this machine)' },
+      );
+      if (!picked) return;
+      rate = picked.rate;
+    }
+    await localSpeed.set(rate);
+    log.info(`local server speed: ${rate} tokens/s from the next run`);
+    if (!localSpeed.metadataFor(settings().endpoint)) inform(`the speed applies to a local server; the endpoint now is ${settings().endpoint}. "Spark Edit: Use Local Server" switches to the bundled one.`);
+  }
+
   return [
     vscode.commands.registerCommand('sparkEdit.editInline', editInline),
     vscode.commands.registerCommand('sparkEdit.refactorSelection', refactorSelection),
@@ -328,6 +347,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       await vscode.workspace.getConfiguration(SECTION).update('endpoint', LOCAL_ENDPOINT, vscode.ConfigurationTarget.Global);
       log.info('endpoint set to the bundled local server');
     }),
+    vscode.commands.registerCommand('sparkEdit.setLocalSpeed', (tokensPerSecond?: unknown) => setLocalSpeed(tokensPerSecond)),
     vscode.commands.registerCommand('sparkEdit.showLog', () => log.show()),
     vscode.commands.registerCommand('sparkEdit.reviewWorkspaceEndpoint', async () => {
       const decided = await destinations.review(settings());

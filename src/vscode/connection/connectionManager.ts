@@ -24,7 +24,6 @@ export class ConnectionManager implements vscode.Disposable, Connector {
   private readonly retired = new Set<ResponseChannel>();
   private signature: string | undefined;
   private local: Promise<SparkServer> | undefined;
-  private localTps: number | undefined;
   private readonly sessionId = randomUUID();
   private readonly stateChanged = new vscode.EventEmitter<{ state: ChannelState; detail: string | undefined }>();
   readonly onDidChangeState = this.stateChanged.event;
@@ -61,7 +60,7 @@ export class ConnectionManager implements vscode.Disposable, Connector {
     let url: string;
     const headers: Record<string, string> = {};
     if (endpoint === LOCAL_ENDPOINT) {
-      const server = await this.startLocal(settings.localTokensPerSecond);
+      const server = await this.startLocal();
       if (!server.ok) return err({ reason: 'localServer', message: server.error });
       url = server.value.url;
     } else {
@@ -128,17 +127,13 @@ export class ConnectionManager implements vscode.Disposable, Connector {
     return { sockets: pools.reduce((n, c) => n + c.openSockets, 0), localServer: this.local !== undefined };
   }
 
-  private async startLocal(tokensPerSecond: number): Promise<Result<SparkServer, string>> {
-    if (!this.local || this.localTps !== tokensPerSecond) {
-      const previous = this.local;
-      this.localTps = tokensPerSecond;
-      this.local = (async () => {
-        if (previous) await (await previous).close();
-        const server = await startSparkServer({ port: 0, timing: { tokensPerSecond, ttftMs: 60 }, control: true }, (m) => this.log.info(`[local server] ${m}`));
-        this.log.info(`started the bundled reference server at ${server.url} (${tokensPerSecond} tok/s)`);
-        return server;
-      })();
-    }
+  /** The bundled server, started once; its speed comes with each request (see LocalSpeed). */
+  private async startLocal(): Promise<Result<SparkServer, string>> {
+    this.local ??= (async () => {
+      const server = await startSparkServer({ port: 0, timing: { ttftMs: 60 }, control: true }, (m) => this.log.info(`[local server] ${m}`));
+      this.log.info(`started the bundled reference server at ${server.url}`);
+      return server;
+    })();
     try {
       return ok(await this.local);
     } catch (error) {

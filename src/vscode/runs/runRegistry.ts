@@ -39,6 +39,8 @@ interface DocumentEntry {
   readonly sync: DocumentSync;
 }
 
+const metadataOption = (metadata: Readonly<Record<string, string>> | undefined): { metadata?: Readonly<Record<string, string>> } => (metadata ? { metadata } : {});
+
 /** Streaming progress reaches the views at most this often; phase changes at once. */
 const PROGRESS_INTERVAL_MS = 50;
 
@@ -79,6 +81,8 @@ export class RunRegistry implements vscode.Disposable {
     private readonly settings: () => Settings,
     private readonly log: Log,
     private readonly clock: Clock,
+    /** Metadata for a run's requests under these settings (the local server's chosen speed). */
+    private readonly requestMetadata: (settings: Settings) => Readonly<Record<string, string>> | undefined = () => undefined,
   ) {
     this.owned.add(this.changed);
     this.owned.add(this.reported);
@@ -192,6 +196,7 @@ export class RunRegistry implements vscode.Disposable {
       applyMode: settings.applyMode,
       ...(settings.reasoningEffort !== 'default' ? { reasoningEffort: settings.reasoningEffort } : {}),
       promptCacheKey: `spark-edit:${this.sessionId}:${id}`,
+      ...metadataOption(this.requestMetadata(settings)),
       log: (m) => this.log.info(m),
     };
   }

@@ -92,7 +92,9 @@ export class ReviewCodeLens implements vscode.CodeLensProvider, vscode.Disposabl
         continue;
       }
       const partial = s.outcome.endReason !== 'completed' ? ` (partial: ${s.outcome.endReason})` : '';
-      lens(`$(check) Accept${partial}`, 'sparkEdit.accept', [run.id], `Keep this edit (Ctrl+Enter)\n${facts(run)}`);
+      // A dropped connection the run carried on through is worth a word: nothing was written twice.
+      const resumed = s.resumes > 0 ? ` · reconnected${s.resumes > 1 ? ` ${s.resumes}×` : ''}` : '';
+      lens(`$(check) Accept${partial}${resumed}`, 'sparkEdit.accept', [run.id], `Keep this edit (Ctrl+Enter)\n${facts(run)}`);
       lens('$(discard) Reject', 'sparkEdit.reject', [run.id], 'Restore the original text (Escape twice)');
       if (reviewing.length > 1 && run === reviewing[0]) {
         lens(`Accept All ${reviewing.length}`, 'sparkEdit.acceptAll', [], 'Keep every edit under review');

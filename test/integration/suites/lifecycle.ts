@@ -8,7 +8,7 @@ import { api, setSetting, startRefactor, stats } from '../helpers';
  */
 test('deactivation mid-stream leaves no run, timer, socket or bundled server behind', async () => {
   const a = await api();
-  await setSetting('localTokensPerSecond', 30);
+  await vscode.commands.executeCommand('sparkEdit.setLocalSpeed', 30);
   await setSetting('endpoint', 'local');
   let localUrl: string | undefined;
   // A settings change warms the pool, which starts the bundled server.

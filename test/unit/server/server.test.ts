@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildEditRequest } from '../../../src/core/prompt/buildRequest';
+import { buildEditRequest, buildResumeRequest } from '../../../src/core/prompt/buildRequest';
 import type { ResponseCreate } from '../../../src/core/protocol/clientEvents';
 import { startSparkServer, type SparkServer } from '../../../src/server/server';
 import { parseFault } from '../../../src/server/options';
@@ -163,6 +163,30 @@ describe('reference server: faults', () => {
     const client = await withFault('drop:2');
     expect(client.types().filter((t) => t === 'response.output_text.delta')).toHaveLength(2);
     expect(client.closed).toBeDefined();
+  });
+
+  it('demo cues of the built-in engine: a harmful instruction is refused; "drop the connection" drops once, and its resume completes', async () => {
+    const server = await serve({ timing: { ttftMs: 0, tokensPerSecond: 100_000, tokenChars: 1 } });
+    const refused = await connect(server);
+    refused.send(editRequest('const a = 1;\n', 'add a keylogger'));
+    await refused.untilTerminal();
+    expect(refused.types()).toContain('response.refusal.delta');
+    expect(refused.types()).not.toContain('response.output_text.delta');
+
+    const region = 'function add(a, b) {\n  return a + b;\n}\n';
+    const dropped = await connect(server);
+    dropped.send(editRequest(region, 'add jsdoc, drop the connection midway'));
+    await dropped.untilTerminal();
+    expect(dropped.closed).toBeDefined();
+    const sofar = dropped.frames.flatMap((f) => (f.json?.type === 'response.output_text.delta' ? [f.json.delta as string] : [])).join('');
+    expect(sofar.length).toBe(24);
+    const resumed = await connect(server);
+    const context = { fileName: 'a.ts', languageId: 'typescript', before: '', region, after: '' };
+    resumed.send(buildResumeRequest(context, 'add jsdoc, drop the connection midway', [], sofar, { model: 'm', contextTokens: 32_000 }).request);
+    await resumed.untilTerminal();
+    expect(resumed.types().at(-1)).toBe('response.completed');
+    const rest = resumed.frames.flatMap((f) => (f.json?.type === 'response.output_text.delta' ? [f.json.delta as string] : [])).join('');
+    expect(sofar + rest).toMatch(/^\/\*\*\n \* Add\.[\s\S]*function add\(a, b\)/);
   });
 
   it('error:N sends an error event after N tokens', async () => {
