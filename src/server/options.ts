@@ -16,6 +16,8 @@ export const FaultSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('stall'), after: z.number().int().nonnegative(), ms: z.number().int().nonnegative() }),
   z.object({ kind: z.literal('connection_limit') }),
   z.object({ kind: z.literal('previous_not_found') }),
+  /** A patch answer (patch format) whose first hunk's context matches nothing in the region. */
+  z.object({ kind: z.literal('bad_patch') }),
 ]);
 export type Fault = z.infer<typeof FaultSchema>;
 
@@ -33,7 +35,7 @@ export function parseFault(spec: string): Result<Fault, string> {
   if (kind === 'oversized') Object.assign(raw, { after: n(a, 0), bytes: n(b, DEFAULT_OVERSIZED_BYTES) });
   if (kind === 'stall') Object.assign(raw, { after: n(a, 0), ms: n(b, 10_000) });
   const parsed = FaultSchema.safeParse(raw);
-  return parsed.success ? ok(parsed.data) : err(`unknown fault "${spec}" (try drop:N, error:N, error_flat:N, failed:N, incomplete:N, malformed:N, oversized:N[:BYTES], unknown_event:N, stall:N[:MS], connection_limit, previous_not_found)`);
+  return parsed.success ? ok(parsed.data) : err(`unknown fault "${spec}" (try drop:N, error:N, error_flat:N, failed:N, incomplete:N, malformed:N, oversized:N[:BYTES], unknown_event:N, stall:N[:MS], connection_limit, previous_not_found, bad_patch)`);
 }
 
 /**

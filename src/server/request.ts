@@ -8,6 +8,7 @@ export interface UnderstoodPrompt {
   readonly region: string | undefined;
   readonly instruction: string;
   readonly history: readonly string[];
+  readonly format?: 'patch';
 }
 
 const FENCE = /```[\w+-]*\n([\s\S]*?)```/;
@@ -35,7 +36,9 @@ function naturalPrompt(text: string): UnderstoodPrompt | undefined {
  */
 export function understandPrompt(text: string): UnderstoodPrompt {
   const framed = parseEditText(text);
-  if (framed.region !== undefined && framed.instruction !== undefined) return { region: framed.region, instruction: framed.instruction, history: framed.history };
+  if (framed.region !== undefined && framed.instruction !== undefined) {
+    return { region: framed.region, instruction: framed.instruction, history: framed.history, ...(framed.format ? { format: framed.format } : {}) };
+  }
   const fenced = FENCE.exec(text);
   if (fenced) {
     const outside = (text.slice(0, fenced.index) + text.slice(fenced.index + fenced[0].length)).trim();
@@ -52,9 +55,10 @@ export function understandPrompt(text: string): UnderstoodPrompt {
   return naturalPrompt(text) ?? { region: undefined, instruction: text.trim(), history: [] };
 }
 
-function languageOf(text: string): string {
-  const m = /^File: .*\(([\w.+-]+)\)$/m.exec(text);
-  return m?.[1] ?? 'plaintext';
+/** The file name and language of Spark Edit's "File: name (language)" line. */
+function fileOf(text: string): { fileName: string; languageId: string } | undefined {
+  const m = /^File: (.*) \(([\w.+-]+)\)$/m.exec(text);
+  return m ? { fileName: m[1]!, languageId: m[2]! } : undefined;
 }
 
 /** The function tools of a request, as a bridge forwards them (other tool types have no Chat Completions form). */
@@ -82,7 +86,9 @@ export function engineRequestFor(request: ResponseCreate, conversation: readonly
     understood: region !== undefined,
     instruction: understood.instruction,
     history,
-    languageId: previous?.languageId ?? languageOf(last?.text ?? ''),
+    languageId: previous?.languageId ?? fileOf(last?.text ?? '')?.languageId ?? 'plaintext',
+    fileName: previous?.fileName ?? fileOf(last?.text ?? '')?.fileName ?? 'region',
+    format: understood.format ?? (understood.region === undefined ? previous?.format : undefined) ?? 'rewrite',
     instructions: request.instructions ?? undefined,
     conversation,
     tools: functionTools(request),

@@ -4,6 +4,7 @@ import type { Engine, EnginePiece, EngineRequest } from './engines/engine';
 import { errorFrame, newId, ResponseEventWriter, settingsEcho, type OpenItem } from './eventWriter';
 import { OutputShapeSchema, parseFault, type Fault, type OutputShape, type ServerOptions, type Timing } from './options';
 import { Pacer, tokenize } from './pacer';
+import { corruptPatchContext } from './patchWriter';
 import type { InputUsage, PromptCache } from './promptCache';
 import { engineRequestFor } from './request';
 import type { ServerStats } from './stats';
@@ -246,11 +247,11 @@ export class Responder {
   }
 
   /** The items of one answer, in the order a model of that shape streams them. */
-  private async segments(request: EngineRequest, shape: OutputShape, signal: AbortSignal): Promise<Segment[]> {
+  private async segments(request: EngineRequest, shape: OutputShape, signal: AbortSignal, fault: Fault): Promise<Segment[]> {
     if (shape === 'refusal') return [{ open: (w) => w.openMessage(undefined, 'refusal'), text: "I'm sorry, but I can't help with that request." }];
     const pieces: EnginePiece[] = [];
     for await (const piece of this.ctx.engine.generate(request, signal)) pieces.push(piece);
-    const text = textOf(pieces);
+    const text = fault.kind === 'bad_patch' && request.format === 'patch' ? corruptPatchContext(textOf(pieces)) : textOf(pieces);
     if (shape === 'plain') return [{ open: (w) => w.openMessage(undefined), text }];
     const lines = request.region.split('\n').length;
     return [
@@ -334,7 +335,7 @@ export class Responder {
       return signal.aborted ? 'aborted' : 'done';
     }
 
-    const segments = await this.segments(request, shape, signal);
+    const segments = await this.segments(request, shape, signal, fault);
     const plan = segments.map((s) => ({ open: s.open, tokens: tokenize(s.text, timing.tokenChars, timing.cutCodeUnits) }));
     const total = plan.reduce((n, s) => n + s.tokens.length, 0);
     const pacer = new Pacer(performance.now(), timing.ttftMs, timing.tokensPerSecond);

@@ -16,6 +16,9 @@ export const SettingsSchema = z.object({
   headers: z.record(z.string(), z.string()).default({}),
   flushIntervalMs: z.number().int().min(0).max(1000).default(16),
   applyMode: z.enum(['stream', 'preview']).default('stream'),
+  /** `auto`: regions of at least patchMinLines lines are answered as a patch; `always` / `never` force it. */
+  patchMode: z.enum(['auto', 'always', 'never']).default('auto'),
+  patchMinLines: z.number().int().min(1).max(100_000).default(200),
   onType: z.enum(['cancel', 'redirect']).default('cancel'),
   redirectPauseMs: z.number().int().min(100).max(10_000).default(700),
   liveInstruction: z.boolean().default(true),
@@ -84,4 +87,17 @@ export function checkEndpoint(endpoint: string, allowInsecure: boolean): Result<
     return err(`refusing plaintext ws:// to ${url.hostname}: your code and API key would travel unencrypted. Use wss://, or set sparkEdit.allowInsecure.`);
   }
   return ok({ url: url.toString(), local: loopback });
+}
+
+/**
+ * Whether a region is answered as a patch (only what changes) or rewritten
+ * whole. A patch needs whole lines: the region starts a line and ends with a
+ * line break.
+ */
+export function answerFormatFor(region: string, startsLine: boolean, settings: Pick<Settings, 'patchMode' | 'patchMinLines'>): 'rewrite' | 'patch' {
+  if (settings.patchMode === 'never' || !startsLine || !region.endsWith('\n')) return 'rewrite';
+  if (settings.patchMode === 'always') return 'patch';
+  let lines = 0;
+  for (let i = region.indexOf('\n'); i >= 0 && lines < settings.patchMinLines; i = region.indexOf('\n', i + 1)) lines++;
+  return lines >= settings.patchMinLines ? 'patch' : 'rewrite';
 }

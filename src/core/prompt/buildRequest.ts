@@ -15,6 +15,27 @@ export const SYSTEM_INSTRUCTIONS = [
   'When a redirect says the user edited the region, keep their edits exactly.',
 ].join('\n');
 
+/** The line that asks for a patch (the reference server's built-in engine reads it too). */
+export const PATCH_FORMAT_LINE = 'Answer format: patch';
+
+/** For a large region: the change as a patch, so the model writes only what changes. */
+export const PATCH_SYSTEM_INSTRUCTIONS = [
+  'You are Spark Edit, a code-editing model inside an editor.',
+  `Change only the text between ${REGION_OPEN} and ${REGION_CLOSE} as the instruction asks.`,
+  'Answer with a patch against that region alone, in the apply_patch format, and nothing else:',
+  '*** Begin Patch',
+  '*** Update File: <the file name>',
+  '@@',
+  ' an unchanged context line (a space, then the line)',
+  '-a line to remove',
+  '+a line to add',
+  '*** End Patch',
+  'Give each hunk its own @@ line, hunks in the order of the region, with up to three unchanged lines of context before and after each change, copied exactly.',
+  'When the context could match more than one place, put the nearest line above it that is unique after @@ (for example the function it is in).',
+  'Keep indentation, line endings and style consistent with the file.',
+  'When a redirect says the user edited the region, keep their edits exactly.',
+].join('\n');
+
 export interface EditContext {
   readonly fileName: string;
   readonly languageId: string;
@@ -35,7 +56,11 @@ export interface RequestOptions {
   readonly reasoningEffort?: ReasoningEffort;
   /** Sent as `prompt_cache_key`: every request of a run shares it, so the stable part of its prompts is cached. */
   readonly promptCacheKey?: string;
+  /** `patch`: ask for the change as a patch against the region instead of the region rewritten. */
+  readonly format?: 'rewrite' | 'patch';
 }
+
+const systemFor = (options: Pick<RequestOptions, 'format'>): string => (options.format === 'patch' ? PATCH_SYSTEM_INSTRUCTIONS : SYSTEM_INSTRUCTIONS);
 
 export interface BuiltPrompt {
   readonly request: OutgoingResponseCreate;
@@ -84,11 +109,12 @@ function userText(context: EditContext, fitted: { before: string; after: string 
   ].join('\n');
 }
 
-function instructionLines(instruction: string, history: readonly string[]): string {
+function instructionLines(instruction: string, history: readonly string[], format: RequestOptions['format'] = 'rewrite'): string {
   const lines = history.map((h) => `${PREVIOUS_INSTRUCTION_LABEL} ${h}`);
   if (history.length > 0) {
     lines.push('The earlier edit was interrupted. The region now holds its partial output and any edits the user made; keep the user\'s edits.');
   }
+  if (format === 'patch') lines.push(PATCH_FORMAT_LINE);
   lines.push(`${INSTRUCTION_LABEL} ${instruction}`);
   return lines.join('\n');
 }
@@ -100,7 +126,7 @@ function responseCreate(text: string, options: RequestOptions, previousResponseI
   return {
     type: 'response.create',
     model: options.model,
-    instructions: SYSTEM_INSTRUCTIONS,
+    instructions: systemFor(options),
     input: [message(text)],
     ...(previousResponseId !== undefined ? { previous_response_id: previousResponseId } : {}),
     store: false,
@@ -112,14 +138,15 @@ function responseCreate(text: string, options: RequestOptions, previousResponseI
 
 /** A full-context request: the first of a run, or a redirect whose previous response is gone. */
 export function buildEditRequest(context: EditContext, instruction: string, history: readonly string[], options: RequestOptions): BuiltPrompt {
-  const lines = instructionLines(instruction, history);
+  const lines = instructionLines(instruction, history, options.format);
+  const system = systemFor(options);
   const reserve = options.reserveForOutput ?? estimateTokens(context.region) * 2 + 256;
-  const fixedTokens = estimateTokens(SYSTEM_INSTRUCTIONS) + estimateTokens(context.region) + estimateTokens(lines) + 64;
+  const fixedTokens = estimateTokens(system) + estimateTokens(context.region) + estimateTokens(lines) + 64;
   const budgetChars = Math.max(0, (options.contextTokens - reserve - fixedTokens) * 4);
   const fitted = fitContext(context.before, context.after, budgetChars);
   const text = userText(context, fitted, lines);
   const request = responseCreate(text, options);
-  return { request, estimatedTokens: estimateTokens(SYSTEM_INSTRUCTIONS) + estimateTokens(text), trimmedChars: fitted.trimmed };
+  return { request, estimatedTokens: estimateTokens(system) + estimateTokens(text), trimmedChars: fitted.trimmed };
 }
 
 /**
@@ -128,9 +155,9 @@ export function buildEditRequest(context: EditContext, instruction: string, hist
  * instructions travel.
  */
 export function buildContinuationRequest(region: string, instruction: string, history: readonly string[], previousResponseId: string, options: RequestOptions): BuiltPrompt {
-  const text = [`The region now reads:`, regionBlock(region), instructionLines(instruction, history)].join('\n');
+  const text = [`The region now reads:`, regionBlock(region), instructionLines(instruction, history, options.format)].join('\n');
   const request = responseCreate(text, options, previousResponseId);
-  return { request, estimatedTokens: estimateTokens(SYSTEM_INSTRUCTIONS) + estimateTokens(text), trimmedChars: 0 };
+  return { request, estimatedTokens: estimateTokens(systemFor(options)) + estimateTokens(text), trimmedChars: 0 };
 }
 
 /** Tags around the output so far in a resume request; the reference server's built-in engine reads them too. */
@@ -150,20 +177,22 @@ export function buildResumeRequest(context: EditContext, instruction: string, hi
   return { ...built, request: { ...built.request, input: [{ ...message, content: [{ type: 'input_text', text }] }] }, estimatedTokens: built.estimatedTokens + estimateTokens(note) };
 }
 
-/** What a steer says: the region as it reads now (the model's unfinished line removed) and the new instruction, rewritten whole. */
-export function buildSteer(region: string, instruction: string, history: readonly string[], responseId: string): OutgoingResponseSteer {
+/** What a steer says: the region as it reads now (the model's unfinished line removed) and the new instruction, rewritten whole (or patched). */
+export function buildSteer(region: string, instruction: string, history: readonly string[], responseId: string, format: RequestOptions['format'] = 'rewrite'): OutgoingResponseSteer {
   const text = [
     'Stop the current answer. Start the rewrite over with the new instruction.',
-    'Answer with the whole rewritten region alone, as before; do not continue the earlier answer.',
+    format === 'patch'
+      ? 'Answer with a new patch against the region as it now reads, as before; do not continue the earlier answer.'
+      : 'Answer with the whole rewritten region alone, as before; do not continue the earlier answer.',
     'The region now reads:',
     regionBlock(region),
-    instructionLines(instruction, history),
+    instructionLines(instruction, history, format),
   ].join('\n');
   return { type: 'response.steer', previous_response_id: responseId, input: [message(text)] };
 }
 
 /** Reads the region and the latest instruction back out of a request's last message (the reference server uses this). */
-export function parseEditRequest(request: Pick<ResponseCreate, 'input'>): { region: string | undefined; instruction: string | undefined; history: string[] } {
+export function parseEditRequest(request: Pick<ResponseCreate, 'input'>): ReturnType<typeof parseEditText> {
   const text = inputTexts(request.input).at(-1)?.text ?? '';
   return parseEditText(text);
 }
@@ -175,7 +204,8 @@ export function parsePartial(text: string): string | undefined {
   return open >= 0 && close > open ? text.slice(open + PARTIAL_OPEN.length, close) : undefined;
 }
 
-export function parseEditText(text: string): { region: string | undefined; instruction: string | undefined; history: string[] } {
+/** What a request's text asks: the region, the instruction, the earlier ones, and `format: 'patch'` when it asks for a patch. */
+export function parseEditText(text: string): { region: string | undefined; instruction: string | undefined; history: string[]; format?: 'patch' } {
   // A resume's output so far is the model's text, not the user's: it never counts as region or instruction.
   const partialAt = text.lastIndexOf(PARTIAL_OPEN);
   if (partialAt >= 0 && parsePartial(text) !== undefined) text = text.slice(0, partialAt);
@@ -184,10 +214,12 @@ export function parseEditText(text: string): { region: string | undefined; instr
   const region = open >= 0 && close >= open ? text.slice(open + REGION_OPEN.length + 1, close) : undefined;
   const tailText = close >= 0 ? text.slice(close) : text;
   let instruction: string | undefined;
+  let patch = false;
   const history: string[] = [];
   for (const line of tailText.split('\n')) {
     if (line.startsWith(INSTRUCTION_LABEL)) instruction = line.slice(INSTRUCTION_LABEL.length).trim();
     else if (line.startsWith(PREVIOUS_INSTRUCTION_LABEL)) history.push(line.slice(PREVIOUS_INSTRUCTION_LABEL.length).trim());
+    else if (line.trim() === PATCH_FORMAT_LINE) patch = true;
   }
-  return { region, instruction, history };
+  return { region, instruction, history, ...(patch ? { format: 'patch' as const } : {}) };
 }

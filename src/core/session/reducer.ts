@@ -150,9 +150,21 @@ function reduce(state: RunState, event: RunEvent): Transition {
     case 'steerUnavailable':
       return state.phase === 'steering' && event.request === state.request ? newRequestAfterSteer(state, 'the response had already ended') : stay(state);
 
+    case 'outputUnusable':
+      if (!onWire(state) || event.request !== state.request) return stay(state);
+      // The response is cancelled; the hunks that applied before it still land.
+      return endEarly({ ...state, preview: undefined }, { endReason: 'failed', message: event.message }, [{ type: 'cancelResponse' }]);
+
     case 'landed':
       if (state.phase !== 'applying' || event.step !== state.step) return stay(state);
       if (state.then === 'done') return { state: ended(state, 'done', state.outcome), effects: [] };
+      if (event.failure !== undefined) {
+        const message = `${event.failure}; what applied is kept, marked as partial`;
+        if (event.unchanged) return { state: ended(state, 'error', { endReason: 'failed', message: event.failure }), effects: [report('error', event.failure)] };
+        return { state: toReview({ ...state, preview: undefined }, { endReason: 'failed', message }, event.hunks), effects: [report('error', message)] };
+      }
+      // A failed run that changed nothing has nothing to review: it ends with its failure, already said.
+      if (event.unchanged && state.outcome.endReason === 'failed') return { state: ended(state, 'error', state.outcome), effects: [] };
       if (event.unchanged && !state.preview) {
         // The region reads as it did, but a kept preview's revisions (or a stream that wandered and came back) may have
         // edited it on the way: their undo step is undone, so the document is not dirty and the undo stack is as it was.

@@ -13,7 +13,7 @@ import { Restorer } from './restores';
 import type { Effect, LandHow, RequestMode, RunEvent, RunTimer, Transition } from './runEvents';
 import { runRequest } from './runRequests';
 import { isEnded, isLive, type Outcome, type Rewrite, type RunPolicy, type RunState } from './runState';
-import { StreamApplier } from './streamApplier';
+import { StreamApplier, type AnswerFormat } from './streamApplier';
 
 /** What a run reads of its document. */
 export interface RunDocument {
@@ -81,6 +81,8 @@ export interface RunOptions {
   readonly random?: () => number;
   /** The run's `prompt_cache_key` (its previews and redirects share it). */
   readonly promptCacheKey?: string;
+  /** `patch`: the model answers with a patch against the region (large regions), applied hunk by hunk as it streams. */
+  readonly format?: AnswerFormat;
 }
 
 /**
@@ -143,7 +145,7 @@ export class RunController implements RunDocumentListener {
     original?: string,
   ) {
     this.original = original ?? document.getText().slice(options.region.start, options.region.end);
-    this.applier = new StreamApplier(document.eol, options.applyMode);
+    this.applier = new StreamApplier(document.eol, options.applyMode, options.format);
     this.hunks = new HunkTracker(options.id, this.original);
     this.restorer = new Restorer({ runId: options.id, sync, original: this.original, getText: () => document.getText(), region: () => this.currentRegion() });
   }
@@ -259,7 +261,7 @@ export class RunController implements RunDocumentListener {
         this.beginSuccessor();
         return;
       case 'appendOutput':
-        this.enqueue(this.applier.append(effect.text));
+        this.appendOutput(effect.text);
         return;
       case 'land':
         this.land(effect.step, effect.how, effect.closeUndoGroup);
@@ -356,7 +358,7 @@ export class RunController implements RunDocumentListener {
   }
 
   private requestOptions(): RequestOptions {
-    return { model: this.options.model, contextTokens: this.options.contextTokens, metadata: this.options.metadata, reasoningEffort: this.options.reasoningEffort, promptCacheKey: this.options.promptCacheKey };
+    return { model: this.options.model, contextTokens: this.options.contextTokens, metadata: this.options.metadata, reasoningEffort: this.options.reasoningEffort, promptCacheKey: this.options.promptCacheKey, format: this.options.format };
   }
 
   /** The file around the region as it is now, with `region` as the text to rewrite. */
@@ -418,7 +420,7 @@ export class RunController implements RunDocumentListener {
     this.closeStream();
     this.whenShown(request, (shown) => {
       if (this.state.phase !== 'steering') return;
-      const sent = this.handle?.steer(buildSteer(this.textFor(rewrite, shown), this.state.instruction, this.state.history, responseId)) ?? false;
+      const sent = this.handle?.steer(buildSteer(this.textFor(rewrite, shown), this.state.instruction, this.state.history, responseId, this.options.format)) ?? false;
       this.options.log?.(`[${this.options.id}] ${sent ? `steering ${responseId}` : 'could not steer: the response is no longer on the wire'}`);
       if (!sent) this.dispatch({ type: 'steerUnavailable', request });
     });
@@ -456,15 +458,29 @@ export class RunController implements RunDocumentListener {
     );
   }
 
+  /** Output in, region edits out; an answer that cannot be applied (a patch that does not fit) ends the run at once, keeping what applied. */
+  private appendOutput(text: string): void {
+    this.enqueue(this.applier.append(text));
+    const failure = this.applier.failure;
+    if (failure !== undefined) this.dispatch({ type: 'outputUnusable', request: this.state.request, message: `the patch could not be applied: ${failure}` });
+  }
+
   /** Brings the buffer to the stream's final text for this run (see LandHow), then reports `landed` with the hunks to review. */
   private land(step: number, how: LandHow, closeUndoGroup: boolean): void {
     const id = this.options.id;
     const current = this.stepIsCurrent(step);
     const landing = async (): Promise<RunEvent> => {
+      let failure: string | undefined;
       if (how === 'complete') {
         const { edits, dropped } = this.applier.finish();
         if (dropped > 0) this.options.log?.(`[${id}] dropped ${dropped} unpaired half of a character (a broken surrogate pair from the server)`);
         this.enqueue(edits);
+        // The answer ended as a patch that cannot be applied: what applied stays, whole lines only.
+        const unusable = this.applier.failure;
+        if (unusable !== undefined) {
+          failure = `the patch could not be applied: ${unusable}`;
+          this.closeStream();
+        }
       } else if (how === 'wholeLines') {
         this.closeStream();
       } else {
@@ -476,7 +492,7 @@ export class RunController implements RunDocumentListener {
       if (!current()) return { type: 'landed', step, hunks: [], unchanged: false };
       this.outputText = this.regionText();
       const hunks = this.hunks.startReview(this.outputText, this.currentRegion().start);
-      return { type: 'landed', step, hunks, unchanged: this.outputText === this.original };
+      return { type: 'landed', step, hunks, unchanged: this.outputText === this.original, ...(failure ? { failure } : {}) };
     };
     this.step(step, landing(), (event) => event);
   }

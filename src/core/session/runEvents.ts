@@ -18,8 +18,13 @@ export type RunEvent =
   /** A steer could not be sent: its response is no longer on the wire. */
   | { readonly type: 'steerUnavailable'; readonly request: number }
   // Completions of the interpreter's asynchronous steps.
-  /** What the stream wrote has landed. `hunks`: the changed hunks; `unchanged`: the region reads as its original. */
-  | { readonly type: 'landed'; readonly step: number; readonly hunks: readonly string[]; readonly unchanged: boolean }
+  /** The model's answer cannot be applied (a patch that does not fit the region, or is not a patch): the run stops, keeping what applied. */
+  | { readonly type: 'outputUnusable'; readonly request: number; readonly message: string }
+  /**
+   * What the stream wrote has landed. `hunks`: the changed hunks; `unchanged`: the region reads as its original;
+   * `failure`: the answer's end could not be applied (what applied stays, partial).
+   */
+  | { readonly type: 'landed'; readonly step: number; readonly hunks: readonly string[]; readonly unchanged: boolean; readonly failure?: string }
   /** A restore (Reject, a hunk's Reject) has landed. */
   | { readonly type: 'restored'; readonly step: number }
   /** Abandoning a preview: its undo step was undone (or there was nothing to undo), or that could not be done exactly. */

@@ -1,14 +1,20 @@
 import { OutputNormalizer } from '../edit/outputFilters';
+import { PatchApplier } from '../edit/patch/patchApplier';
 import { StreamingDiff } from '../edit/streamingDiff';
 import type { TextEdit } from '../edit/textEdit';
 
+/** What the model answers with: the region rewritten whole, or a patch against it (see patch/patchApplier.ts). */
+export type AnswerFormat = 'rewrite' | 'patch';
+
 /**
- * The stream being applied to one run's region: its incremental diff and
- * output normaliser, and the output so far (a resume sends it back). Turns
- * output text into region edits; holds no document and decides nothing.
+ * The stream being applied to one run's region: its incremental diff (or
+ * patch applier) and output normaliser, and the output so far (a resume
+ * sends it back). Turns output text into region edits; holds no document
+ * and decides nothing. A patch that cannot be applied stops applying and
+ * says why (`failure`).
  */
 export class StreamApplier {
-  private diff: StreamingDiff | undefined;
+  private diff: StreamingDiff | PatchApplier | undefined;
   private normalizer: OutputNormalizer | undefined;
   /** The text the current stream is diffed against (the region as it was shown when the stream began). */
   private baseText: string | undefined;
@@ -22,11 +28,13 @@ export class StreamApplier {
   constructor(
     private readonly eol: '\n' | '\r\n',
     private readonly applyMode: 'stream' | 'preview',
+    private readonly format: AnswerFormat = 'rewrite',
   ) {}
 
   /** A new stream, diffed against `regionText`; output that arrived early is fed now. Returns the edits that output makes. */
   begin(regionText: string): TextEdit[] {
-    this.diff = new StreamingDiff(regionText);
+    this.diff = this.format === 'patch' ? new PatchApplier(regionText, this.eol) : new StreamingDiff(regionText);
+    this.finishedFailure = undefined;
     this.normalizer = new OutputNormalizer(this.eol, /\r?\n$/.test(regionText));
     this.baseText = regionText;
     this.held = '';
@@ -42,6 +50,14 @@ export class StreamApplier {
     this.normalizer = undefined;
     this.early = [];
   }
+
+  /** Why the stream's answer could not be applied (a patch that does not fit), once it could not. */
+  get failure(): string | undefined {
+    return this.diff instanceof PatchApplier ? this.diff.error?.message : this.finishedFailure;
+  }
+
+  /** A failure found by `finish`, after the diff was let go. */
+  private finishedFailure: string | undefined;
 
   /** Whether a stream is being applied (its output turns into edits). */
   get active(): boolean {
@@ -60,13 +76,14 @@ export class StreamApplier {
 
   /** The stream's finished lines and the base text they replaced, when the stream rewrites `original` itself. */
   finishedPartOf(original: string): { readonly output: string; readonly originalLength: number } | undefined {
-    if (!this.diff || this.baseText !== original || this.applyMode !== 'stream') return undefined;
+    // A patch's hunks are reviewed once it has landed: its finished lines are not a prefix of the region.
+    if (!(this.diff instanceof StreamingDiff) || this.baseText !== original || this.applyMode !== 'stream') return undefined;
     return this.diff.finishedPart;
   }
 
   /** A finished hunk was put back while the stream goes on below it (see StreamingDiff.replaceFinished). */
   replaceFinished(start: number, end: number, text: string): void {
-    this.diff?.replaceFinished(start, end, text);
+    if (this.diff instanceof StreamingDiff) this.diff.replaceFinished(start, end, text);
   }
 
   /** Output text in; the region edits that bring the buffer up to date out. */
@@ -93,10 +110,12 @@ export class StreamApplier {
     if (!diff || !normalizer) return { edits: [], dropped: 0 };
     const rest = this.held + normalizer.finish();
     this.held = '';
+    const edits = [...diff.push(rest), ...diff.finish()];
+    this.finishedFailure = diff instanceof PatchApplier ? diff.error?.message : undefined;
     // Finished: a second call (Enter keeping a finished preview lands again) has nothing more to do.
     this.diff = undefined;
     this.normalizer = undefined;
-    return { edits: [...diff.push(rest), ...diff.finish()], dropped: normalizer.droppedHalfCharacters };
+    return { edits, dropped: normalizer.droppedHalfCharacters };
   }
 
   /**

@@ -1,3 +1,4 @@
+import { writePatch } from '../patchWriter';
 import type { Engine, EngineRequest } from './engine';
 
 /**
@@ -297,7 +298,9 @@ export const builtinEngine: Engine = {
   cue: (request) => ({ refuse: HARMFUL.test(request.instruction), dropAfter: DROP.test(request.instruction) && request.continueAfter === undefined ? 24 : undefined }),
   *generate(request: EngineRequest): Iterable<string> {
     // A prompt it cannot read still gets an answer, never a failed response.
-    const answer = request.understood ? builtinRewrite(request) : NOT_UNDERSTOOD;
+    const rewrite = request.understood ? builtinRewrite(request) : NOT_UNDERSTOOD;
+    // Asked for a patch: only what changes, against the region as the request showed it.
+    const answer = request.understood && request.format === 'patch' ? writePatch(request.fileName, request.region, rewrite) : rewrite;
     // A resume gets the rest of the same (deterministic) answer.
     const prefix = request.continueAfter;
     yield prefix !== undefined && answer.startsWith(prefix) ? answer.slice(prefix.length) : answer;

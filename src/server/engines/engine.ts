@@ -26,6 +26,9 @@ export interface EngineRequest {
   /** Earlier instructions of a redirected run, oldest first. */
   readonly history: readonly string[];
   readonly languageId: string;
+  readonly fileName: string;
+  /** `patch`: the request asks for the change as an apply_patch envelope against the region. */
+  readonly format: 'rewrite' | 'patch';
   /** The raw request, for engines that forward it (the bridge). */
   readonly instructions: string | undefined;
   /** The whole conversation: the predecessors' input and output, then this request's input. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { Clock } from '../../core/clock';
-import type { Settings } from '../../core/config/settings';
+import { answerFormatFor, type Settings } from '../../core/config/settings';
 import { DocumentSync } from '../../core/edit/documentSync';
 import { regionsOverlap, type Region } from '../../core/edit/regionTracker';
 import { DisposableStore, timeout, type Disposable } from '../../core/lifetime';
@@ -151,7 +151,7 @@ export class RunRegistry implements vscode.Disposable {
     const ids: string[] = [];
     for (const region of regions) {
       const id = `run-${this.nextId++}`;
-      const started = RunController.start({ ...this.runOptions(id, instruction, region, settings), preview }, entry.port, entry.sync, this.connector, this.viewFor(id, document), this.clock);
+      const started = RunController.start({ ...this.runOptions(id, instruction, region, settings, document), preview }, entry.port, entry.sync, this.connector, this.viewFor(id, document), this.clock);
       if (!started.ok) {
         this.log.warn(`skipped a selection: ${started.error}`);
         continue;
@@ -169,7 +169,7 @@ export class RunRegistry implements vscode.Disposable {
     if (this.controllersFor(document).some((c) => c.snapshot.region && regionsOverlap(c.snapshot.region, region))) return false;
     const entry = this.entryFor(document);
     const id = `run-${this.nextId++}`;
-    const restored = RunController.restore(this.runOptions(id, instruction, region, this.settings()), original, outcome, entry.port, entry.sync, this.connector, this.viewFor(id, document), this.clock);
+    const restored = RunController.restore(this.runOptions(id, instruction, region, this.settings(), document), original, outcome, entry.port, entry.sync, this.connector, this.viewFor(id, document), this.clock);
     if (!restored.ok) return false;
     this.runs.set(id, { controller: restored.value, uri: document.uri.toString() });
     this.fire({ runId: id, uri: document.uri.toString(), kind: 'started' });
@@ -185,8 +185,11 @@ export class RunRegistry implements vscode.Disposable {
     this.documents.delete(key);
   }
 
-  private runOptions(id: string, instruction: string, region: Region, settings: Settings): RunOptions {
+  private runOptions(id: string, instruction: string, region: Region, settings: Settings, document: vscode.TextDocument): RunOptions {
+    const startsLine = document.positionAt(region.start).character === 0;
+    const format = answerFormatFor(document.getText().slice(region.start, region.end), startsLine, settings);
     return {
+      format,
       id,
       instruction,
       region,

@@ -6,6 +6,9 @@ import { FakeClock } from '../support/fakeClock';
 import { ScriptedSender } from '../support/fakeSender';
 import { MemoryDocument } from '../support/memoryDocument';
 import { int, mutateCode, pick, randomChunks, randomCode, seededRandom } from '../support/random';
+import { PatchApplier } from '../../../src/core/edit/patch/patchApplier';
+import { applyEdits } from '../../../src/core/edit/textEdit';
+import { writePatch } from '../../../src/server/patchWriter';
 
 /**
  * Interleaving fuzz: random regions, rewrites, chunkings, editor round-trip
@@ -28,6 +31,7 @@ interface Outcome {
   readonly userEdits?: number;
   readonly modelEdits?: number;
   readonly rejected?: boolean;
+  readonly patch?: boolean;
 }
 
 async function runCase(seed: number): Promise<Outcome> {
@@ -38,8 +42,23 @@ async function runCase(seed: number): Promise<Outcome> {
   const region = randomCode(random, int(random, 0, 10));
   let suffix = random() < 0.5 ? randomCode(random, int(random, 0, 4)) : '';
   if (region.length > 0 && !region.endsWith('\n') && suffix.length > 0) suffix = '\n' + suffix;
-  const output = random() < 0.15 ? randomCode(random, int(random, 0, 8)) : mutateCode(random, region);
-  const chunks = randomChunks(random, output, int(random, 1, 10));
+  let output = random() < 0.15 ? randomCode(random, int(random, 0, 8)) : mutateCode(random, region);
+  // A third of the cases whose region is whole lines answer in patch form: the same rewrite, as a patch.
+  let answer = output;
+  let format: 'rewrite' | 'patch' = 'rewrite';
+  if ((prefix === '' || prefix.endsWith('\n')) && region.endsWith('\n') && random() < 0.35) {
+    const whole = output === '' || output.endsWith('\n') ? output : output + '\n';
+    const patch = writePatch('f', region, whole);
+    const check = new PatchApplier(region, '\n');
+    const patched = applyEdits(region, [...check.push(patch), ...check.finish()]);
+    // Random code can repeat lines with no unique line above them: such a patch is ambiguous by design, not a case to fuzz.
+    if (!check.error && patched === whole) {
+      format = 'patch';
+      output = whole;
+      answer = patch;
+    }
+  }
+  const chunks = randomChunks(random, answer, int(random, 1, 10));
 
   const original = prefix + region + suffix;
   const doc = new MemoryDocument(original);
@@ -48,7 +67,7 @@ async function runCase(seed: number): Promise<Outcome> {
   doc.onChange((v, c) => sync.onDocumentChange(v, c));
   const sender = new ScriptedSender();
   const run = startRun(
-    { id: 'fuzz', instruction: 'rewrite', region: { start: prefix.length, end: prefix.length + region.length }, model: 'm', contextTokens: 32_000, policy: { onType: 'cancel', redirectPauseMs: 300 }, applyMode: 'stream' },
+    { id: 'fuzz', instruction: 'rewrite', region: { start: prefix.length, end: prefix.length + region.length }, model: 'm', contextTokens: 32_000, policy: { onType: 'cancel', redirectPauseMs: 300 }, applyMode: 'stream', format },
     doc,
     sync,
     sender,
@@ -155,7 +174,7 @@ async function runCase(seed: number): Promise<Outcome> {
     }
     if (doc.text !== prefixAndSuffixAround(region)) return { failure: `reject did not give the original plus the user's edits outside:\n${JSON.stringify(doc.text)}\nwanted\n${JSON.stringify(prefixAndSuffixAround(region))}` };
   }
-  return { userEdits: doc.userChanges.length, modelEdits: doc.modelEditVersions.length, rejected: scenario === 'user-edits-outside-then-reject' };
+  return { userEdits: doc.userChanges.length, modelEdits: doc.modelEditVersions.length, rejected: scenario === 'user-edits-outside-then-reject', patch: format === 'patch' };
 }
 
 describe('interleaving fuzz', () => {
@@ -164,6 +183,7 @@ describe('interleaving fuzz', () => {
     let withUserEdits = 0;
     let interleaved = 0;
     let rejects = 0;
+    let patches = 0;
     for (let seed = FIRST_SEED; seed < FIRST_SEED + CASES; seed++) {
       const outcome = await runCase(seed);
       if (outcome.failure) throw new Error(`fuzz case failed (reproduce with SPARK_FUZZ_SEED=${seed} SPARK_FUZZ_CASES=1): ${outcome.failure}`);
@@ -171,14 +191,16 @@ describe('interleaving fuzz', () => {
       if ((outcome.userEdits ?? 0) > 0) withUserEdits++;
       if ((outcome.userEdits ?? 0) > 0 && (outcome.modelEdits ?? 0) > 0) interleaved++;
       if (outcome.rejected) rejects++;
+      if (outcome.patch) patches++;
     }
-    console.log(`fuzz: ${checked} cases from seed ${FIRST_SEED}; ${withUserEdits} with user edits, ${interleaved} with user and model edits interleaved, ${rejects} rejects after outside edits`);
+    console.log(`fuzz: ${checked} cases from seed ${FIRST_SEED}; ${withUserEdits} with user edits, ${interleaved} with user and model edits interleaved, ${rejects} rejects after outside edits, ${patches} answered as a patch`);
     expect(checked).toBe(CASES);
     if (CASES >= 1_000) {
       // A fuzz that never reaches the hard cases proves nothing.
       expect(withUserEdits / CASES).toBeGreaterThan(0.3);
       expect(interleaved / CASES).toBeGreaterThan(0.15);
       expect(rejects / CASES).toBeGreaterThan(0.1);
+      expect(patches / CASES).toBeGreaterThan(0.1);
     }
   }, 600_000);
 });

@@ -5,6 +5,9 @@ import { buildEditRequest, buildResumeRequest } from '../../../src/core/prompt/b
 import type { ResponseCreate } from '../../../src/core/protocol/clientEvents';
 import { startSparkServer, type SparkServer } from '../../../src/server/server';
 import { parseFault } from '../../../src/server/options';
+import { writePatch } from '../../../src/server/patchWriter';
+import { PatchApplier } from '../../../src/core/edit/patch/patchApplier';
+import { applyEdits } from '../../../src/core/edit/textEdit';
 import { RawClient } from '../support/wsClient';
 
 const servers: SparkServer[] = [];
@@ -187,6 +190,41 @@ describe('reference server: faults', () => {
     expect(resumed.types().at(-1)).toBe('response.completed');
     const rest = resumed.frames.flatMap((f) => (f.json?.type === 'response.output_text.delta' ? [f.json.delta as string] : [])).join('');
     expect(sofar + rest).toMatch(/^\/\*\*\n \* Add\.[\s\S]*function add\(a, b\)/);
+  });
+
+  it('patch format: a large region with three changed lines is answered with a patch that applies to exactly the rewrite, in far fewer tokens', async () => {
+    const server = await serve({ timing: { ttftMs: 0, tokensPerSecond: 100_000, tokenChars: 4 } });
+    const region = Array.from({ length: 2_000 }, (_, i) => (i % 700 === 350 ? `const total${i} = total + ${i};` : `const value${i} = compute(${i});`)).join('\n') + '\n';
+    const ask = async (format: 'rewrite' | 'patch', extra: Partial<ResponseCreate> = {}): Promise<{ text: string; tokens: number }> => {
+      const client = await connect(server);
+      const { request } = buildEditRequest({ fileName: 'big.ts', languageId: 'typescript', before: '', region, after: '' }, 'rename total to sum', [], { model: 'm', contextTokens: 128_000, format });
+      client.send({ ...request, ...extra });
+      await client.untilTerminal(10_000);
+      const deltas = client.frames.filter((f) => f.json?.type === 'response.output_text.delta').map((f) => f.json!.delta as string);
+      return { text: deltas.join(''), tokens: deltas.length };
+    };
+    const rewrite = await ask('rewrite');
+    const patch = await ask('patch');
+    expect(patch.text).toMatch(/^\*\*\* Begin Patch\n\*\*\* Update File: big\.ts\n@@/);
+    const applier = new PatchApplier(region, '\n');
+    expect(applyEdits(region, [...applier.push(patch.text), ...applier.finish()])).toBe(rewrite.text);
+    expect(rewrite.tokens / patch.tokens).toBeGreaterThan(20);
+    // bad_patch: the first hunk's context matches nothing.
+    const bad = await ask('patch', { metadata: { spark_fault: 'bad_patch' } });
+    const failing = new PatchApplier(region, '\n');
+    failing.push(bad.text);
+    failing.finish();
+    expect(failing.error?.message).toMatch(/hunk 1: its context does not match/);
+  });
+
+  it('patch format: a hunk whose context repeats gets an @@ header naming the line above it', () => {
+    const body = '  x();\n  y();\n  z();\n  return 1;\n}\n';
+    const before = `function a() {\n${body}function b() {\n${body}`;
+    const after = `function a() {\n${body}function b() {\n${body.replace('return 1', 'return 2')}`;
+    const patch = writePatch('f.ts', before, after);
+    expect(patch).toContain('@@ function b() {\n');
+    const applier = new PatchApplier(before, '\n');
+    expect(applyEdits(before, [...applier.push(patch), ...applier.finish()])).toBe(after);
   });
 
   it('error:N sends an error event after N tokens', async () => {

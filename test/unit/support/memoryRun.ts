@@ -13,7 +13,7 @@ import { startRun } from './startRun';
 export async function memoryRun<S extends RequestSender = ScriptedSender>(
   text: string,
   region: { start: number; end: number },
-  options: { onType?: 'cancel' | 'redirect'; eol?: '\n' | '\r\n'; sender?: S; instruction?: string; preview?: boolean; prepare?: (doc: MemoryDocument) => void } = {},
+  options: { onType?: 'cancel' | 'redirect'; eol?: '\n' | '\r\n'; sender?: S; instruction?: string; preview?: boolean; prepare?: (doc: MemoryDocument) => void; format?: 'rewrite' | 'patch' } = {},
 ) {
   const doc = new MemoryDocument(text, options.eol ?? '\n', true);
   // What the document went through before the run (the user's own undo steps, say).
@@ -26,7 +26,7 @@ export async function memoryRun<S extends RequestSender = ScriptedSender>(
   const reports: string[] = [];
   const view: RunView = { update: () => undefined, report: (_l, m) => reports.push(m), ended: (s) => endedRuns.push(s) };
   const run = startRun(
-    { id: 'r1', instruction: options.instruction ?? 'uppercase', region, model: 'm', contextTokens: 32_000, policy: { onType: options.onType ?? 'cancel', redirectPauseMs: 300 }, applyMode: 'stream', preview: options.preview ?? false, random: () => 0.4, promptCacheKey: 'run-r1' },
+    { id: 'r1', instruction: options.instruction ?? 'uppercase', region, model: 'm', contextTokens: 32_000, policy: { onType: options.onType ?? 'cancel', redirectPauseMs: 300 }, applyMode: 'stream', preview: options.preview ?? false, random: () => 0.4, promptCacheKey: 'run-r1', ...(options.format ? { format: options.format } : {}) },
     doc,
     sync,
     sender,
