@@ -160,6 +160,16 @@ async function main(): Promise<void> {
     measured: `${ms('region1500.ours.lastTokenToPaintedMs.p50')} vs ${ms('region1500.naive.lastTokenToPaintedMs.p50')}`,
     met: ms('region1500.ours.lastTokenToPaintedMs.p50') < ms('region1500.naive.lastTokenToPaintedMs.p50'),
   };
+  targets['latency.patch2000TokenRatio'] = {
+    target: '>= 20x fewer tokens than the full rewrite (2,000-line region, 3 changed lines)',
+    measured: Number(ms('patch2000.tokenRatio').toFixed(1)),
+    met: ms('patch2000.tokenRatio') >= 20,
+  };
+  targets['latency.patch2000EnterToFinalPaintedMs'] = {
+    target: '< 500 ms at 1,000 tok/s (p50)',
+    measured: `${ms('patch2000.patch.enterToFinalPaintedMs.p50')} vs ${ms('patch2000.rewrite.enterToFinalPaintedMs.p50')} rewriting`,
+    met: ms('patch2000.patch.enterToFinalPaintedMs.p50') < 500,
+  };
   result.targets = targets;
   result.durationSeconds = Math.round((Date.now() - started) / 1000);
 

@@ -15,7 +15,7 @@ import { codeServerEntry, ensureTestHost, launchBrowser, log, makeWorkspace, nod
 import { goToLine, openInWorkbench, runCommand } from './workbenchPage.mjs';
 
 const RUNS = Number(process.env.SPARK_LATENCY_RUNS ?? 5);
-/** SPARK_LATENCY_ONLY=enter,floor,cancel,redirect,live,large,region1500 (comma-separated) measures just those figures. */
+/** SPARK_LATENCY_ONLY=enter,floor,cancel,redirect,live,large,region1500,patch (comma-separated) measures just those figures. */
 const only = process.env.SPARK_LATENCY_ONLY?.split(',');
 const wanted = (name) => !only || only.includes(name);
 const step = (message) => process.env.SPARK_VERBOSE && log(`  ${new Date().toISOString().slice(11, 23)} ${message}`);
@@ -33,12 +33,15 @@ const fn = (from, count) => `function block_${from}() {\n${ids(from, count).map(
 /** The issue's reference conditions: TTFT 20 ms, 5,000 tok/s, 4-character tokens. */
 const fast = { ttftMs: 20, tokensPerSecond: 5_000, tokenChars: 4 };
 const SMALL_LINES = 50; // ~2,000 characters: a ~500-token rewrite
+const PATCH_LINES = new Set(['0700', '1400', '1990']);
 const FILES = {
   'small.js': ids(1, SMALL_LINES).map(line).join(''),
   // 3,000 lines, the 300-line function on lines 1001-1302.
   'large.js': ids(1, 1000).map(line).join('') + fn(1001, 300) + ids(1301, 1698).map(line).join(''),
   'region1500.js': ids(1, 1500).map(line).join(''),
   'other.js': '// typing elsewhere\nTYPED\n',
+  // 2,000 lines, three of which (far apart, the last near the end so it is on screen) use `total`.
+  'patch2000.js': ids(1, 2000).map((id) => (PATCH_LINES.has(id) ? `  const_value_${id}=total+${id};\n` : line(id))).join(''),
 };
 
 const percentile = (values, p) => {
@@ -106,7 +109,9 @@ async function resetFile(page, ext) {
   } else if (ext === 'ours') {
     // As a user would: the run lands in review, Accept; then the file goes back to its text on disk.
     // The lens sits above the region: bring the region's start into view (a cursor move, not an edit).
-    await goToLine(page, (await page.evaluate(() => window.__sparkBench.regionStartLine)) ?? 1);
+    const startLine = (await page.evaluate(() => window.__sparkBench.regionStartLine)) ?? 1;
+    if (startLine === 1) await page.keyboard.press('Control+Home');
+    else await goToLine(page, startLine);
     await page.locator('.monaco-editor .codelens-decoration', { hasText: 'Accept' }).first().waitFor({ timeout: 30_000 });
     await page.keyboard.press('Control+Enter');
     await page.locator('.monaco-editor .codelens-decoration', { hasText: 'Accept' }).first().waitFor({ state: 'detached', timeout: 10_000 });
@@ -275,6 +280,23 @@ async function region1500(page, server, ext) {
   return lastAt === null ? NaN : lastAt - stats.lastTokenAt;
 }
 
+/** A 2,000-line region with three changed lines at 1,000 tok/s: Enter → the last changed line painted, and the tokens the server generated. */
+async function patchRun(page, server) {
+  await page.evaluate(() => (window.__sparkBench.regionStartLine = 1));
+  await postControl(server.controlUrl, { faults: [], timing: { ttftMs: 20, tokensPerSecond: 1_000, tokenChars: 4 } });
+  await openInWorkbench(page, 'patch2000.js', 'const_value_');
+  await selectAllFromEnd(page);
+  const last = await watch(page, 'const_value_1990=sum+1990;', { timeoutMs: 60_000 });
+  const before = (await serverStats(server.controlUrl)).tokensSent;
+  await askInstruction(page, 'ours', 'rename total to sum');
+  await page.keyboard.press('Enter');
+  const enter = await page.evaluate(() => window.__sparkBench.lastKey('Enter'));
+  const lastAt = await last();
+  const tokens = (await serverStats(server.controlUrl)).tokensSent - before;
+  await resetFile(page, 'ours');
+  return { enterToFinalPaintedMs: lastAt === null ? NaN : lastAt - enter, tokens };
+}
+
 function installNaive(extensionsDir) {
   const vsix = join(root, 'dist/naive-edit.vsix');
   execFileSync('npx', ['--no-install', 'vsce', 'package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', vsix], { cwd: join(root, 'bench/naive-extension'), stdio: ['ignore', 'ignore', 'inherit'] });
@@ -308,8 +330,8 @@ async function main() {
     await page.keyboard.press('End');
     await runCommand(page, 'View: Split Editor Right');
     await page.keyboard.press('Control+1');
-    const setLive = async (value) => {
-      const settings = { 'naiveEdit.endpoint': server.url, 'editor.minimap.enabled': false, 'sparkEdit.liveInstruction': value };
+    const setLive = async (value, extra = {}) => {
+      const settings = { 'naiveEdit.endpoint': server.url, 'editor.minimap.enabled': false, 'sparkEdit.liveInstruction': value, ...extra };
       writeFileSync(join(workspace, '.vscode/settings.json'), JSON.stringify(settings, null, 2));
       await page.waitForTimeout(1_000); // the settings file is watched; let VS Code read it
     };
@@ -411,6 +433,19 @@ async function main() {
     const big = { ours: [], naive: [] };
     for (let i = 0; i < Math.min(RUNS, 1); i++) for (const ext of ['ours', 'naive']) big[ext].push(await region1500(page, server, ext));
     result.region1500 = { ours: { lastTokenToPaintedMs: summary(big.ours) }, naive: { lastTokenToPaintedMs: summary(big.naive) } };
+    }
+    if (wanted('patch')) {
+    log('latency: a 2,000-line region, three changed lines, at 1,000 tok/s: patch form against the full rewrite');
+    const patch = {};
+    for (const [name, mode] of [['patch', 'always'], ['rewrite', 'never']]) {
+      await setLive(false, { 'sparkEdit.patchMode': mode });
+      const runs = [];
+      for (let i = 0; i < Math.min(RUNS, mode === 'never' ? 2 : 5); i++) runs.push(await patchRun(page, server));
+      patch[name] = { enterToFinalPaintedMs: summary(runs.map((r) => r.enterToFinalPaintedMs)), tokens: summary(runs.map((r) => r.tokens)) };
+    }
+    await setLive(false);
+    patch.tokenRatio = patch.rewrite.tokens.p50 / patch.patch.tokens.p50;
+    result.patch2000 = patch;
     }
     await page.screenshot({ path: join(root, 'test-artifacts/bench-latency.png') });
   } catch (error) {

@@ -12,6 +12,7 @@ import './suites/live';
 import './suites/decisions';
 import './suites/trust';
 import './suites/dayOfUse';
+import './suites/patch';
 // Last: it deactivates the extension.
 import './suites/lifecycle';
 
