@@ -10,6 +10,7 @@ import { ApiKeyStore } from './vscode/connection/apiKey';
 import { ConnectionManager } from './vscode/connection/connectionManager';
 import { DestinationGuard, modalPrompter, type Prompter } from './vscode/connection/destinations';
 import { LocalSpeed } from './vscode/connection/localSpeed';
+import { ProjectContext } from './vscode/editor/projectContext';
 import { DocumentEvents } from './vscode/editor/documentEvents';
 import { Saves } from './vscode/editor/saves';
 import { SelectionAfterRun } from './vscode/editor/selectionAfterRun';
@@ -29,6 +30,8 @@ import { StatusBar } from './vscode/views/statusBar';
 export interface SparkEditApi {
   runs(): RunSnapshot[];
   statusText(): string;
+  /** Resolves when the latest context lookup (started when the instruction box opened) has finished: how long it took, what it found. */
+  contextReady(): Promise<{ readonly ms: number; readonly rules: number; readonly definitions: number } | undefined>;
   statusTooltip(): string;
   editCalls(document: vscode.TextDocument): number;
   localServerUrl(): Promise<string | undefined>;
@@ -70,6 +73,7 @@ export function activate(context: vscode.ExtensionContext): SparkEditApi {
   const destinations = new DestinationGuard(context.globalState, log);
   const connection = owned.add(new ConnectionManager(current, keys, destinations, log, clock, versionOf(context)));
   const localSpeed = new LocalSpeed(context.globalState);
+  const projectContext = owned.add(new ProjectContext(log, () => ({ rules: current().includeRules, relatedCode: current().includeRelatedCode })));
   const registry = owned.add(new RunRegistry(connection, current, log, clock, (s) => localSpeed.metadataFor(s.endpoint)));
   const actions = new RunActions(registry);
   const saves = owned.add(new Saves(registry, log, clock));
@@ -86,7 +90,7 @@ export function activate(context: vscode.ExtensionContext): SparkEditApi {
   owned.add(registry.onDidReport((r) => reports.push({ ...r, index: reported++ }) > 20 && reports.shift()));
   const realBox = new QuickPickInstructionBox(context.globalState);
   let box: InstructionBox = realBox;
-  for (const command of registerCommands({ registry, actions, saves, keys, connection, destinations, localSpeed, log, problems, settings: current, clock, box: () => box })) owned.add(command);
+  for (const command of registerCommands({ registry, actions, saves, keys, connection, destinations, localSpeed, projectContext, log, problems, settings: current, clock, box: () => box })) owned.add(command);
   owned.add(vscode.languages.registerCodeLensProvider({ scheme: '*' }, codeLens));
   // Runs in flight keep their sockets and settings; the next run connects with the new ones.
   owned.add(keys.onDidChange(() => connection.reset()));
@@ -108,6 +112,10 @@ export function activate(context: vscode.ExtensionContext): SparkEditApi {
   return {
     runs: () => registry.snapshots(),
     statusText: () => status.text,
+    contextReady: async () => {
+      const found = await projectContext.whenLatestReady();
+      return found && { ms: found.ms, rules: found.rules.length, definitions: found.definitions.length };
+    },
     statusTooltip: () => status.tooltip,
     editCalls: (doc) => registry.editCalls(doc),
     localServerUrl: () => connection.localServerUrl(),

@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 import WebSocket from 'ws';
 import type { SparkEditApi } from '../../src/extension';
 import { buildEditRequest } from '../../src/core/prompt/buildRequest';
-import { control as postControl, type ControlBody } from '../../scripts/control.mjs';
+import { control as postControl, serverStats, type ControlBody } from '../../scripts/control.mjs';
 
 /**
  * The `apply` benchmark, inside a real VS Code extension host: a 2,000-token
@@ -134,6 +134,95 @@ async function baseline(rate: number): Promise<Record<string, number | boolean>>
   return result;
 }
 
+const percentiles = (values: readonly number[]): { p50: number; p95: number; runs: number; values: number[] } => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
+  return { p50: Math.round(at(50) * 10) / 10, p95: Math.round(at(95) * 10) / 10, runs: sorted.length, values: values.map((v) => Math.round(v)) };
+};
+
+const HELPERS = ['export interface Item { cents: number; count: number }', 'export function doubled(cents: number): number {\n  return cents * 2;\n}', 'export function halved(cents: number): number {\n  return Math.round(cents / 2);\n}', 'export function totalOf(items: Item[]): number {\n  return items.reduce((n, i) => n + i.cents * i.count, 0);\n}'].join('\n\n') + '\n';
+
+/** A 5,000-line TypeScript file of functions that use helpers from lib/money.ts. */
+function bigFile(): string {
+  const lines = ["import { doubled, halved, totalOf, type Item } from '../lib/money';", ''];
+  for (let f = 0; lines.length < 5_000; f++) {
+    lines.push(`export function step${f}(items: Item[]): number {`, `  const base${f} = totalOf(items);`, `  const up${f} = doubled(base${f});`, `  const down${f} = halved(up${f});`);
+    for (let k = 0; k < 14; k++) lines.push(`  const v${f}_${k} = down${f} + ${k};`);
+    lines.push(`  return down${f};`, '}');
+  }
+  return lines.slice(0, 5_000).join('\n') + '\n';
+}
+
+/**
+ * What the model is shown besides the file: the lookup (rules and the
+ * definitions of what a region uses, by the TypeScript language server) on
+ * a 5,000-line file, and Enter → the request on the wire with related code
+ * on against off (the lookup runs while the instruction is typed).
+ */
+async function contextFigure(api: SparkEditApi): Promise<Record<string, unknown>> {
+  await control({ faults: [], timing: { ttftMs: 5, tokensPerSecond: 20_000, tokenChars: TOKEN_CHARS } });
+  const root = join(config.workspace, 'ctxbench');
+  mkdirSync(join(root, 'lib'), { recursive: true });
+  mkdirSync(join(root, 'src'), { recursive: true });
+  writeFileSync(join(root, 'AGENTS.md'), '# Rules\nMoney is integer cents.\n');
+  writeFileSync(join(root, 'lib', 'money.ts'), HELPERS);
+  writeFileSync(join(root, 'src', 'big.ts'), bigFile());
+  const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(vscode.Uri.file(join(root, 'src', 'big.ts'))), { preview: false });
+  const doc = editor.document;
+  const line = 2_505;
+  // The language server starts on the first TypeScript file: wait until it answers, so the figure is the lookup, not its start.
+  for (const started = performance.now(); performance.now() - started < 90_000; await sleep(250)) {
+    const found = (await vscode.commands.executeCommand<unknown[]>('vscode.executeDefinitionProvider', doc.uri, new vscode.Position(3, 17))) ?? [];
+    if (found.length > 0) break;
+  }
+  // Live instruction off: with it, a preview of the typed instruction is already on the wire before Enter, and Enter sends nothing new.
+  await vscode.workspace.getConfiguration('sparkEdit').update('liveInstruction', false, vscode.ConfigurationTarget.Workspace);
+  const { box, restore } = api.scriptInstructionBox();
+  const lookups: number[] = [];
+  const definitions: number[] = [];
+  const onWire: Record<'on' | 'off', number[]> = { on: [], off: [] };
+  try {
+    for (const include of [true, false]) {
+      await vscode.workspace.getConfiguration('sparkEdit').update('includeRelatedCode', include, vscode.ConfigurationTarget.Workspace);
+      // The first two of each block warm up (a settings change opens a new connection): not counted.
+      for (let i = 0; i < 32; i++) {
+        const counted = i >= 2;
+        editor.selection = new vscode.Selection(line + (i % 5), 4, line + (i % 5), 4);
+        const started = vscode.commands.executeCommand('sparkEdit.editInline');
+        await box.whenOpen();
+        const lookup = api.contextReady();
+        // Typed as a quick typist would (50 ms a key, about half a second), in both arms: the lookup runs meanwhile.
+        for (let k = 1; k <= 'uppercase'.length; k++) {
+          await box.type('uppercase'.slice(0, k));
+          await sleep(50);
+        }
+        const found = await lookup;
+        if (include && found && counted) {
+          lookups.push(found.ms);
+          definitions.push(found.definitions);
+        }
+        const enterAt = Date.now();
+        box.enter();
+        await started;
+        let arrived = 0;
+        for (const t = performance.now(); performance.now() - t < 5_000 && arrived < enterAt; await sleep(2)) arrived = (await serverStats(config.controlUrl)).lastRequestAt;
+        if (counted) onWire[include ? 'on' : 'off'].push(arrived - enterAt);
+        while (api.runs().some((r) => r.state.phase !== 'review' && r.state.phase !== 'done' && r.state.phase !== 'error')) await sleep(5);
+        await vscode.commands.executeCommand('sparkEdit.reject');
+        while (api.runs().length > 0 && api.runs().some((r) => r.state.phase !== 'done' && r.state.phase !== 'error')) await sleep(5);
+      }
+    }
+  } finally {
+    restore();
+    await vscode.workspace.getConfiguration('sparkEdit').update('includeRelatedCode', undefined, vscode.ConfigurationTarget.Workspace);
+    await vscode.workspace.getConfiguration('sparkEdit').update('liveInstruction', undefined, vscode.ConfigurationTarget.Workspace);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  }
+  const on = percentiles(onWire.on);
+  const off = percentiles(onWire.off);
+  return { fileLines: doc.lineCount, lookupMs: percentiles(lookups), definitionsFound: percentiles(definitions), enterToWireMs: { relatedCodeOn: on, relatedCodeOff: off }, addedAtP95Ms: Math.round((on.p95 - off.p95) * 10) / 10 };
+}
+
 export async function run(): Promise<void> {
   const ext = vscode.extensions.getExtension<SparkEditApi>('spark-edit.spark-edit');
   if (!ext) throw new Error('extension not loaded');
@@ -154,5 +243,6 @@ export async function run(): Promise<void> {
   for (const rate of [1_000, 5_000]) {
     results[`at${rate}`] = { ours: await ours(rate, api), baseline: await baseline(rate) };
   }
+  results.context = await contextFigure(api);
   writeFileSync(config.resultsFile, JSON.stringify(results));
 }

@@ -178,6 +178,7 @@ export class Responder {
       return;
     }
     let conversation = [...before, ...inputItems(request.input)];
+    this.ctx.stats.lastInput = conversationText(undefined, inputItems(request.input)).slice(0, 64 * 1024);
     let input = this.usageOf(request, conversation);
     let engineRequest = engineRequestFor(request, conversation);
     noteArrival(this.ctx.stats, { at: Date.now(), kind: 'create', instruction: engineRequest.instruction });

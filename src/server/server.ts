@@ -62,7 +62,7 @@ export async function startSparkServer(input: ServerOptionsInput = {}, log: (mes
   const engine: Engine = options.backend
     ? createBridgeEngine({ baseUrl: options.backend, model: options.backendModel, apiKey: options.backendApiKey })
     : builtinEngine;
-  const stats: ServerStats = { connections: 0, responses: 0, activeGenerations: 0, abortedGenerations: 0, tokensSent: 0, lastTokenAt: 0, lastAbortAt: 0, lastRequestAt: 0, lastFirstTokenAt: 0, steersAccepted: 0, steered: 0, connectionsOpened: 0, handshakesRefused: 0, inputTokens: 0, cachedInputTokens: 0, arrivals: [] };
+  const stats: ServerStats = { connections: 0, responses: 0, activeGenerations: 0, abortedGenerations: 0, tokensSent: 0, lastTokenAt: 0, lastAbortAt: 0, lastRequestAt: 0, lastFirstTokenAt: 0, steersAccepted: 0, steered: 0, connectionsOpened: 0, handshakesRefused: 0, inputTokens: 0, cachedInputTokens: 0, lastInput: '', arrivals: [] };
   const queued: Fault[] = [];
   let timing: Timing = options.timing;
   let shape: OutputShape = options.shape;

@@ -22,6 +22,8 @@ export interface ServerStats {
   /** Input tokens of every request, and how many of them a repeated prefix under the same prompt_cache_key served. */
   inputTokens: number;
   cachedInputTokens: number;
+  /** The latest request's input as text (at most 64 KiB): tests read what a client really sent. */
+  lastInput: string;
   /** The latest requests and steers as they arrived (wall clock, epoch ms), newest last: tests time a decision by these. */
   arrivals: ArrivalStamp[];
 }

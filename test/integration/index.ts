@@ -13,6 +13,7 @@ import './suites/decisions';
 import './suites/trust';
 import './suites/dayOfUse';
 import './suites/patch';
+import './suites/context';
 // Last: it deactivates the extension.
 import './suites/lifecycle';
 

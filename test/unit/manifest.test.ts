@@ -71,8 +71,8 @@ describe('package.json manifest', () => {
     expect(settings['sparkEdit.onType']!.enum).toEqual(SettingsSchema.shape.onType.unwrap().options);
   });
 
-  it('groups the settings (connection, live instruction, editing and review, limits), each with an order, in order', () => {
-    expect(manifest.contributes.configuration.map((g) => g.title)).toEqual(['Connection', 'Live Instruction', 'Editing and Review', 'Limits']);
+  it('groups the settings (connection, live instruction, context, editing and review, limits), each with an order, in order', () => {
+    expect(manifest.contributes.configuration.map((g) => g.title)).toEqual(['Connection', 'Live Instruction', 'Context', 'Editing and Review', 'Limits']);
     manifest.contributes.configuration.forEach((group, i) => {
       expect(group.order, group.title).toBe(i);
       expect(group.id, group.title).toMatch(/^sparkEdit\./);

@@ -35,6 +35,10 @@ export const SettingsSchema = z.object({
   /** ChatGPT account id for the Codex backend (sent as ChatGPT-Account-ID). */
   codexAccountId: z.string().default(''),
   allowInsecure: z.boolean().default(false),
+  /** Show the model the project's rules files (AGENTS.md and the like). */
+  includeRules: z.boolean().default(true),
+  /** Show the model the definitions, from other files, of what the region uses. */
+  includeRelatedCode: z.boolean().default(true),
   /** Idle connections close after this long: an idle window holds no socket and sends no heartbeat. */
   idleDisconnectSeconds: z.number().int().min(10).max(3_600).default(180),
 });

@@ -1,4 +1,5 @@
 import { inputTexts, type OutgoingMessage, type OutgoingResponseCreate, type OutgoingResponseSteer, type ReasoningEffort, type ResponseCreate } from '../protocol/clientEvents';
+import { pickDefinitions, type ContextPart, type FoundDefinition } from './projectContext';
 import { estimateTokens } from './tokens';
 
 /** Tags that frame the region; the reference server's built-in engine reads them too. */
@@ -43,6 +44,40 @@ export interface EditContext {
   readonly before: string;
   readonly region: string;
   readonly after: string;
+  /** The project's rules files and the definitions the region uses from elsewhere (see projectContext.ts). */
+  readonly project?: { readonly rules: readonly ContextPart[]; readonly definitions: readonly FoundDefinition[] };
+}
+
+/**
+ * How the prompt budget is shared, by priority: the region and the
+ * instruction always; then the rules, up to a quarter of what is left (and
+ * 32 KiB); then related definitions, up to a quarter; the file around the
+ * region takes the rest, nearest lines first.
+ */
+export const PROJECT_SHARE = 0.25;
+
+/** The project parts that fit `budgetChars` by the shares above: rules root first, definitions nearest and smallest first. */
+export function fitProject(project: EditContext['project'], budgetChars: number): ContextPart[] {
+  if (!project) return [];
+  const share = Math.floor(Math.max(0, budgetChars) * PROJECT_SHARE);
+  const rules: ContextPart[] = [];
+  let left = share;
+  for (const part of project.rules) {
+    if (left <= 0) break;
+    rules.push(part.text.length <= left ? part : { ...part, text: `${part.text.slice(0, left)}\n[cut to fit]` });
+    left -= part.text.length;
+  }
+  return [...rules, ...pickDefinitions(project.definitions, share)];
+}
+
+/** The project parts as they open the user message: the stable part of the prompt, before the file. */
+function projectText(parts: readonly ContextPart[]): string {
+  const rules = parts.filter((p) => p.kind === 'rules');
+  const definitions = parts.filter((p) => p.kind === 'definition');
+  const sections: string[] = [];
+  if (rules.length > 0) sections.push(`Project rules (${rules.map((r) => r.label).join(', ')}); follow them:`, ...rules.map((r) => `--- ${r.label}\n${r.text.trimEnd()}`), '');
+  if (definitions.length > 0) sections.push('Related code: definitions from elsewhere of what the region uses (read only, do not rewrite):', ...definitions.map((d) => `--- ${d.label}\n${d.text.trimEnd()}`), '');
+  return sections.join('\n');
 }
 
 export interface RequestOptions {
@@ -67,6 +102,8 @@ export interface BuiltPrompt {
   /** Estimated tokens of the prompt, and how many characters of far context were dropped to fit. */
   readonly estimatedTokens: number;
   readonly trimmedChars: number;
+  /** What the prompt is made of, in characters, for the log (never the key: it is not in the prompt). */
+  readonly parts?: readonly { readonly name: string; readonly chars: number }[];
 }
 
 /**
@@ -99,8 +136,9 @@ function regionBlock(region: string): string {
   return `${REGION_OPEN}\n${region}${REGION_CLOSE}`;
 }
 
-function userText(context: EditContext, fitted: { before: string; after: string }, instructionLines: string): string {
+function userText(context: EditContext, fitted: { before: string; after: string }, instructionLines: string, project: readonly ContextPart[] = []): string {
   return [
+    ...(project.length > 0 ? [projectText(project)] : []),
     `File: ${context.fileName} (${context.languageId})`,
     '```',
     `${fitted.before}${regionBlock(context.region)}${fitted.after}`,
@@ -143,10 +181,19 @@ export function buildEditRequest(context: EditContext, instruction: string, hist
   const reserve = options.reserveForOutput ?? estimateTokens(context.region) * 2 + 256;
   const fixedTokens = estimateTokens(system) + estimateTokens(context.region) + estimateTokens(lines) + 64;
   const budgetChars = Math.max(0, (options.contextTokens - reserve - fixedTokens) * 4);
-  const fitted = fitContext(context.before, context.after, budgetChars);
-  const text = userText(context, fitted, lines);
+  const project = fitProject(context.project, budgetChars);
+  const projectChars = project.reduce((n, p) => n + p.text.length + p.label.length + 8, 0);
+  const fitted = fitContext(context.before, context.after, budgetChars - projectChars);
+  const text = userText(context, fitted, lines, project);
   const request = responseCreate(text, options);
-  return { request, estimatedTokens: estimateTokens(system) + estimateTokens(text), trimmedChars: fitted.trimmed };
+  const parts = [
+    { name: 'system', chars: system.length },
+    ...project.map((p) => ({ name: `${p.kind === 'rules' ? 'rules' : 'definition'} ${p.label}`, chars: p.text.length })),
+    { name: 'file around the region', chars: fitted.before.length + fitted.after.length },
+    { name: 'region', chars: context.region.length },
+    { name: 'instruction', chars: lines.length },
+  ];
+  return { request, estimatedTokens: estimateTokens(system) + estimateTokens(text), trimmedChars: fitted.trimmed, parts };
 }
 
 /**

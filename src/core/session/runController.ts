@@ -83,6 +83,8 @@ export interface RunOptions {
   readonly promptCacheKey?: string;
   /** `patch`: the model answers with a patch against the region (large regions), applied hunk by hunk as it streams. */
   readonly format?: AnswerFormat;
+  /** The project context ready now (rules, related definitions): read at each request, never waited for. */
+  readonly project?: () => EditContext['project'];
 }
 
 /**
@@ -365,7 +367,8 @@ export class RunController implements RunDocumentListener {
   private editContext(region: string): EditContext {
     const text = this.document.getText();
     const { start, end } = this.currentRegion();
-    return { fileName: this.document.fileName, languageId: this.document.languageId, before: text.slice(0, start), region, after: text.slice(end) };
+    const project = this.options.project?.();
+    return { fileName: this.document.fileName, languageId: this.document.languageId, before: text.slice(0, start), region, after: text.slice(end), ...(project ? { project } : {}) };
   }
 
   private sendRequest(request: number, mode: RequestMode, previousResponseId: string | undefined, rewrite: Rewrite): void {
@@ -391,7 +394,8 @@ export class RunController implements RunDocumentListener {
           const prompt = runRequest({ mode, context: this.editContext(this.textFor(rewrite, shown)), instruction: this.state.instruction, history: this.state.history, previousResponseId, outputSoFar: '', options: this.requestOptions() });
           // The stream is diffed against what the region shows, whatever the model was asked to rewrite.
           this.beginStream(shown);
-          this.options.log?.(`[${this.options.id}] ${mode} request, ~${prompt.estimatedTokens} tokens${prompt.trimmedChars ? `, ${prompt.trimmedChars} chars of far context trimmed` : ''}`);
+          const parts = prompt.parts ? ` (${prompt.parts.map((p) => `${p.name} ${p.chars}`).join(', ')} chars)` : '';
+          this.options.log?.(`[${this.options.id}] ${mode} request${this.options.format === 'patch' ? ' for a patch' : ''}, ~${prompt.estimatedTokens} tokens${parts}${prompt.trimmedChars ? `, ${prompt.trimmedChars} chars of far context trimmed` : ''}`);
           this.send(sender, request, prompt.request);
         });
       },

@@ -7,6 +7,8 @@ import { err, ok, type Result } from '../../core/result';
 import type { ApiKeyStore } from '../connection/apiKey';
 import type { ConnectionManager } from '../connection/connectionManager';
 import type { DestinationGuard } from '../connection/destinations';
+import type { GatheredContext, ProjectContext } from '../editor/projectContext';
+import type { RunOptions } from '../../core/session/runController';
 import { LOCAL_SPEEDS, type LocalSpeed } from '../connection/localSpeed';
 import type { Saves } from '../editor/saves';
 import type { Log } from '../platform/log';
@@ -45,6 +47,7 @@ export interface CommandDeps {
   readonly connection: ConnectionManager;
   readonly destinations: DestinationGuard;
   readonly localSpeed: LocalSpeed;
+  readonly projectContext: ProjectContext;
   readonly log: Log;
   readonly problems: ProblemWatcher;
   readonly settings: () => Settings;
@@ -63,6 +66,12 @@ function selectionRegions(editor: vscode.TextEditor): Region[] {
 
 const inform = (message: string): void => void vscode.window.showInformationMessage(`Spark Edit: ${message}`).then(undefined, () => undefined);
 
+/** What the instruction box says of the context the model will see. */
+function describeContext(context: GatheredContext): string | undefined {
+  const parts = [...(context.rules.length > 0 ? [`rules: ${context.rules.map((r) => r.label).join(', ')}`] : []), ...(context.definitions.length > 0 ? [`${context.definitions.length} related definition${context.definitions.length > 1 ? 's' : ''}`] : [])];
+  return parts.length > 0 ? parts.join(' · ') : undefined;
+}
+
 /** The editor an edit command works in, or why there is none (said, never silently nothing). */
 function editableEditor(): vscode.TextEditor | undefined {
   const editor = vscode.window.activeTextEditor;
@@ -79,7 +88,7 @@ function editableEditor(): vscode.TextEditor | undefined {
 
 /** Every command of the extension; package.json lists the same ids (a unit test checks). */
 export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
-  const { registry, actions, saves, keys, connection, destinations, localSpeed, log, problems, settings, clock, box } = deps;
+  const { registry, actions, saves, keys, connection, destinations, localSpeed, projectContext, log, problems, settings, clock, box } = deps;
 
   const explainFailure = (result: StartResult): StartResult => {
     if (!result.ok && result.error.reason !== 'empty') {
@@ -95,14 +104,14 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
    * reached the editor first, a file reloaded from disk), and VS Code's
    * selections follow such changes where offsets taken before would not.
    */
-  const startOrdinary = (editor: vscode.TextEditor, pickRegions: (editor: vscode.TextEditor) => Region[] | string, instruction: string): StartResult => {
+  const startOrdinary = (editor: vscode.TextEditor, pickRegions: (editor: vscode.TextEditor) => Region[] | string, instruction: string, project?: RunOptions['project']): StartResult => {
     const regions = pickRegions(editor);
     if (typeof regions === 'string') {
       log.warn(regions);
       void vscode.window.showWarningMessage(`Spark Edit: ${regions}`).then(undefined, () => undefined);
       return err({ reason: 'empty', message: regions });
     }
-    const result = registry.start(editor.document, regions, instruction);
+    const result = registry.start(editor.document, regions, instruction, false, project);
     // The range is already being edited (a run started while the box was open): the instruction redirects it, never dropped.
     if (!result.ok && result.error.reason === 'overlap') {
       log.info(`"${instruction}": that range is being edited, so it redirects the run there`);
@@ -116,7 +125,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
    * previewed through `target` while the box is open (Enter keeps the
    * preview, Escape puts back what was there).
    */
-  const askLive = async (options: { title: string; prefill?: string }, target: PreviewTarget): Promise<StartResult | undefined> => {
+  const askLive = async (options: { title: string; prefill?: string; detail?: Promise<string | undefined> }, target: PreviewTarget): Promise<StartResult | undefined> => {
     // The socket opens while the instruction is typed: the handshake hides behind the typing, and no window connects before it is asked to.
     connection.warm().catch((error: unknown) => log.warn(`could not open the connection ahead: ${String(error)}`));
     const current = settings();
@@ -149,19 +158,23 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
    * restores the original.
    */
   const run = async (editor: vscode.TextEditor, pickRegions: (editor: vscode.TextEditor) => Region[] | string, title: string, args: unknown): Promise<StartResult | undefined> => {
+    // What the model is shown besides the file is looked up now, while the instruction is typed; a request takes what is ready.
+    const picked = pickRegions(editor);
+    const lookup = typeof picked === 'string' ? undefined : projectContext.lookup(editor.document, picked);
+    const project = lookup ? (): GatheredContext | undefined => lookup.current() : undefined;
     const given = instructionFrom(args);
-    if (given) return startOrdinary(editor, pickRegions, given);
+    if (given) return startOrdinary(editor, pickRegions, given, project);
     return askLive(
-      { title },
+      { title, ...(lookup ? { detail: lookup.ready.then(describeContext) } : {}) },
       {
         begin: (instruction) => {
           const regions = pickRegions(editor);
           if (typeof regions === 'string') return err(regions);
           if (regions.length !== 1) return err('previews edit one region; Enter edits every selection');
-          const started = registry.start(editor.document, regions, instruction, true);
+          const started = registry.start(editor.document, regions, instruction, true, project);
           return started.ok ? ok(started.value[0]!) : err(started.error.message);
         },
-        ordinary: (instruction) => startOrdinary(editor, pickRegions, instruction),
+        ordinary: (instruction) => startOrdinary(editor, pickRegions, instruction, project),
       },
     );
   };

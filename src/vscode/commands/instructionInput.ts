@@ -8,6 +8,8 @@ export interface AskOptions {
   readonly prefill?: string;
   /** Every change of the instruction the box shows: the typed text, or the recent one highlighted while nothing is typed. */
   readonly onChange?: (text: string) => unknown;
+  /** What the model will be shown besides the file, once known (the box adds it to its title). */
+  readonly detail?: Promise<string | undefined>;
 }
 
 /** Where instructions come from: the real box, or a script (integration tests cannot type into a QuickPick). */
@@ -24,6 +26,12 @@ export class QuickPickInstructionBox implements InstructionBox {
     const history = this.memento.get<string[]>(HISTORY_KEY, []);
     const pick = vscode.window.createQuickPick();
     pick.title = options.title;
+    options.detail?.then(
+      (detail) => {
+        if (detail) pick.title = `${options.title} (${detail})`;
+      },
+      () => undefined,
+    );
     pick.placeholder = 'Describe the edit, e.g. "add jsdoc", "rename total to sum", "wrap in try/catch"';
     pick.value = options.prefill ?? '';
     pick.items = history.map((label) => ({ label, description: 'recent' }));

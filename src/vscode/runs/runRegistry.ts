@@ -139,7 +139,7 @@ export class RunRegistry implements vscode.Disposable {
    * before any connection is made, so nothing the user does meanwhile can
    * shift them. `preview` starts a live-instruction preview.
    */
-  start(document: vscode.TextDocument, regions: readonly Region[], instruction: string, preview = false): Result<string[], StartFailure> {
+  start(document: vscode.TextDocument, regions: readonly Region[], instruction: string, preview = false, project?: RunOptions['project']): Result<string[], StartFailure> {
     if (regions.length === 0) return err({ reason: 'empty', message: 'nothing to edit' });
     const settings = this.settings();
     const entry = this.entryFor(document);
@@ -151,7 +151,7 @@ export class RunRegistry implements vscode.Disposable {
     const ids: string[] = [];
     for (const region of regions) {
       const id = `run-${this.nextId++}`;
-      const started = RunController.start({ ...this.runOptions(id, instruction, region, settings, document), preview }, entry.port, entry.sync, this.connector, this.viewFor(id, document), this.clock);
+      const started = RunController.start({ ...this.runOptions(id, instruction, region, settings, document), preview, ...(project ? { project } : {}) }, entry.port, entry.sync, this.connector, this.viewFor(id, document), this.clock);
       if (!started.ok) {
         this.log.warn(`skipped a selection: ${started.error}`);
         continue;

@@ -83,3 +83,43 @@ describe('the Codex backend handshake', () => {
     expect(codexHeaders('', 's', '1')).not.toHaveProperty('ChatGPT-Account-ID');
   });
 });
+
+describe('the prompt with project context', () => {
+  const rules = [{ kind: 'rules' as const, label: 'AGENTS.md', text: 'Money is integer cents.' }];
+  const definitions = [
+    { name: 'doubled', path: 'lib/money.ts', line: 0, text: 'export function doubled(c: number) { return c * 2; }', distance: 3 },
+    { name: 'Item', path: 'src/item.ts', line: 4, text: 'export interface Item { cents: number }', distance: 1 },
+  ];
+  const context = { fileName: 'src/cart.ts', languageId: 'typescript', before: 'const a = 1;\n', region: 'price(doubled(x));\n', after: 'const z = 2;\n', project: { rules, definitions } };
+
+  it('stable parts first: the rules, the related definitions (nearest first), the file, the instruction last; the region still reads back', () => {
+    const built = buildEditRequest(context, 'uppercase', [], { model: 'm', contextTokens: 32_000 });
+    const text = built.request.input[0]!.content[0]!.text;
+    const at = (needle: string): number => text.indexOf(needle);
+    expect(at('Project rules (AGENTS.md)')).toBe(0);
+    expect(at('Money is integer cents.')).toBeLessThan(at('Related code'));
+    expect(at('--- src/item.ts:5 (Item)')).toBeLessThan(at('--- lib/money.ts:1 (doubled)'));
+    expect(at('export function doubled')).toBeLessThan(at('File: src/cart.ts'));
+    expect(at('File: src/cart.ts')).toBeLessThan(at('Instruction: uppercase'));
+    expect(parseEditRequest(built.request)).toMatchObject({ region: context.region, instruction: 'uppercase' });
+    expect(built.parts?.map((p) => p.name)).toEqual(['system', 'rules AGENTS.md', 'definition src/item.ts:5 (Item)', 'definition lib/money.ts:1 (doubled)', 'file around the region', 'region', 'instruction']);
+  });
+
+  it('bounded: rules and definitions each take at most a quarter of the budget; the file around the region gets the rest, trimmed from its far ends', () => {
+    const hugeRules = [{ kind: 'rules' as const, label: 'AGENTS.md', text: 'r'.repeat(40_000) }];
+    const before = Array.from({ length: 3_000 }, (_, i) => `const line${i} = ${i};`).join('\n') + '\n';
+    const built = buildEditRequest({ ...context, before, project: { rules: hugeRules, definitions } }, 'uppercase', [], { model: 'm', contextTokens: 8_000 });
+    expect(built.estimatedTokens).toBeLessThanOrEqual(8_000);
+    const rulesChars = built.parts!.find((p) => p.name === 'rules AGENTS.md')!.chars;
+    const fileChars = built.parts!.find((p) => p.name === 'file around the region')!.chars;
+    expect(rulesChars).toBeLessThan(8_000); // a quarter of the ~28,000-character budget left after the region and reserve
+    expect(fileChars).toBeGreaterThan(rulesChars);
+    expect(built.trimmedChars).toBeGreaterThan(0);
+  });
+
+  it('no project context: the prompt is as before', () => {
+    const { project: _dropped, ...plain } = context;
+    const text = buildEditRequest(plain, 'uppercase', [], { model: 'm', contextTokens: 32_000 }).request.input[0]!.content[0]!.text;
+    expect(text.startsWith('File: src/cart.ts (typescript)')).toBe(true);
+  });
+});

@@ -1,0 +1,75 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { assert, test, waitFor } from '../harness';
+import { api, config, control, FAST, inReview, stats, withScriptedBox, withSetting } from '../helpers';
+
+/*
+ * What the model is shown besides the file: the rules on the way from the
+ * workspace root to the file, and what the region uses from other files,
+ * found by the language server. The reference server keeps the latest
+ * request's input, so the test reads what really went out.
+ */
+
+const RULES = '# Shop rules\nMoney is integer cents. RULE-MARKER-7731\n';
+const HELPER = 'export function doubled(cents: number): number {\n  // HELPER-MARKER\n  return cents * 2;\n}\n';
+const USE = "import { doubled } from '../lib/money';\n\nexport function price(cents: number): number {\n  const twice = doubled(cents);\n  return twice + 1;\n}\n";
+
+/** A small project in the test workspace: ctx/AGENTS.md, ctx/lib/money.ts, ctx/src/use.ts. */
+function writeProject(): { root: string; use: vscode.Uri } {
+  const root = join(config.workspace, 'ctx');
+  mkdirSync(join(root, 'lib'), { recursive: true });
+  mkdirSync(join(root, 'src'), { recursive: true });
+  writeFileSync(join(root, 'AGENTS.md'), RULES);
+  writeFileSync(join(root, 'lib', 'money.ts'), HELPER);
+  writeFileSync(join(root, 'src', 'use.ts'), USE);
+  return { root, use: vscode.Uri.file(join(root, 'src', 'use.ts')) };
+}
+
+/** Opens use.ts once the language server can find `doubled` in lib/money.ts (it starts on the first TypeScript file). */
+async function openUse(use: vscode.Uri): Promise<vscode.TextEditor> {
+  const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(use), { preview: false });
+  const call = editor.document.positionAt(USE.indexOf('doubled(cents)'));
+  await waitFor(async () => {
+    const found = (await vscode.commands.executeCommand<(vscode.Location | vscode.LocationLink)[]>('vscode.executeDefinitionProvider', editor.document.uri, call)) ?? [];
+    return found.some((l) => ('targetUri' in l ? l.targetUri : l.uri).path.endsWith('/lib/money.ts'));
+  }, 'the TypeScript language server to find doubled()', 60_000);
+  editor.selection = new vscode.Selection(3, 4, 3, 4);
+  return editor;
+}
+
+/** Edit Inline through the box, Enter once the context lookup (started when the box opened) is ready; the request's input as the server got it. */
+async function askAndRead(): Promise<string> {
+  let input = '';
+  await withScriptedBox(async (box) => {
+    const before = (await stats()).responses;
+    const started = vscode.commands.executeCommand('sparkEdit.editInline');
+    await box.whenOpen();
+    await (await api()).contextReady();
+    await box.type('uppercase');
+    box.enter();
+    await started;
+    await inReview();
+    await waitFor(async () => (await stats()).responses > before, 'the request at the server');
+    input = (await stats()).lastInput;
+    await vscode.commands.executeCommand('sparkEdit.reject');
+  });
+  return input;
+}
+
+test('context: the AGENTS.md on the way to the file and a helper defined in another file reach the request, before the file; each can be turned off', async () => {
+  await control({ timing: FAST });
+  const { root, use } = writeProject();
+  try {
+    await openUse(use);
+    const input = await askAndRead();
+    assert(input.includes('RULE-MARKER-7731') && input.includes('ctx/AGENTS.md'), `the rules reached the request:\n${input.slice(0, 600)}`);
+    assert(input.includes('HELPER-MARKER') && input.includes('ctx/lib/money.ts'), `the helper's definition reached the request:\n${input.slice(0, 1200)}`);
+    assert(input.indexOf('RULE-MARKER') < input.indexOf('HELPER-MARKER') && input.indexOf('HELPER-MARKER') < input.indexOf('<rewrite>'), 'rules, then related code, then the file');
+    const without = await withSetting('includeRules', false, () => withSetting('includeRelatedCode', false, () => askAndRead()));
+    assert(!without.includes('RULE-MARKER') && !without.includes('HELPER-MARKER'), 'turned off, neither is sent');
+  } finally {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    rmSync(root, { recursive: true, force: true });
+  }
+}, 120_000);
