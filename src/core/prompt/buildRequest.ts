@@ -8,12 +8,14 @@ export const REGION_CLOSE = '</rewrite>';
 export const INSTRUCTION_LABEL = 'Instruction:';
 export const PREVIOUS_INSTRUCTION_LABEL = 'Earlier instruction:';
 
+const ROLE = 'You are Spark Edit, a code-editing model inside an editor.';
+const KEEP_STYLE = ['Keep indentation, line endings and style consistent with the file.', 'When a redirect says the user edited the region, keep their edits exactly.'];
+
 export const SYSTEM_INSTRUCTIONS = [
-  'You are Spark Edit, a code-editing model inside an editor.',
+  ROLE,
   `Rewrite only the text between ${REGION_OPEN} and ${REGION_CLOSE} as the instruction asks.`,
   'Answer with the rewritten region alone: no markdown fences, no explanations, no surrounding code.',
-  'Keep indentation, line endings and style consistent with the file.',
-  'When a redirect says the user edited the region, keep their edits exactly.',
+  ...KEEP_STYLE,
 ].join('\n');
 
 /** The line that asks for a patch (the reference server's built-in engine reads it too). */
@@ -21,7 +23,7 @@ export const PATCH_FORMAT_LINE = 'Answer format: patch';
 
 /** For a large region: the change as a patch, so the model writes only what changes. */
 export const PATCH_SYSTEM_INSTRUCTIONS = [
-  'You are Spark Edit, a code-editing model inside an editor.',
+  ROLE,
   `Change only the text between ${REGION_OPEN} and ${REGION_CLOSE} as the instruction asks.`,
   'Answer with a patch against that region alone, in the apply_patch format, and nothing else:',
   '*** Begin Patch',
@@ -33,8 +35,7 @@ export const PATCH_SYSTEM_INSTRUCTIONS = [
   '*** End Patch',
   'Give each hunk its own @@ line, hunks in the order of the region, with up to three unchanged lines of context before and after each change, copied exactly.',
   'When the context could match more than one place, put the nearest line above it that is unique after @@ (for example the function it is in).',
-  'Keep indentation, line endings and style consistent with the file.',
-  'When a redirect says the user edited the region, keep their edits exactly.',
+  ...KEEP_STYLE,
 ].join('\n');
 
 export interface EditContext {

@@ -25,34 +25,19 @@ describe('the official SDK over HTTP against the reference server', () => {
   it('stream: false returns the completed Response, echoing what was asked', async () => {
     const server = await serve();
     const tools = [{ type: 'function' as const, name: 'read_file', description: 'Reads a file', parameters: { type: 'object', properties: { path: { type: 'string' } } }, strict: false }];
-    const response = await sdk(server).responses.create({
-      model: 'gpt-5.3-codex-spark',
+    const asked = {
       instructions: 'You rewrite code.',
-      input: `Instruction: convert to arrow functions\n${FUNCTION}`,
       tools,
-      tool_choice: 'none',
+      tool_choice: 'none' as const,
       parallel_tool_calls: false,
-      reasoning: { effort: 'low' },
-      text: { verbosity: 'low' },
+      reasoning: { effort: 'low' as const },
+      text: { verbosity: 'low' as const },
       store: false,
       metadata: { ticket: 'T-1' },
       temperature: 0.2,
-    });
-    expect(response).toMatchObject({
-      object: 'response',
-      status: 'completed',
-      model: 'gpt-5.3-codex-spark',
-      output_text: ARROW,
-      instructions: 'You rewrite code.',
-      tools,
-      tool_choice: 'none',
-      parallel_tool_calls: false,
-      reasoning: { effort: 'low' },
-      text: { verbosity: 'low' },
-      store: false,
-      metadata: { ticket: 'T-1' },
-      temperature: 0.2,
-    });
+    };
+    const response = await sdk(server).responses.create({ model: 'gpt-5.3-codex-spark', input: `Instruction: convert to arrow functions\n${FUNCTION}`, ...asked });
+    expect(response).toMatchObject({ object: 'response', status: 'completed', model: 'gpt-5.3-codex-spark', output_text: ARROW, ...asked });
     expect(response.output[0]).toMatchObject({ type: 'message', content: [{ type: 'output_text', text: ARROW, logprobs: [] }] });
     expect(response.usage!.total_tokens).toBe(response.usage!.input_tokens + response.usage!.output_tokens);
   });
