@@ -1,5 +1,5 @@
 import { inputTexts, type OutgoingMessage, type OutgoingResponseCreate, type OutgoingResponseSteer, type ReasoningEffort, type ResponseCreate } from '../protocol/clientEvents';
-import { pickDefinitions, type ContextPart, type FoundDefinition } from './projectContext';
+import { attachmentsOf, pickDefinitions, type ContextPart, type FoundDefinition } from './projectContext';
 import { estimateTokens } from './tokens';
 
 /** Tags that frame the region; the reference server's built-in engine reads them too. */
@@ -46,7 +46,12 @@ export interface EditContext {
   readonly region: string;
   readonly after: string;
   /** The project's rules files and the definitions the region uses from elsewhere (see projectContext.ts). */
-  readonly project?: { readonly rules: readonly ContextPart[]; readonly definitions: readonly FoundDefinition[] };
+  readonly project?: {
+    readonly rules: readonly ContextPart[];
+    readonly definitions: readonly FoundDefinition[];
+    /** The diagnostics in and around the region, sent when the instruction says `#problems`. */
+    readonly problems?: ContextPart;
+  };
 }
 
 /**
@@ -78,6 +83,7 @@ function projectText(parts: readonly ContextPart[]): string {
   const sections: string[] = [];
   if (rules.length > 0) sections.push(`Project rules (${rules.map((r) => r.label).join(', ')}); follow them:`, ...rules.map((r) => `--- ${r.label}\n${r.text.trimEnd()}`), '');
   if (definitions.length > 0) sections.push('Related code: definitions from elsewhere of what the region uses (read only, do not rewrite):', ...definitions.map((d) => `--- ${d.label}\n${d.text.trimEnd()}`), '');
+  for (const problems of parts.filter((p) => p.kind === 'problems')) sections.push(`Problems ${problems.label}:`, problems.text.trimEnd(), '');
   return sections.join('\n');
 }
 
@@ -176,20 +182,23 @@ function responseCreate(text: string, options: RequestOptions, previousResponseI
 }
 
 /** A full-context request: the first of a run, or a redirect whose previous response is gone. */
-export function buildEditRequest(context: EditContext, instruction: string, history: readonly string[], options: RequestOptions): BuiltPrompt {
+export function buildEditRequest(context: EditContext, typed: string, history: readonly string[], options: RequestOptions): BuiltPrompt {
+  const attached = attachmentsOf(typed);
+  const instruction = attached.instruction;
   const lines = instructionLines(instruction, history, options.format);
   const system = systemFor(options);
   const reserve = options.reserveForOutput ?? estimateTokens(context.region) * 2 + 256;
   const fixedTokens = estimateTokens(system) + estimateTokens(context.region) + estimateTokens(lines) + 64;
   const budgetChars = Math.max(0, (options.contextTokens - reserve - fixedTokens) * 4);
-  const project = fitProject(context.project, budgetChars);
+  const problems = attached.problems && context.project?.problems ? [context.project.problems] : [];
+  const project = [...fitProject(context.project, budgetChars), ...problems];
   const projectChars = project.reduce((n, p) => n + p.text.length + p.label.length + 8, 0);
   const fitted = fitContext(context.before, context.after, budgetChars - projectChars);
   const text = userText(context, fitted, lines, project);
   const request = responseCreate(text, options);
   const parts = [
     { name: 'system', chars: system.length },
-    ...project.map((p) => ({ name: `${p.kind === 'rules' ? 'rules' : 'definition'} ${p.label}`, chars: p.text.length })),
+    ...project.map((p) => ({ name: `${p.kind === 'rules' ? 'rules' : p.kind === 'problems' ? 'problems' : 'definition'} ${p.label}`, chars: p.text.length })),
     { name: 'file around the region', chars: fitted.before.length + fitted.after.length },
     { name: 'region', chars: context.region.length },
     { name: 'instruction', chars: lines.length },

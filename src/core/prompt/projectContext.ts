@@ -7,7 +7,7 @@
 
 /** One piece of project context in the prompt. */
 export interface ContextPart {
-  readonly kind: 'rules' | 'definition';
+  readonly kind: 'rules' | 'definition' | 'problems';
   /** A path relative to the workspace (rules), or `path:line` and the symbol's name (a definition). */
   readonly label: string;
   readonly text: string;
@@ -115,6 +115,20 @@ export function pickDefinitions(found: readonly FoundDefinition[], budgetChars: 
     left -= d.text.length;
   }
   return kept;
+}
+
+/** `#problems` in an instruction attaches the diagnostics in and around the region. */
+const PROBLEMS_TAG = /(^|\s)#problems\b/i;
+
+/**
+ * What an instruction attaches, and the instruction as the model reads it:
+ * `fix #problems` becomes "fix the problems listed above"; `#problems` alone,
+ * "Fix the problems listed above."
+ */
+export function attachmentsOf(instruction: string): { readonly instruction: string; readonly problems: boolean } {
+  if (!PROBLEMS_TAG.test(instruction)) return { instruction, problems: false };
+  const rest = instruction.replace(PROBLEMS_TAG, '$1the problems listed above').trim();
+  return { instruction: rest === 'the problems listed above' ? 'Fix the problems listed above.' : rest, problems: true };
 }
 
 const KEYWORDS = new Set(

@@ -9,6 +9,8 @@ import type { ConnectionManager } from '../connection/connectionManager';
 import type { DestinationGuard } from '../connection/destinations';
 import type { GatheredContext, ProjectContext } from '../editor/projectContext';
 import type { RunOptions } from '../../core/session/runController';
+import type { EditContext } from '../../core/prompt/buildRequest';
+import { problemsNear } from '../views/problems';
 import { LOCAL_SPEEDS, type LocalSpeed } from '../connection/localSpeed';
 import type { Saves } from '../editor/saves';
 import type { Log } from '../platform/log';
@@ -161,7 +163,10 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     // What the model is shown besides the file is looked up now, while the instruction is typed; a request takes what is ready.
     const picked = pickRegions(editor);
     const lookup = typeof picked === 'string' ? undefined : projectContext.lookup(editor.document, picked);
-    const project = lookup ? (): GatheredContext | undefined => lookup.current() : undefined;
+    const document = editor.document;
+    // The problems near the region are read when a request is built: they are only sent when the instruction says #problems.
+    const project =
+      lookup && typeof picked !== 'string' ? (): EditContext['project'] => ({ ...(lookup.current() ?? { rules: [], definitions: [] }), ...problemsNear(document, picked) }) : undefined;
     const given = instructionFrom(args);
     if (given) return startOrdinary(editor, pickRegions, given, project);
     return askLive(

@@ -1,6 +1,8 @@
 import * as vscode from 'vscode';
 import type { Clock } from '../../core/clock';
 import { DisposableStore, timeout, type Disposable } from '../../core/lifetime';
+import type { Region } from '../../core/edit/regionTracker';
+import type { ContextPart } from '../../core/prompt/projectContext';
 import type { RunChange, RunRegistry } from '../runs/runRegistry';
 
 /** What the language server says about a run's result, compared with before the run. */
@@ -30,6 +32,21 @@ function languageIsChecked(languageId: string): boolean {
 const key = (d: vscode.Diagnostic): string => `${d.severity}|${d.source ?? ''}|${String(typeof d.code === 'object' ? d.code.value : (d.code ?? ''))}|${d.message}`;
 const problemsOf = (uri: vscode.Uri): vscode.Diagnostic[] =>
   vscode.languages.getDiagnostics(uri).filter((d) => d.severity === vscode.DiagnosticSeverity.Error || d.severity === vscode.DiagnosticSeverity.Warning);
+
+/** Lines around a region whose problems `#problems` attaches too: a break often shows just outside it. */
+const AROUND_LINES = 5;
+
+/** The errors and warnings in and around the regions, as a prompt part for `#problems` (none: no part). */
+export function problemsNear(document: vscode.TextDocument, regions: readonly Region[]): { problems?: ContextPart } {
+  const near = problemsOf(document.uri).filter((d) =>
+    regions.some((r) => d.range.end.line >= document.positionAt(r.start).line - AROUND_LINES && d.range.start.line <= document.positionAt(r.end).line + AROUND_LINES),
+  );
+  if (near.length === 0) return {};
+  const text = near
+    .map((d) => `line ${d.range.start.line + 1}: ${d.severity === vscode.DiagnosticSeverity.Error ? 'error' : 'warning'}${d.code !== undefined ? ` ${String(typeof d.code === 'object' ? d.code.value : d.code)}` : ''}: ${d.message}`)
+    .join('\n');
+  return { problems: { kind: 'problems', label: 'in and around the region', text } };
+}
 
 /** One run's before/after: what the file had, and the check once the result has landed. */
 interface RunProblems {

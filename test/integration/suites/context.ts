@@ -73,3 +73,27 @@ test('context: the AGENTS.md on the way to the file and a helper defined in anot
     rmSync(root, { recursive: true, force: true });
   }
 }, 120_000);
+
+test('context: #problems attaches the errors in and around the region', async () => {
+  await control({ timing: FAST });
+  const root = join(config.workspace, 'ctxproblems');
+  mkdirSync(root, { recursive: true });
+  const file = join(root, 'broken.ts');
+  writeFileSync(file, 'export function total(items: number[]): number {\n  return itemz.length;\n}\n');
+  try {
+    const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(vscode.Uri.file(file)), { preview: false });
+    await waitFor(() => vscode.languages.getDiagnostics(editor.document.uri).some((d) => d.message.includes('itemz')), 'the language server to report itemz', 60_000);
+    editor.selection = new vscode.Selection(1, 2, 1, 2);
+    const before = (await stats()).responses;
+    await vscode.commands.executeCommand('sparkEdit.editInline', { instruction: 'uppercase #problems' });
+    await waitFor(async () => (await stats()).responses > before, 'the request at the server');
+    const input = (await stats()).lastInput;
+    assert(/Problems in and around the region:\nline 2: error \d+: Cannot find name 'itemz'/.test(input), `the problem reached the request:\n${input.slice(0, 800)}`);
+    assert(input.includes('Instruction: uppercase the problems listed above'), 'the instruction reads them as listed above');
+    await inReview();
+    await vscode.commands.executeCommand('sparkEdit.reject');
+  } finally {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    rmSync(root, { recursive: true, force: true });
+  }
+}, 90_000);

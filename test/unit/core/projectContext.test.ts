@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { foldersDownTo, identifiersIn, pathDistance, pickDefinitions, pickRules, rulesCandidates, RULES_BUDGET_CHARS, type FoundDefinition } from '../../../src/core/prompt/projectContext';
+import { attachmentsOf, foldersDownTo, identifiersIn, pathDistance, pickDefinitions, pickRules, rulesCandidates, RULES_BUDGET_CHARS, type FoundDefinition } from '../../../src/core/prompt/projectContext';
 
 /** A fixture tree: path → content. */
 const tree = (files: Record<string, string>) => (path: string): string | undefined => files[path];
@@ -55,5 +55,14 @@ describe('related code', () => {
     expect(identifiersIn(region).map((i) => i.name)).toEqual(['due', 'applyDiscount', 'subtotal', 'discount', 'items', 'formatPrice']);
     expect(identifiersIn(region)[1]).toEqual({ name: 'applyDiscount', offset: region.indexOf('applyDiscount') });
     expect(identifiersIn('a1 b2 c3 d4', 2).map((i) => i.name)).toEqual(['a1', 'b2']);
+  });
+});
+
+describe('attachments in the instruction', () => {
+  it('#problems attaches the problems and reads as "the problems listed above"', () => {
+    expect(attachmentsOf('fix #problems')).toEqual({ instruction: 'fix the problems listed above', problems: true });
+    expect(attachmentsOf('#problems')).toEqual({ instruction: 'Fix the problems listed above.', problems: true });
+    expect(attachmentsOf('rename a to b')).toEqual({ instruction: 'rename a to b', problems: false });
+    expect(attachmentsOf('use #problemsolver')).toEqual({ instruction: 'use #problemsolver', problems: false });
   });
 });

@@ -123,3 +123,17 @@ describe('the prompt with project context', () => {
     expect(text.startsWith('File: src/cart.ts (typescript)')).toBe(true);
   });
 });
+
+describe('#problems', () => {
+  const problems = { kind: 'problems' as const, label: 'in and around the region', text: "line 2: error 2304: Cannot find name 'totl'." };
+  const context = { fileName: 'a.ts', languageId: 'typescript', before: '', region: 'return totl;\n', after: '', project: { rules: [], definitions: [], problems } };
+
+  it('attaches the problems near the region only when the instruction says #problems, before the file', () => {
+    const asked = buildEditRequest(context, 'fix #problems', [], { model: 'm', contextTokens: 32_000 }).request.input[0]!.content[0]!.text;
+    expect(asked.indexOf("Cannot find name 'totl'")).toBeGreaterThanOrEqual(0);
+    expect(asked.indexOf("Cannot find name 'totl'")).toBeLessThan(asked.indexOf('File: a.ts'));
+    expect(asked).toContain('Instruction: fix the problems listed above');
+    const plain = buildEditRequest(context, 'uppercase', [], { model: 'm', contextTokens: 32_000 }).request.input[0]!.content[0]!.text;
+    expect(plain).not.toContain('totl\'.');
+  });
+});
