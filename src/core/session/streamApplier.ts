@@ -24,6 +24,8 @@ export class StreamApplier {
   private early: string[] | undefined;
   /** The code text of the stream, as it arrived. */
   private output = '';
+  /** A failure found by `finish`, after the diff was let go. */
+  private finishedFailure: string | undefined;
 
   constructor(
     private readonly eol: '\n' | '\r\n',
@@ -55,9 +57,6 @@ export class StreamApplier {
   get failure(): string | undefined {
     return this.diff instanceof PatchApplier ? this.diff.error?.message : this.finishedFailure;
   }
-
-  /** A failure found by `finish`, after the diff was let go. */
-  private finishedFailure: string | undefined;
 
   /** Whether a stream is being applied (its output turns into edits). */
   get active(): boolean {
