@@ -314,6 +314,8 @@ async function main() {
     'naiveEdit.endpoint': server.url,
     'editor.minimap.enabled': false,
     'files.autoSave': 'off',
+    // Every figure but the patch one compares whole rewrites with the naive extension's: the large regions are not answered as patches.
+    'sparkEdit.patchMode': 'never',
     // For investigations, e.g. SPARK_LATENCY_SETTINGS='{"editor.codeLens":false}'.
     ...JSON.parse(process.env.SPARK_LATENCY_SETTINGS ?? '{}'),
   });
@@ -331,7 +333,7 @@ async function main() {
     await runCommand(page, 'View: Split Editor Right');
     await page.keyboard.press('Control+1');
     const setLive = async (value, extra = {}) => {
-      const settings = { 'naiveEdit.endpoint': server.url, 'editor.minimap.enabled': false, 'sparkEdit.liveInstruction': value, ...extra };
+      const settings = { 'naiveEdit.endpoint': server.url, 'editor.minimap.enabled': false, 'sparkEdit.liveInstruction': value, 'sparkEdit.patchMode': 'never', ...extra };
       writeFileSync(join(workspace, '.vscode/settings.json'), JSON.stringify(settings, null, 2));
       await page.waitForTimeout(1_000); // the settings file is watched; let VS Code read it
     };

@@ -112,16 +112,17 @@ describe('applying a streaming patch to a region', () => {
     expect(patch(REGION, [...PATCH]).text).toBe(PATCHED);
   });
 
-  it('locates a hunk as soon as its context is unique and writes added lines token by token at their place', () => {
+  it('locates a hunk as soon as its context is unique; an added line is written token by token above the line it replaces, which goes when it is finished', () => {
     const applier = new PatchApplier(REGION, '\n');
     let text = REGION;
     const step = (piece: string): string => (text = applyEdits(text, applier.push(piece)));
     step('*** Begin Patch\n@@\n   for (const item of items) {\n');
-    // The context is unique: located, the removed line goes as soon as it is read.
-    expect(step('-    total += item.price;\n')).toBe(REGION.replace('    total += item.price;\n', ''));
-    expect(step('+    total +=')).toBe(REGION.replace('    total += item.price;\n', '    total +=\n'));
-    expect(applier.frontier).toBe(REGION.indexOf('    total +=') + '    total +='.length);
-    expect(applier.unfinishedLine).toEqual({ start: REGION.indexOf('    total +='), text: '    total +=\n' });
+    // Located: the removed line stays until a line is written in its place, which appears above it, token by token.
+    expect(step('-    total += item.price;\n')).toBe(REGION);
+    expect(step('+    total +=')).toBe(REGION.replace('    total += item.price;\n', '    total +=\n    total += item.price;\n'));
+    expect(applier.frontier).toBe(REGION.indexOf('    total += item.price;') + '    total +='.length);
+    expect(applier.unfinishedLine).toEqual({ start: REGION.indexOf('    total += item.price;'), text: '    total +=\n' });
+    // Finished, the new line takes the old one's place.
     expect(step(' item.price * 2;\n')).toBe(REGION.replace('item.price;', 'item.price * 2;'));
     expect(step('*** End Patch\n')).toBe(REGION.replace('item.price;', 'item.price * 2;'));
   });
@@ -159,6 +160,15 @@ describe('applying a streaming patch to a region', () => {
   it('a hunk of added lines only goes after its header, or at the end of the region', () => {
     expect(patch('a\nb\n', ['*** Begin Patch\n@@ a\n+between\n*** End Patch\n']).text).toBe('a\nbetween\nb\n');
     expect(patch('a\nb\n', ['*** Begin Patch\n@@\n+last\n*** End Patch\n']).text).toBe('a\nb\nlast\n');
+  });
+
+  it('removed lines with fewer added lines: the rest go when the change is over (a context line, the next hunk, the end)', () => {
+    const applier = new PatchApplier('a\nb\nc\nd\n', '\n');
+    let text = 'a\nb\nc\nd\n';
+    const step = (piece: string): string => (text = applyEdits(text, applier.push(piece)));
+    expect(step('*** Begin Patch\n@@\n a\n-b\n-c\n+B\n')).toBe('a\nB\nc\nd\n');
+    expect(step(' d\n')).toBe('a\nB\nd\n');
+    expect(applyEdits(text, [...applier.push('*** End Patch\n'), ...applier.finish()])).toBe('a\nB\nd\n');
   });
 
   it('after an error nothing more applies, and the edits before it stand', () => {

@@ -21,8 +21,8 @@ describe('a run in patch form', () => {
     expect(parseEditRequest(request)).toMatchObject({ region: REGION, format: 'patch' });
     sender.delta('*** Begin Patch\n*** Update File: f.txt\n@@\n line 2\n line 3\n-line 4\n+LINE');
     await clock.advance(32);
-    // Located: line 4 is gone and the added line is being written in its place.
-    expect(doc.text).toBe(FILE.replace('line 4\n', 'LINE\n'));
+    // Located: the added line is being written above line 4, which it replaces once finished.
+    expect(doc.text).toBe(FILE.replace('line 4\n', 'LINE\nline 4\n'));
     sender.delta(PATCH.slice(PATCH.indexOf(' FOUR')));
     sender.complete();
     await clock.advance(64);
@@ -55,12 +55,12 @@ describe('a run in patch form', () => {
     run.redirect('lowercase');
     await clock.advance(32);
     const asked = parseEditRequest(sender.requests[1]!);
-    // The half-written added line is taken out; the applied hunk stays; the model is asked for a patch again.
-    expect(asked).toMatchObject({ format: 'patch', instruction: 'lowercase', region: REGION.replace('line 4\n', 'LINE FOUR\n').replace('line 10\n', '') });
+    // The half-written added line is taken out (line 10, which it would have replaced, stays); the applied hunk stays; a patch is asked for again.
+    expect(asked).toMatchObject({ format: 'patch', instruction: 'lowercase', region: REGION.replace('line 4\n', 'LINE FOUR\n') });
     sender.delta('*** Begin Patch\n@@\n-LINE FOUR\n+line four\n line 5\n*** End Patch\n');
     sender.complete();
     await clock.advance(64);
-    expect(doc.text).toBe(FILE.replace('line 4\n', 'line four\n').replace('line 10\n', ''));
+    expect(doc.text).toBe(FILE.replace('line 4\n', 'line four\n'));
 
     const steered = await patchRun();
     steered.sender.canSteer = true;

@@ -26,8 +26,9 @@ const lineText = (line: string): string => line.replace(/\r?\n$/, '');
  * matching where it was located, stops the patch with a PatchError (`error`)
  * and nothing more is applied: never a guess. The edits made before it stand.
  *
- * The buffer is always `base[0..cursor)` as patched, then `base[cursor..]`
- * untouched; `offset` is where `base[cursor]` now starts.
+ * The buffer is always `base[0..cursor)` as patched, then the removed lines
+ * still shown (`removing`), then `base[cursor..]` untouched;
+ * `offset` is where the removed lines (or `base[cursor]`) now start.
  */
 export class PatchApplier {
   private readonly parser = new PatchStreamParser();
@@ -41,6 +42,13 @@ export class PatchApplier {
   private partial: string | undefined;
   /** Why the patch stopped applying; nothing more is applied after it. */
   private failure: PatchError | undefined;
+  /**
+   * The lengths of removed lines still in the buffer, just after `offset`: a
+   * removed line goes when an added line is finished in its place (the new
+   * line appears above the old, as in a rewrite), and the rest when the
+   * hunk's change is over (a context line, the next hunk, the end).
+   */
+  private removing: number[] = [];
 
   constructor(
     original: string,
@@ -86,6 +94,8 @@ export class PatchApplier {
     } catch (error) {
       if (!(error instanceof PatchError)) throw error;
       this.failure = error;
+      // What the hunk had replaced before the error stays replaced.
+      this.flushRemovals(edits);
     }
     return edits;
   }
@@ -155,6 +165,7 @@ export class PatchApplier {
     this.hunk = undefined;
     if (hunk.level !== undefined) {
       if (this.partial !== undefined) this.run({ kind: 'add', text: '', done: true }, hunk, edits);
+      this.flushRemovals(edits);
       return;
     }
     if (hunk.old.length === 0) {
@@ -167,6 +178,20 @@ export class PatchApplier {
       this.locate(hunk, start.line, start.level, edits);
     }
     if (this.partial !== undefined) this.run({ kind: 'add', text: '', done: true }, hunk, edits);
+    this.flushRemovals(edits);
+  }
+
+  /** The removed lines still shown go now. */
+  private flushRemovals(edits: TextEdit[]): void {
+    const length = this.removing.reduce((n, l) => n + l, 0);
+    this.removing = [];
+    if (length > 0) edits.push({ start: this.offset, end: this.offset + length, text: '' });
+  }
+
+  /** An added line is finished: the first removed line still shown goes (it is the line the new one replaces). */
+  private replaceOne(edits: TextEdit[]): void {
+    const length = this.removing.shift();
+    if (length !== undefined) edits.push({ start: this.offset, end: this.offset + length, text: '' });
   }
 
   /** One operation of a located hunk, at the cursor. */
@@ -176,6 +201,7 @@ export class PatchApplier {
         if (op.done) {
           edits.push({ start: this.offset, end: this.offset, text: op.text + this.eol });
           this.offset += op.text.length + this.eol.length;
+          this.replaceOne(edits);
           return;
         }
         if (op.text.length === 0) return;
@@ -189,6 +215,7 @@ export class PatchApplier {
       if (op.done) {
         this.offset += this.partial.length + this.eol.length;
         this.partial = undefined;
+        this.replaceOne(edits);
       }
       return;
     }
@@ -200,8 +227,13 @@ export class PatchApplier {
       throw new PatchError(`hunk ${hunk.number}: "${op.text.slice(0, 60)}" does not match line ${at + 1} of the region ("${(this.baseText[at] ?? '(end of the region)').slice(0, 60)}")`);
     }
     hunk.level = level;
-    if (op.kind === 'remove') edits.push({ start: this.offset, end: this.offset + line!.length, text: '' });
-    else this.offset += line!.length;
     this.cursor++;
+    if (op.kind === 'remove') {
+      this.removing.push(line!.length);
+      return;
+    }
+    // Unchanged context: the change before it is complete.
+    this.flushRemovals(edits);
+    this.offset += line!.length;
   }
 }
