@@ -1,23 +1,11 @@
 import type { WebSocket } from 'ws';
-import { decodeClientFrame, describeDecodeError, type DecodeError } from '../core/protocol/codec';
+import { decodeClientFrame, describeDecodeError } from '../core/protocol/codec';
 import { inputTexts, type ResponseCreate, type ResponseSteer } from '../core/protocol/clientEvents';
 import { messageBytes } from '../core/transport/wsTransport';
-import { errorFrame, newId, steerFailedFrame } from './eventWriter';
+import { errorCodeFor, errorFrame, newId, paramOf, steerFailedFrame } from './eventWriter';
 import { understandPrompt } from './request';
 import { Responder, type ServerContext } from './responder';
 import { noteArrival } from './stats';
-
-/** Official `invalid_request_error` codes for a request the server cannot take. */
-export function errorCodeFor(e: DecodeError & { missing?: boolean }): string {
-  if (e.kind === 'malformed_json') return 'invalid_json';
-  if (e.kind === 'oversized') return 'payload_too_large';
-  return e.missing ? 'missing_required_parameter' : 'invalid_value';
-}
-
-/** The parameter a decode error names, when it names one. */
-export function paramOf(e: DecodeError): string | null {
-  return 'param' in e && typeof e.param === 'string' && e.param ? e.param : null;
-}
 
 /**
  * One WebSocket client connection. Requests with the same `stream_id` (or

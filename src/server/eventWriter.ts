@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 // Types only (erased from the bundle): every frame the server writes is checked against the official SDK's types at compile time.
 import type { InputUsage } from './promptCache';
 import type { ResponseCreate } from '../core/protocol/clientEvents';
+import type { DecodeError } from '../core/protocol/codec';
 import type {
   Response,
   ResponseFunctionToolCall,
@@ -231,6 +232,18 @@ export class ResponseEventWriter {
   steerAccepted(steerId: string): void {
     this.emit({ type: 'response.steer.accepted', sequence_number: this.next(), steer: { id: steerId, previous_response_id: this.responseId } });
   }
+}
+
+/** Official `invalid_request_error` codes for a request the server cannot take. */
+export function errorCodeFor(e: DecodeError & { missing?: boolean }): string {
+  if (e.kind === 'malformed_json') return 'invalid_json';
+  if (e.kind === 'oversized') return 'payload_too_large';
+  return e.missing ? 'missing_required_parameter' : 'invalid_value';
+}
+
+/** The parameter a decode error names, when it names one. */
+export function paramOf(e: DecodeError): string | null {
+  return 'param' in e && typeof e.param === 'string' && e.param ? e.param : null;
 }
 
 /** An `error` event outside any response (bad request, auth, limits). */

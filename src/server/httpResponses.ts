@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeResponsesBody, describeDecodeError } from '../core/protocol/codec';
-import { errorCodeFor, paramOf } from './clientConnection';
+import { errorCodeFor, paramOf } from './eventWriter';
 import { Responder, type ServerContext } from './responder';
 
 /** The official HTTP error body: `{"error":{"message","type","code","param"}}`. */
