@@ -10,7 +10,7 @@ async function main() {
   const workspace = makeWorkspace(undefined, { 'sparkEdit.flushIntervalMs': 16 });
   const resultsFile = join(root, 'test-artifacts/bench-apply.json');
   rmSync(resultsFile, { force: true });
-  const { code, hostErrors } = await runInExtensionHost({
+  const { code, hostErrors, hostOutput } = await runInExtensionHost({
     userSettings: { 'sparkEdit.endpoint': server.url },
     testsPath: join(root, 'dist/bench/host/index.js'),
     config: { serverUrl: server.url, controlUrl: server.controlUrl, workspace, resultsFile },
@@ -18,7 +18,7 @@ async function main() {
   stopAll();
   if (code !== 0 || !existsSync(resultsFile)) {
     // Say why: the host's own errors, not just an exit code.
-    const why = hostErrors.length ? hostErrors.slice(0, 5).join(' | ') : 'no error was reported by the host (did it start? see test-artifacts/)';
+    const why = hostErrors.length ? hostErrors.slice(0, 5).join(' | ') : `the page reported no error; code-server's log ends: ${hostOutput.replace(/\s+/g, ' ').slice(-800) || '(empty)'}`;
     process.stderr.write(`[bench] the apply benchmark failed in the extension host (exit ${code}): ${why}\n`);
     process.stdout.write(JSON.stringify({ error: `the apply benchmark failed in the extension host (exit ${code}): ${why}` }) + '\n');
     process.exit(1);

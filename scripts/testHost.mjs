@@ -199,7 +199,8 @@ export async function runInExtensionHost({ testsPath, config, onTick, screenshot
     });
     const code = await Promise.race([exitCode, stalled]).finally(() => clearInterval(watchdog));
     if (screenshot) await page.screenshot({ path: screenshot }).catch(() => undefined);
-    return { code, hostErrors };
+    // code-server's own log tail: why a host that failed failed, when the page said nothing.
+    return { code, hostErrors, hostOutput: host.output().slice(-1500) };
   } finally {
     if (timer) clearInterval(timer);
     onTick?.();
