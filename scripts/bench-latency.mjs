@@ -309,7 +309,7 @@ async function main() {
   const server = await startReferenceServer(['--ttft-ms', '20', '--tokens-per-second', '5000']);
   const { extensionsDir } = packageAndInstall();
   installNaive(extensionsDir);
-  const workspace = makeWorkspace(undefined, {
+  const workspaceSettings = {
     'sparkEdit.liveInstruction': false,
     'naiveEdit.endpoint': server.url,
     'editor.minimap.enabled': false,
@@ -318,7 +318,8 @@ async function main() {
     'sparkEdit.patchMode': 'never',
     // For investigations, e.g. SPARK_LATENCY_SETTINGS='{"editor.codeLens":false}'.
     ...JSON.parse(process.env.SPARK_LATENCY_SETTINGS ?? '{}'),
-  });
+  };
+  const workspace = makeWorkspace(undefined, workspaceSettings);
   for (const [name, text] of Object.entries(FILES)) writeFileSync(join(workspace, name), text);
   const host = await startCodeServer({ workspace, extensionsDir, userSettings: { 'sparkEdit.endpoint': server.url } });
   const browser = await launchBrowser();
@@ -332,8 +333,9 @@ async function main() {
     await page.keyboard.press('End');
     await runCommand(page, 'View: Split Editor Right');
     await page.keyboard.press('Control+1');
+    // The workspace's settings with live instruction (and any `extra`) changed; the rest stay as the run began.
     const setLive = async (value, extra = {}) => {
-      const settings = { 'naiveEdit.endpoint': server.url, 'editor.minimap.enabled': false, 'sparkEdit.liveInstruction': value, 'sparkEdit.patchMode': 'never', ...extra };
+      const settings = { ...workspaceSettings, 'sparkEdit.liveInstruction': value, ...extra };
       writeFileSync(join(workspace, '.vscode/settings.json'), JSON.stringify(settings, null, 2));
       await page.waitForTimeout(1_000); // the settings file is watched; let VS Code read it
     };

@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import WebSocket from 'ws';
 import type { SparkEditApi } from '../../src/extension';
 import { buildEditRequest } from '../../src/core/prompt/buildRequest';
+import { percentile, round } from '../stats';
 import { control as postControl, serverStats, type ControlBody } from '../../scripts/control.mjs';
 
 /**
@@ -134,11 +135,12 @@ async function baseline(rate: number): Promise<Record<string, number | boolean>>
   return result;
 }
 
-const percentiles = (values: readonly number[]): { p50: number; p95: number; runs: number; values: number[] } => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (p: number): number => sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
-  return { p50: Math.round(at(50) * 10) / 10, p95: Math.round(at(95) * 10) / 10, runs: sorted.length, values: values.map((v) => Math.round(v)) };
-};
+const percentiles = (values: readonly number[]): { p50: number; p95: number; runs: number; values: number[] } => ({
+  p50: round(percentile(values, 50), 1),
+  p95: round(percentile(values, 95), 1),
+  runs: values.length,
+  values: values.map((v) => Math.round(v)),
+});
 
 const HELPERS = ['export interface Item { cents: number; count: number }', 'export function doubled(cents: number): number {\n  return cents * 2;\n}', 'export function halved(cents: number): number {\n  return Math.round(cents / 2);\n}', 'export function totalOf(items: Item[]): number {\n  return items.reduce((n, i) => n + i.cents * i.count, 0);\n}'].join('\n\n') + '\n';
 
