@@ -1,4 +1,4 @@
-import type { ResponseCreate } from '../core/protocol/clientEvents';
+import { partsText, type ResponseCreate } from '../core/protocol/clientEvents';
 import type { ResponseOutputItem } from 'openai/resources/responses/responses';
 
 /**
@@ -12,10 +12,6 @@ export type ConversationItem =
   | { readonly kind: 'function_call'; readonly callId: string; readonly name: string; readonly arguments: string }
   | { readonly kind: 'function_call_output'; readonly callId: string; readonly output: string };
 
-type InputItem = Exclude<NonNullable<ResponseCreate['input']>, string>[number];
-
-const partsText = (content: InputItem['output']): string =>
-  typeof content === 'string' ? content : (content ?? []).map((p) => p.text ?? '').join('\n');
 
 /** The items of a request's input; reasoning and other items the model wrote itself carry no text to replay. */
 export function inputItems(input: ResponseCreate['input']): ConversationItem[] {

@@ -23,11 +23,14 @@ export interface ResponseEcho {
   readonly previousResponseId: string | null;
   readonly streamId: string | undefined;
   /** The request's settings as the service echoes them (its defaults where the request said nothing). */
-  readonly settings: Partial<Response>;
+  readonly settings: EchoedSettings;
 }
 
+/** The settings every Response states, and those it states when asked. */
+type EchoedSettings = Pick<Response, 'tools' | 'tool_choice' | 'parallel_tool_calls' | 'temperature' | 'top_p'> & Partial<Response>;
+
 /** What a response says of the request's settings: what was asked, else the service's default. */
-export function settingsEcho(request: ResponseCreate): Partial<Response> {
+export function settingsEcho(request: ResponseCreate): EchoedSettings {
   return {
     // The request's tools and tool choice were parsed leniently (any tool type passes); they are echoed exactly as given.
     tools: (request.tools ?? []) as Response['tools'],
@@ -42,7 +45,8 @@ export function settingsEcho(request: ResponseCreate): Partial<Response> {
     store: request.store ?? true,
     prompt_cache_key: request.prompt_cache_key ?? null,
     ...(request.user ? { user: request.user } : {}),
-  } as Partial<Response>;
+    // `store` is echoed by the service but missing from the SDK's Response type: the cast admits it.
+  } as EchoedSettings;
 }
 
 type Phase = 'commentary' | 'final_answer' | undefined;
@@ -104,11 +108,6 @@ export class ResponseEventWriter {
       instructions: this.echo.instructions,
       metadata: this.echo.metadata,
       previous_response_id: this.echo.previousResponseId,
-      parallel_tool_calls: true,
-      temperature: null,
-      top_p: null,
-      tool_choice: 'auto',
-      tools: [],
       access_programs: null,
       ...this.echo.settings,
       usage: undefined,

@@ -177,8 +177,9 @@ export class Responder {
       this.send(errorFrame(400, 'invalid_request_error', 'previous_response_not_found', `Previous response with id '${previous}' not found.`, 'previous_response_id'));
       return;
     }
-    let conversation = [...before, ...inputItems(request.input)];
-    this.ctx.stats.lastInput = conversationText(undefined, inputItems(request.input)).slice(0, 64 * 1024);
+    const asked = inputItems(request.input);
+    let conversation = [...before, ...asked];
+    this.ctx.stats.lastInput = conversationText(undefined, asked).slice(0, 64 * 1024);
     let input = this.usageOf(request, conversation);
     let engineRequest = engineRequestFor(request, conversation);
     noteArrival(this.ctx.stats, { at: Date.now(), kind: 'create', instruction: engineRequest.instruction });

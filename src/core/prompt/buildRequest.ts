@@ -1,5 +1,5 @@
 import { inputTexts, type OutgoingMessage, type OutgoingResponseCreate, type OutgoingResponseSteer, type ReasoningEffort, type ResponseCreate } from '../protocol/clientEvents';
-import { attachmentsOf, pickDefinitions, type ContextPart, type FoundDefinition } from './projectContext';
+import { attachmentsOf, pickDefinitions, withinBudget, type ContextPart, type FoundDefinition } from './projectContext';
 import { estimateTokens } from './tokens';
 
 /** Tags that frame the region; the reference server's built-in engine reads them too. */
@@ -66,14 +66,7 @@ export const PROJECT_SHARE = 0.25;
 export function fitProject(project: EditContext['project'], budgetChars: number): ContextPart[] {
   if (!project) return [];
   const share = Math.floor(Math.max(0, budgetChars) * PROJECT_SHARE);
-  const rules: ContextPart[] = [];
-  let left = share;
-  for (const part of project.rules) {
-    if (left <= 0) break;
-    rules.push(part.text.length <= left ? part : { ...part, text: `${part.text.slice(0, left)}\n[cut to fit]` });
-    left -= part.text.length;
-  }
-  return [...rules, ...pickDefinitions(project.definitions, share)];
+  return [...withinBudget(project.rules, share), ...pickDefinitions(project.definitions, share)];
 }
 
 /** The project parts as they open the user message: the stable part of the prompt, before the file. */

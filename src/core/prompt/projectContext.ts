@@ -59,7 +59,8 @@ export function pickRules(fileDir: string, read: (path: string) => string | unde
   return withinBudget(picked, budgetChars);
 }
 
-function withinBudget(parts: readonly ContextPart[], budgetChars: number): ContextPart[] {
+/** The parts in order while they fit `budgetChars`: the one that crosses it is cut, later ones dropped. */
+export function withinBudget(parts: readonly ContextPart[], budgetChars: number): ContextPart[] {
   const kept: ContextPart[] = [];
   let left = budgetChars;
   for (const part of parts) {

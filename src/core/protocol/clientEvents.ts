@@ -98,12 +98,13 @@ export interface OutgoingResponseSteer {
   readonly input: OutgoingMessage[];
 }
 
+/** The text of an item's content or a tool's output (the same shape): a string as is, text parts joined by newlines. */
+export const partsText = (content: InputMessage['content']): string =>
+  typeof content === 'string' ? content : (content ?? []).map((p) => p.text ?? '').join('\n');
+
 /** The text of a request's input, flattened (string input as is; items' text parts joined). */
 export function inputTexts(input: z.infer<typeof InputSchema> | null | undefined): { role: string; text: string }[] {
   if (input === null || input === undefined) return [];
   if (typeof input === 'string') return [{ role: 'user', text: input }];
-  return input.map((m) => ({
-    role: m.role ?? 'user',
-    text: typeof m.content === 'string' ? m.content : (m.content ?? []).map((p) => p.text ?? '').join('\n'),
-  }));
+  return input.map((m) => ({ role: m.role ?? 'user', text: partsText(m.content) }));
 }

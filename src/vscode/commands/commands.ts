@@ -7,9 +7,8 @@ import { err, ok, type Result } from '../../core/result';
 import type { ApiKeyStore } from '../connection/apiKey';
 import type { ConnectionManager } from '../connection/connectionManager';
 import type { DestinationGuard } from '../connection/destinations';
-import type { GatheredContext, ProjectContext } from '../editor/projectContext';
+import type { ContextLookup, GatheredContext, ProjectContext } from '../editor/projectContext';
 import type { RunOptions } from '../../core/session/runController';
-import type { EditContext } from '../../core/prompt/buildRequest';
 import { problemsNear } from '../views/problems';
 import { LOCAL_SPEEDS, type LocalSpeed } from '../connection/localSpeed';
 import type { Saves } from '../editor/saves';
@@ -162,11 +161,15 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
   const run = async (editor: vscode.TextEditor, pickRegions: (editor: vscode.TextEditor) => Region[] | string, title: string, args: unknown): Promise<StartResult | undefined> => {
     // What the model is shown besides the file is looked up now, while the instruction is typed; a request takes what is ready.
     const picked = pickRegions(editor);
-    const lookup = typeof picked === 'string' ? undefined : projectContext.lookup(editor.document, picked);
-    const document = editor.document;
-    // The problems near the region are read when a request is built: they are only sent when the instruction says #problems.
-    const project =
-      lookup && typeof picked !== 'string' ? (): EditContext['project'] => ({ ...(lookup.current() ?? { rules: [], definitions: [] }), ...problemsNear(document, picked) }) : undefined;
+    let lookup: ContextLookup | undefined;
+    let project: RunOptions['project'];
+    if (typeof picked !== 'string') {
+      const document = editor.document;
+      const found = projectContext.lookup(document, picked);
+      lookup = found;
+      // The problems near the region are read when a request is built: they are only sent when the instruction says #problems.
+      project = () => ({ ...(found.current() ?? { rules: [], definitions: [] }), ...problemsNear(document, picked) });
+    }
     const given = instructionFrom(args);
     if (given) return startOrdinary(editor, pickRegions, given, project);
     return askLive(

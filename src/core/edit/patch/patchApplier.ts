@@ -163,17 +163,12 @@ export class PatchApplier {
   private closeHunk(edits: TextEdit[]): void {
     const hunk = this.hunk!;
     this.hunk = undefined;
-    if (hunk.level !== undefined) {
-      if (this.partial !== undefined) this.run({ kind: 'add', text: '', done: true }, hunk, edits);
-      this.flushRemovals(edits);
-      return;
-    }
-    if (hunk.old.length === 0) {
+    if (hunk.level === undefined && hunk.old.length === 0) {
       // Only added lines: after the header's line when there is one, else at the end of the region.
       const header = hunk.header !== undefined ? findHeader(this.baseText, hunk.header, this.cursor) : undefined;
       if (hunk.header !== undefined && header === undefined) throw new PatchError(`hunk ${hunk.number}: its header "${hunk.header}" is not in the region`);
       this.locate(hunk, header !== undefined ? header + 1 : this.base.length, 'exact', edits);
-    } else {
+    } else if (hunk.level === undefined) {
       const start = this.candidates(hunk, true)!;
       this.locate(hunk, start.line, start.level, edits);
     }
