@@ -34,6 +34,8 @@ export interface SparkEditApi {
   contextReady(): Promise<{ readonly ms: number; readonly rules: number; readonly definitions: number } | undefined>;
   statusTooltip(): string;
   editCalls(document: vscode.TextDocument): number;
+  /** Every run's phase and every document sync's state, a line each: what a test that timed out prints. */
+  describeState(): string[];
   localServerUrl(): Promise<string | undefined>;
   /** Where this extension's log files live (tests check no secret reaches them). */
   logFolder(): vscode.Uri;
@@ -118,6 +120,7 @@ export function activate(context: vscode.ExtensionContext): SparkEditApi {
     },
     statusTooltip: () => status.tooltip,
     editCalls: (doc) => registry.editCalls(doc),
+    describeState: () => registry.describe(),
     localServerUrl: () => connection.localServerUrl(),
     logFolder: () => context.logUri,
     connectionStats: () => connection.stats(),

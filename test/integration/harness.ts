@@ -11,7 +11,7 @@ export interface HostConfig {
   /** The outcome as JSON ({ passed, failed, tests }), read by the driver once the run ends. */
   readonly summaryFile: string;
   readonly artifacts: string;
-  /** Run only tests whose name contains this (SPARK_TEST_GREP). */
+  /** Run only tests whose name contains this, or one of `a|b|…` (SPARK_TEST_GREP). */
   readonly grep?: string;
 }
 
@@ -26,6 +26,26 @@ interface TestCase {
 }
 
 const tests: TestCase[] = [];
+
+/** What a test that timed out leaves behind, for whoever reads CI's output (set by the suite's entry point). */
+let describeStuckState: (() => Promise<string>) | undefined;
+
+export function onTimeoutDescribe(describe: () => Promise<string>): void {
+  describeStuckState = describe;
+}
+
+class TimeoutError extends Error {}
+
+/** The describer's lines, or why there are none; never waits more than two seconds. */
+async function stuckState(): Promise<string> {
+  if (!describeStuckState) return '';
+  const gaveUp = new Promise<string>((resolve) => setTimeout(() => resolve('(the state could not be read within 2 s)'), 2_000));
+  try {
+    return await Promise.race([describeStuckState(), gaveUp]);
+  } catch (error) {
+    return `(the state could not be read: ${String(error)})`;
+  }
+}
 
 /** Registers a test; suites call this at load time. */
 export function test(name: string, fn: () => Promise<void>, timeoutMs = 30_000): void {
@@ -45,7 +65,9 @@ export async function runAll(config: HostConfig, beforeEach: () => Promise<void>
   let passed = 0;
   let failed = 0;
   const outcomes: { name: string; ok: boolean; ms: number }[] = [];
-  const selected = config.grep ? tests.filter((t) => t.name.includes(config.grep!)) : tests;
+  // `a|b`: the tests whose name contains a or b, in suite order (to replay what ran before a failure).
+  const wanted = config.grep?.split('|') ?? [];
+  const selected = wanted.length > 0 ? tests.filter((t) => wanted.some((w) => t.name.includes(w))) : tests;
   out(`running ${selected.length} integration tests in VS Code`);
   for (const t of selected) {
     const started = Date.now();
@@ -55,7 +77,7 @@ export async function runAll(config: HostConfig, beforeEach: () => Promise<void>
       await Promise.race([
         t.fn(),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`timed out after ${t.timeoutMs} ms`)), t.timeoutMs);
+          timer = setTimeout(() => reject(new TimeoutError(`timed out after ${t.timeoutMs} ms`)), t.timeoutMs);
         }),
       ]);
       passed++;
@@ -64,7 +86,9 @@ export async function runAll(config: HostConfig, beforeEach: () => Promise<void>
     } catch (error) {
       failed++;
       outcomes.push({ name: t.name, ok: false, ms: Date.now() - started });
-      const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      // A timeout's stack says nothing of where the test stood: the extension's own state and log do.
+      const stuck = error instanceof TimeoutError || (error instanceof AssertionError && error.message.startsWith('timed out')) ? `\n${await stuckState()}` : '';
+      const detail = (error instanceof Error ? (error.stack ?? error.message) : String(error)) + stuck;
       out(`  ✗ ${t.name} (${Date.now() - started} ms)\n${detail.split('\n').map((l) => `      ${l}`).join('\n')}`);
     } finally {
       if (timer) clearTimeout(timer);

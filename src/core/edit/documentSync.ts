@@ -65,6 +65,15 @@ interface InFlight {
 const MAX_REFUSALS = 10;
 
 /**
+ * VS Code sends an edit's change event before its reply, so an applied edit
+ * whose event has not been recognised by the reply never will be (it was
+ * taken for the user's, or there was none). Waiting a little longer covers a
+ * host that orders them the other way; after that the edit counts as landed,
+ * so one odd event cannot wedge the document's edits for good.
+ */
+const ECHO_WAIT_MS = 1_000;
+
+/**
  * All model edits into one document go through here: each run's edits are
  * coalesced per frame, with at most one edit in flight for the whole document,
  * each checked against the version it was computed for. Document changes come
@@ -76,6 +85,10 @@ export class DocumentSync {
   private readonly runs = new Map<string, RunEntry>();
   private inFlight: InFlight | undefined;
   private timer: unknown;
+  /** Armed while an applied edit waits for its change event (see ECHO_WAIT_MS). */
+  private echoTimer: unknown;
+  /** Applied edits whose change event was never recognised (describe() shows it). */
+  private unechoed = 0;
   private lastFlushAt = -Infinity;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
@@ -109,9 +122,18 @@ export class DocumentSync {
     this.runs.delete(runId);
   }
 
+  /** What the sync holds, in one line: for a test that timed out or a bug report. */
+  describe(): string {
+    const f = this.inFlight;
+    const flight = f ? `in flight at v${f.version} (${f.replied ? 'replied' : 'no reply'}, ${f.echoed ? 'echoed' : 'no echo'})` : 'nothing in flight';
+    const runs = [...this.runs].map(([id, r]) => `${id}: ${r.writing ? 'writing' : 'not writing'}, ${r.batch.size} pending${r.finishing ? `, finishing${r.finishing.closeUndoGroup ? ' (closes undo group)' : ''}` : ''}`);
+    const unechoed = this.unechoed > 0 ? [`${this.unechoed} applied edit(s) never echoed`] : [];
+    return [`v${this.version}`, flight, this.timer !== undefined ? 'timer armed' : 'no timer', this.closed ? 'closed' : 'open', ...unechoed, ...runs].join('; ');
+  }
+
   /** Whether a flush timer is armed (lifecycle tests check nothing is left behind). */
   get hasTimer(): boolean {
-    return this.timer !== undefined;
+    return this.timer !== undefined || this.echoTimer !== undefined;
   }
 
   region(runId: string): Region | undefined {
@@ -240,7 +262,10 @@ export class DocumentSync {
       flight.echoed = true;
       this.rebaseForOwnEdits(flight);
       for (const run of [...this.runs.values()]) run.listener.onChanges?.(changes);
-      if (flight.replied) this.complete(flight);
+      if (flight.replied) {
+        this.stopEchoTimer();
+        this.complete(flight);
+      }
       return;
     }
     this.version = version;
@@ -266,6 +291,7 @@ export class DocumentSync {
     this.closed = true;
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
+    this.stopEchoTimer();
     for (const run of [...this.runs.values()]) {
       const wasActive = run.writing;
       run.writing = false;
@@ -381,6 +407,21 @@ export class DocumentSync {
     this.refusals = 0;
     flight.replied = true;
     if (flight.echoed) this.complete(flight);
+    else this.awaitEcho(flight);
+  }
+
+  private awaitEcho(flight: InFlight): void {
+    this.echoTimer = this.clock.setTimeout(() => {
+      this.echoTimer = undefined;
+      if (this.inFlight !== flight || flight.echoed) return;
+      this.unechoed++;
+      this.complete(flight);
+    }, ECHO_WAIT_MS);
+  }
+
+  private stopEchoTimer(): void {
+    if (this.echoTimer !== undefined) this.clock.clearTimeout(this.echoTimer);
+    this.echoTimer = undefined;
   }
 
   /** The edits of these runs cannot land: each stops (nothing more of it is taken) and hears why. */

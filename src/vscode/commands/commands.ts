@@ -350,7 +350,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       const doc = active();
       if (doc) {
         const outcome = await saves.settleForSave(doc, SAVE_WAIT_MS);
-        log.info(outcome === 'landed' ? 'saving once the edit had landed' : `the edit had not landed after ${SAVE_WAIT_MS} ms: stopped it (whole lines kept), then saving`);
+        if (outcome !== 'overdue') log.info(outcome === 'landed' ? 'saving once the edit had landed' : `the edit had not landed after ${SAVE_WAIT_MS} ms: stopped it (whole lines kept), then saving`);
         // This very document, whatever editor is active now.
         await doc.save();
         return;

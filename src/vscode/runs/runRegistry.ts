@@ -124,6 +124,13 @@ export class RunRegistry implements vscode.Disposable {
     return this.documents.get(document.uri.toString())?.sync;
   }
 
+  /** Each run's phase, step and request, and each document's sync, a line each (see SparkEditApi.describeState). */
+  describe(): string[] {
+    const runs = [...this.runs.values()].map(({ controller: c }) => `${c.id}: ${c.phase}, request ${c.snapshot.state.request}, step ${c.snapshot.state.step}`);
+    const syncs = [...this.documents].map(([uri, d]) => `${uri.slice(uri.lastIndexOf('/') + 1)}: ${d.sync.describe()}`);
+    return [...runs, ...syncs];
+  }
+
   /** How many edit calls each document received (benchmarks). */
   editCalls(document: vscode.TextDocument): number {
     return this.documents.get(document.uri.toString())?.port.editCalls ?? 0;

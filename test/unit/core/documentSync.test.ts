@@ -119,6 +119,42 @@ describe('DocumentSync', () => {
     expect(doc.text).toBe('hello\n');
   });
 
+  it('an applied edit whose change event it cannot recognise does not wedge the document: after a second it counts as landed', async () => {
+    const doc = new MemoryDocument('abc\n');
+    const clock = new FakeClock();
+    const sync = new DocumentSync(doc, clock, 16, doc.version);
+    // The editor reports the first model edit in another shape than it was sent (one insertion split in two).
+    let reshape = true;
+    doc.onChange((v, changes) => {
+      const c = changes[0]!;
+      const shown = reshape && changes.length === 1 && c.text.length > 1 ? [{ ...c, text: c.text.slice(1) }, { offset: c.offset, length: 0, text: c.text[0]! }] : changes;
+      reshape = false;
+      sync.onDocumentChange(v, shown);
+    });
+    const l = new Listener();
+    sync.attach('r', { start: 0, end: 4 }, l);
+    sync.enqueue('r', [{ start: 0, end: 0, text: 'XY' }]);
+    await clock.advance(16);
+    doc.deliver();
+    await settle();
+    expect(l.edits).toHaveLength(1); // taken for the user's: the run hears of it
+    expect(sync.describe()).toContain('in flight');
+    await clock.advance(999);
+    expect(sync.describe()).toContain('in flight');
+    await clock.advance(1);
+    expect(sync.describe()).toContain('nothing in flight');
+    expect(sync.describe()).toContain('1 applied edit(s) never echoed');
+    // The document takes edits again, and a finish resolves.
+    sync.enqueue('r', [{ start: 0, end: 0, text: 'Z' }]);
+    const done = sync.finish('r');
+    await clock.advance(0);
+    doc.deliverAll();
+    await done;
+    // The region moved as it does for a user's insertion at its start.
+    expect(doc.text).toBe('XYZabc\n');
+    expect(sync.hasTimer).toBe(false);
+  });
+
   it('keeps two runs in one document apart and shifts the later region', async () => {
     const { doc, clock, sync } = setup('one\ntwo\n');
     sync.attach('a', { start: 0, end: 4 }, new Listener());
