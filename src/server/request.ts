@@ -8,6 +8,8 @@ export interface UnderstoodPrompt {
   readonly region: string | undefined;
   readonly instruction: string;
   readonly history: readonly string[];
+  /** A follow-up: the earlier instructions are done, only the new one is to be carried out. */
+  readonly earlierDone?: true;
   readonly format?: 'patch';
 }
 
@@ -37,7 +39,8 @@ function naturalPrompt(text: string): UnderstoodPrompt | undefined {
 export function understandPrompt(text: string): UnderstoodPrompt {
   const framed = parseEditText(text);
   if (framed.region !== undefined && framed.instruction !== undefined) {
-    return { region: framed.region, instruction: framed.instruction, history: framed.history, ...(framed.format ? { format: framed.format } : {}) };
+    const { region, instruction, history, earlierDone, format } = framed;
+    return { region, instruction, history, ...(earlierDone ? { earlierDone } : {}), ...(format ? { format } : {}) };
   }
   const fenced = FENCE.exec(text);
   if (fenced) {
@@ -86,6 +89,7 @@ export function engineRequestFor(request: ResponseCreate, conversation: readonly
     understood: region !== undefined,
     instruction: understood.instruction,
     history,
+    earlierDone: understood.earlierDone ?? false,
     languageId: previous?.languageId ?? fileOf(last?.text ?? '')?.languageId ?? 'plaintext',
     fileName: previous?.fileName ?? fileOf(last?.text ?? '')?.fileName ?? 'region',
     format: understood.format ?? (understood.region === undefined ? previous?.format : undefined) ?? 'rewrite',

@@ -16,6 +16,7 @@ import './suites/trust';
 import './suites/dayOfUse';
 import './suites/patch';
 import './suites/context';
+import './suites/iteration';
 // Last: it deactivates the extension.
 import './suites/lifecycle';
 

@@ -22,8 +22,12 @@ export interface DocumentPort {
 export interface RunDocumentListener {
   /** Every change of the document, ours and the user's, in order (hunks under review are tracked over them). */
   onChanges?(changes: readonly DocumentChange[]): void;
-  /** Someone other than Spark Edit changed the document (typing, paste, undo, another extension). */
-  onUserEdit(placement: ChangePlacement): void;
+  /**
+   * Someone other than Spark Edit changed the document (typing, paste, undo,
+   * another extension). `absorbing`: the region had text inserted at its
+   * edges counted in (the region stays without it unless the run adopts it).
+   */
+  onUserEdit(placement: ChangePlacement, absorbing: Region): void;
   onDocumentClosed(): void;
   /** The editor threw on an edit carrying this run's text: its edits stop (the document may still be fine). */
   onEditFailed(message: string): void;
@@ -138,6 +142,12 @@ export class DocumentSync {
 
   region(runId: string): Region | undefined {
     return this.runs.get(runId)?.region;
+  }
+
+  /** The run's region is `region` after all (see RunDocumentListener.onUserEdit); only while it writes nothing. */
+  adoptRegion(runId: string, region: Region): void {
+    const run = this.runs.get(runId);
+    if (run && !run.writing) run.region = region;
   }
 
   /** Queues a run's sequential region edits for the next frame. */
@@ -273,8 +283,9 @@ export class DocumentSync {
     for (const run of [...this.runs.values()]) {
       run.listener.onChanges?.(changes);
       const placement = worstPlacement(run.region, changes);
+      const absorbing = rebaseRegionOverChanges(run.region, changes, true);
       run.region = rebaseRegionOverChanges(run.region, changes);
-      run.listener.onUserEdit(placement);
+      run.listener.onUserEdit(placement, absorbing);
     }
   }
 
@@ -283,7 +294,7 @@ export class DocumentSync {
    * starting): every run hears it as a user edit over its whole region.
    */
   onExternalReset(): void {
-    for (const run of [...this.runs.values()]) if (run.writing) run.listener.onUserEdit('overlapping');
+    for (const run of [...this.runs.values()]) if (run.writing) run.listener.onUserEdit('overlapping', run.region);
   }
 
   onDocumentClosed(): void {

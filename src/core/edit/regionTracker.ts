@@ -41,9 +41,11 @@ export function regionsOverlap(a: Region, b: Region): boolean {
  * the user wrote over it); text inserted exactly at either edge stays outside,
  * so the region never absorbs text typed beside it and Reject never removes it.
  */
-export function rebaseRegion(region: Region, change: DocumentChange): Region {
+export function rebaseRegion(region: Region, change: DocumentChange, absorbEdges = false): Region {
   const delta = change.text.length - change.length;
   const changeEnd = change.offset + change.length;
+  // Undo and Redo put back text the run wrote, at its edges too: a caller that can tell (by the text) asks for this reading.
+  if (absorbEdges && change.length === 0 && (change.offset === region.start || change.offset === region.end)) return { start: region.start, end: region.end + delta };
   switch (placeChange(region, change)) {
     case 'before':
       return { start: region.start + delta, end: region.end + delta };
@@ -60,8 +62,8 @@ export function rebaseRegion(region: Region, change: DocumentChange): Region {
 }
 
 /** Rebases a region over the changes of one document event (VS Code reports them against the pre-event text, non-overlapping). */
-export function rebaseRegionOverChanges(region: Region, changes: readonly DocumentChange[]): Region {
+export function rebaseRegionOverChanges(region: Region, changes: readonly DocumentChange[], absorbEdges = false): Region {
   // Apply from the last change to the first, so earlier offsets stay valid.
   const sorted = [...changes].sort((a, b) => b.offset - a.offset);
-  return sorted.reduce(rebaseRegion, region);
+  return sorted.reduce((r, c) => rebaseRegion(r, c, absorbEdges), region);
 }

@@ -7,6 +7,8 @@ export const REGION_OPEN = '<rewrite>';
 export const REGION_CLOSE = '</rewrite>';
 export const INSTRUCTION_LABEL = 'Instruction:';
 export const PREVIOUS_INSTRUCTION_LABEL = 'Earlier instruction:';
+/** A follow-up: the earlier instructions are done (the reference server then applies only the new one). */
+export const FOLLOW_UP_LINE = 'The earlier instructions are done: the region holds their result and any edits the user made. Carry out only the new instruction on it, keeping the rest.';
 
 const ROLE = 'You are Spark Edit, a code-editing model inside an editor.';
 const KEEP_STYLE = ['Keep indentation, line endings and style consistent with the file.', 'When a redirect says the user edited the region, keep their edits exactly.'];
@@ -147,11 +149,14 @@ function userText(context: EditContext, fitted: { before: string; after: string 
   ].join('\n');
 }
 
-function instructionLines(instruction: string, history: readonly string[], format: RequestOptions['format'] = 'rewrite'): string {
+/**
+ * The instruction, after the earlier ones of the run. `earlierDone`: a
+ * follow-up on an edit that finished, so only the new instruction is to be
+ * carried out; otherwise a redirect, whose earlier edit was cut short.
+ */
+function instructionLines(instruction: string, history: readonly string[], format: RequestOptions['format'] = 'rewrite', earlierDone = false): string {
   const lines = history.map((h) => `${PREVIOUS_INSTRUCTION_LABEL} ${h}`);
-  if (history.length > 0) {
-    lines.push('The earlier edit was interrupted. The region now holds its partial output and any edits the user made; keep the user\'s edits.');
-  }
+  if (history.length > 0) lines.push(earlierDone ? FOLLOW_UP_LINE : 'The earlier edit was interrupted. The region now holds its partial output and any edits the user made; keep the user\'s edits.');
   if (format === 'patch') lines.push(PATCH_FORMAT_LINE);
   lines.push(`${INSTRUCTION_LABEL} ${instruction}`);
   return lines.join('\n');
@@ -175,10 +180,10 @@ function responseCreate(text: string, options: RequestOptions, previousResponseI
 }
 
 /** A full-context request: the first of a run, or a redirect whose previous response is gone. */
-export function buildEditRequest(context: EditContext, typed: string, history: readonly string[], options: RequestOptions): BuiltPrompt {
+export function buildEditRequest(context: EditContext, typed: string, history: readonly string[], options: RequestOptions, earlierDone = false): BuiltPrompt {
   const attached = attachmentsOf(typed);
   const instruction = attached.instruction;
-  const lines = instructionLines(instruction, history, options.format);
+  const lines = instructionLines(instruction, history, options.format, earlierDone);
   const system = systemFor(options);
   const reserve = options.reserveForOutput ?? estimateTokens(context.region) * 2 + 256;
   const fixedTokens = estimateTokens(system) + estimateTokens(context.region) + estimateTokens(lines) + 64;
@@ -204,8 +209,8 @@ export function buildEditRequest(context: EditContext, typed: string, history: r
  * model already holds the file, so only the current region and the
  * instructions travel.
  */
-export function buildContinuationRequest(region: string, instruction: string, history: readonly string[], previousResponseId: string, options: RequestOptions): BuiltPrompt {
-  const text = [`The region now reads:`, regionBlock(region), instructionLines(instruction, history, options.format)].join('\n');
+export function buildContinuationRequest(region: string, instruction: string, history: readonly string[], previousResponseId: string, options: RequestOptions, earlierDone = false): BuiltPrompt {
+  const text = [`The region now reads:`, regionBlock(region), instructionLines(instruction, history, options.format, earlierDone)].join('\n');
   const request = responseCreate(text, options, previousResponseId);
   return { request, estimatedTokens: estimateTokens(systemFor(options)) + estimateTokens(text), trimmedChars: 0 };
 }
@@ -219,8 +224,8 @@ export const PARTIAL_CLOSE = '</partial>';
  * as it arrived, asking for exactly the rest (no repetition), so the client
  * can splice it in without duplicating or losing a character.
  */
-export function buildResumeRequest(context: EditContext, instruction: string, history: readonly string[], outputSoFar: string, options: RequestOptions): BuiltPrompt {
-  const built = buildEditRequest(context, instruction, history, options);
+export function buildResumeRequest(context: EditContext, instruction: string, history: readonly string[], outputSoFar: string, options: RequestOptions, earlierDone = false): BuiltPrompt {
+  const built = buildEditRequest(context, instruction, history, options, earlierDone);
   const note = ['', 'Your answer was cut off by a dropped connection. It began exactly with:', `${PARTIAL_OPEN}${outputSoFar}${PARTIAL_CLOSE}`, 'Continue exactly where it stopped: send only the rest of the answer, repeating nothing.'].join('\n');
   const message = built.request.input[0]!;
   const text = message.content[0]!.text + note;
@@ -255,7 +260,7 @@ export function parsePartial(text: string): string | undefined {
 }
 
 /** What a request's text asks: the region, the instruction, the earlier ones, and `format: 'patch'` when it asks for a patch. */
-export function parseEditText(text: string): { region: string | undefined; instruction: string | undefined; history: string[]; format?: 'patch' } {
+export function parseEditText(text: string): { region: string | undefined; instruction: string | undefined; history: string[]; earlierDone?: true; format?: 'patch' } {
   // A resume's output so far is the model's text, not the user's: it never counts as region or instruction.
   const partialAt = text.lastIndexOf(PARTIAL_OPEN);
   if (partialAt >= 0 && parsePartial(text) !== undefined) text = text.slice(0, partialAt);
@@ -265,11 +270,13 @@ export function parseEditText(text: string): { region: string | undefined; instr
   const tailText = close >= 0 ? text.slice(close) : text;
   let instruction: string | undefined;
   let patch = false;
+  let earlierDone: true | undefined;
   const history: string[] = [];
   for (const line of tailText.split('\n')) {
     if (line.startsWith(INSTRUCTION_LABEL)) instruction = line.slice(INSTRUCTION_LABEL.length).trim();
     else if (line.startsWith(PREVIOUS_INSTRUCTION_LABEL)) history.push(line.slice(PREVIOUS_INSTRUCTION_LABEL.length).trim());
     else if (line.trim() === PATCH_FORMAT_LINE) patch = true;
+    else if (line.trim() === FOLLOW_UP_LINE) earlierDone = true;
   }
-  return { region, instruction, history, ...(patch ? { format: 'patch' as const } : {}) };
+  return { region, instruction, history, ...(earlierDone ? { earlierDone } : {}), ...(patch ? { format: 'patch' as const } : {}) };
 }

@@ -13,6 +13,7 @@ type Common = Omit<RunState, 'phase' | 'wire' | 'outcome' | 'then' | 'review'>;
 const common = (s: RunState): Common => ({
   instruction: s.instruction,
   history: s.history,
+  earlierDone: s.earlierDone,
   policy: s.policy,
   preview: s.preview,
   request: s.request,
@@ -40,6 +41,7 @@ function freshRunState(start: RunStart): WireState {
     phase: 'connecting',
     instruction: start.instruction,
     history: [],
+    earlierDone: false,
     policy: start.policy,
     preview: start.preview ? { rewrite: 'original', beforeRedirect: undefined } : undefined,
     request: 1,
@@ -337,7 +339,7 @@ function abandon(state: RunState, preview: Preview): Transition {
     const outcome: Outcome = before.wasLive ? { endReason: 'cancelled', message } : (before.outcome ?? { endReason: 'completed', message: undefined });
     const step = state.step + 1;
     return {
-      state: { ...common(state), preview: undefined, instruction: before.instruction, history: before.history, step, phase: 'applying', outcome, then: 'review' },
+      state: { ...common(state), preview: undefined, instruction: before.instruction, history: before.history, earlierDone: before.earlierDone, step, phase: 'applying', outcome, then: 'review' },
       effects: [...stopNow(state), { type: 'land', step, how: 'base', closeUndoGroup: true }, report('info', message)],
     };
   }
@@ -420,11 +422,13 @@ const freshStream = (state: RunState): Common => ({ ...common(state), wroteText:
 
 function redirectTo(state: RunState, instruction: string, note: string | undefined, canSteer: boolean, live: boolean): Transition {
   const preview: Preview | undefined = live
-    ? { rewrite: 'base', beforeRedirect: { instruction: state.instruction, history: state.history, outcome: outcomeOf(state), wasLive: onWire(state) || state.phase === 'redirecting' || state.phase === 'applying' } }
+    ? { rewrite: 'base', beforeRedirect: { instruction: state.instruction, history: state.history, earlierDone: state.earlierDone, outcome: outcomeOf(state), wasLive: onWire(state) || state.phase === 'redirecting' || state.phase === 'applying' } }
     : undefined;
   const next: Common = {
     ...freshStream(state),
     history: [...state.history, state.instruction],
+    // From review, the earlier edit is finished: a follow-up. The model is told to carry out only the new instruction.
+    earlierDone: state.phase === 'review' || state.phase === 'reverted',
     instruction: note ? `${instruction} (${note})` : instruction,
     preview,
   };
@@ -464,7 +468,7 @@ function sendRedirect(state: RunState, next: Common, canSteer: boolean, rewrite:
  */
 function revise(state: RunState, instruction: string, canSteer: boolean): Transition {
   const preview = state.preview!;
-  const next: Common = { ...freshStream(state), history: preview.beforeRedirect ? state.history : [], instruction, preview };
+  const next: Common = { ...freshStream(state), history: preview.beforeRedirect ? state.history : [], earlierDone: preview.beforeRedirect ? state.earlierDone : false, instruction, preview };
   return sendRedirect(state, next, canSteer, preview.rewrite, undefined, []);
 }
 

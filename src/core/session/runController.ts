@@ -15,6 +15,9 @@ import { runRequest } from './runRequests';
 import { isEnded, isLive, type Outcome, type Rewrite, type RunPolicy, type RunState } from './runState';
 import { StreamApplier, type AnswerFormat } from './streamApplier';
 
+/** Texts a run remembers of its steps, to know its own text again after an Undo or Redo. */
+const MAX_REMEMBERED_OUTPUTS = 8;
+
 /** What a run reads of its document. */
 export interface RunDocument {
   readonly fileName: string;
@@ -102,6 +105,8 @@ export class RunController implements RunDocumentListener {
   private base: string | undefined;
   /** The region's text when the run's output had landed (a redo brings exactly this back). */
   private outputText: string | undefined;
+  /** What each landed step left in the region, newest last (an Undo or Redo brings one of them back). */
+  private readonly outputs: string[] = [];
   private handle: ResponseHandle | undefined;
   /** The sender of the latest request: whether it can steer. */
   private sender: RequestSender | undefined;
@@ -131,6 +136,7 @@ export class RunController implements RunDocumentListener {
     if (!attached.ok) return attached;
     sync.discard(options.id); // nothing streams into a restored region
     run.outputText = run.regionText();
+    run.noteOutput(run.outputText);
     const hunks = run.hunks.startReview(run.outputText, options.region.start);
     run.state = restoredRunState(options.instruction, options.policy, outcome, hunks);
     return ok(run);
@@ -216,14 +222,36 @@ export class RunController implements RunDocumentListener {
     this.hunks.rebase(changes);
   }
 
-  onUserEdit(placement: ChangePlacement): void {
+  onUserEdit(placement: ChangePlacement, absorbing: Region): void {
     this.dispatch({ type: 'userEdit', placement });
     const phase = this.state.phase;
-    if ((phase === 'review' || phase === 'reverted') && (placement === 'inside' || placement === 'overlapping')) {
-      // Bounded by the region's size: only edits inside it can undo or redo the run.
-      const text = this.regionText();
-      this.dispatch({ type: 'regionText', matches: text === this.original ? 'original' : text === this.outputText ? 'output' : 'neither' });
+    if (phase !== 'review' && phase !== 'reverted') return;
+    const region = this.currentRegion();
+    const atEdges = absorbing.start !== region.start || absorbing.end !== region.end;
+    if (placement !== 'inside' && placement !== 'overlapping' && !atEdges) return;
+    // Bounded by the region's size: only edits inside it (or at its edges) can undo or redo the run.
+    let text = this.regionText();
+    if (atEdges && !this.wrote(text)) {
+      // An Undo or Redo of a step of this run puts back text at the region's edges too: counted in when
+      // the region then reads as a text this run had (never text the user typed beside it).
+      const wider = this.document.getText().slice(absorbing.start, absorbing.end);
+      if (this.wrote(wider)) {
+        this.sync.adoptRegion(this.options.id, absorbing);
+        text = wider;
+      }
     }
+    this.dispatch({ type: 'regionText', matches: text === this.original ? 'original' : text === this.outputText ? 'output' : 'neither' });
+  }
+
+  private noteOutput(text: string): void {
+    // A handful of follow-ups at most: the oldest beyond that can no longer be told apart by a cheap compare anyway.
+    if (this.outputs.at(-1) !== text) this.outputs.push(text);
+    if (this.outputs.length > MAX_REMEMBERED_OUTPUTS) this.outputs.shift();
+  }
+
+  /** Whether the region read `text` at some point of this run: its original, or the output of one of its steps. */
+  private wrote(text: string): boolean {
+    return text === this.original || this.outputs.includes(text);
   }
 
   onDocumentClosed(): void {
@@ -387,11 +415,11 @@ export class RunController implements RunDocumentListener {
         this.sender = sender;
         if (mode === 'resume') {
           this.options.log?.(`[${this.options.id}] the connection dropped: resuming after ${this.applier.outputSoFar.length} characters of output (attempt ${this.state.resumes})`);
-          this.send(sender, request, runRequest({ mode, context: this.editContext(this.original), instruction: this.state.instruction, history: this.state.history, previousResponseId: undefined, outputSoFar: this.applier.outputSoFar, options: this.requestOptions() }).request);
+          this.send(sender, request, runRequest({ mode, context: this.editContext(this.original), instruction: this.state.instruction, history: this.state.history, earlierDone: this.state.earlierDone, previousResponseId: undefined, outputSoFar: this.applier.outputSoFar, options: this.requestOptions() }).request);
           return;
         }
         this.whenShown(request, (shown) => {
-          const prompt = runRequest({ mode, context: this.editContext(this.textFor(rewrite, shown)), instruction: this.state.instruction, history: this.state.history, previousResponseId, outputSoFar: '', options: this.requestOptions() });
+          const prompt = runRequest({ mode, context: this.editContext(this.textFor(rewrite, shown)), instruction: this.state.instruction, history: this.state.history, earlierDone: this.state.earlierDone, previousResponseId, outputSoFar: '', options: this.requestOptions() });
           // The stream is diffed against what the region shows, whatever the model was asked to rewrite.
           this.beginStream(shown);
           const parts = prompt.parts ? ` (${prompt.parts.map((p) => `${p.name} ${p.chars}`).join(', ')} chars)` : '';
@@ -495,6 +523,7 @@ export class RunController implements RunDocumentListener {
       // Superseded meanwhile (a keystroke, a newer decision): the review set is the newer step's to make.
       if (!current()) return { type: 'landed', step, hunks: [], unchanged: false };
       this.outputText = this.regionText();
+      this.noteOutput(this.outputText);
       const hunks = this.hunks.startReview(this.outputText, this.currentRegion().start);
       return { type: 'landed', step, hunks, unchanged: this.outputText === this.original, ...(failure ? { failure } : {}) };
     };

@@ -7,6 +7,8 @@ export interface RunRequestInput {
   readonly context: EditContext;
   readonly instruction: string;
   readonly history: readonly string[];
+  /** The earlier instructions finished (a follow-up on an edit under review), rather than being cut short. */
+  readonly earlierDone: boolean;
   /** Continue this response (only the region and the instructions travel). */
   readonly previousResponseId: string | undefined;
   /** A resume's output so far. */
@@ -16,8 +18,8 @@ export interface RunRequestInput {
 
 /** The request a run sends for `mode`: a full-context edit, a continuation of the previous response, or a resume after a drop. */
 export function runRequest(input: RunRequestInput): BuiltPrompt {
-  const { context, instruction, history, options } = input;
-  if (input.mode === 'resume') return buildResumeRequest(context, instruction, history, input.outputSoFar, options);
-  if (input.previousResponseId !== undefined) return buildContinuationRequest(context.region, instruction, history, input.previousResponseId, options);
-  return buildEditRequest(context, instruction, history, options);
+  const { context, instruction, history, options, earlierDone } = input;
+  if (input.mode === 'resume') return buildResumeRequest(context, instruction, history, input.outputSoFar, options, earlierDone);
+  if (input.previousResponseId !== undefined) return buildContinuationRequest(context.region, instruction, history, input.previousResponseId, options, earlierDone);
+  return buildEditRequest(context, instruction, history, options, earlierDone);
 }

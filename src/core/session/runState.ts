@@ -61,6 +61,7 @@ export interface Preview {
 export interface BeforeRedirect {
   readonly instruction: string;
   readonly history: readonly string[];
+  readonly earlierDone: boolean;
   readonly outcome: Outcome | undefined;
   /** The redirected run was still live: abandoning leaves its stream stopped, so it is partial. */
   readonly wasLive: boolean;
@@ -80,8 +81,10 @@ export interface StreamFacts {
 /** What every phase knows. */
 interface RunBase {
   readonly instruction: string;
-  /** Earlier instructions of this run, oldest first (redirects keep them). */
+  /** Earlier instructions of this run, oldest first (redirects and follow-ups keep them). */
   readonly history: readonly string[];
+  /** The earlier instructions finished: the current one follows up on a reviewed edit rather than redirecting a cut-short one. */
+  readonly earlierDone: boolean;
   readonly policy: RunPolicy;
   readonly preview: Preview | undefined;
   /** The request whose events count; every new request (not a steer) takes the next number, and events of older ones are dropped. */

@@ -260,11 +260,12 @@ export function applyInstruction(region: string, instruction: string, languageId
 /**
  * The built-in engine's answer. A redirect carries on: earlier instructions
  * are applied again (they are idempotent on text already rewritten), then the
- * new one, unless it begins with "instead".
+ * new one, unless it begins with "instead". A follow-up applies only the new
+ * one: the region already holds the earlier ones' finished result.
  */
-export function builtinRewrite(request: Pick<EngineRequest, 'region' | 'instruction' | 'history' | 'languageId'>): string {
+export function builtinRewrite(request: Pick<EngineRequest, 'region' | 'instruction' | 'history' | 'languageId'> & { readonly earlierDone?: boolean }): string {
   const instead = /^instead\b[,:]?\s*/i;
-  const steps = instead.test(request.instruction) ? [request.instruction.replace(instead, '')] : [...request.history, request.instruction];
+  const steps = instead.test(request.instruction) ? [request.instruction.replace(instead, '')] : request.earlierDone ? [request.instruction] : [...request.history, request.instruction];
   let region = request.region;
   let unknown: string | undefined;
   for (const step of steps) {

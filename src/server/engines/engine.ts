@@ -25,6 +25,8 @@ export interface EngineRequest {
   readonly instruction: string;
   /** Earlier instructions of a redirected run, oldest first. */
   readonly history: readonly string[];
+  /** A follow-up on a finished edit: the history is done, only `instruction` is to be carried out. */
+  readonly earlierDone: boolean;
   readonly languageId: string;
   readonly fileName: string;
   /** `patch`: the request asks for the change as an apply_patch envelope against the region. */

@@ -8,7 +8,7 @@ import type { ApiKeyStore } from '../connection/apiKey';
 import type { ConnectionManager } from '../connection/connectionManager';
 import type { DestinationGuard } from '../connection/destinations';
 import type { ContextLookup, GatheredContext, ProjectContext } from '../editor/projectContext';
-import type { RunOptions } from '../../core/session/runController';
+import type { RunController, RunOptions } from '../../core/session/runController';
 import { problemsNear } from '../views/problems';
 import { LOCAL_SPEEDS, type LocalSpeed } from '../connection/localSpeed';
 import type { Saves } from '../editor/saves';
@@ -187,10 +187,35 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     );
   };
 
+  /**
+   * Ctrl+I in an edit under review refines it: the model is told the earlier
+   * instructions (and continues its own response where the connection still
+   * holds it), the result is one more Undo step, and Reject still puts back
+   * the text from before the first instruction.
+   */
+  const followUp = async (run: RunController, args: unknown): Promise<StartResult | undefined> => {
+    const id = run.id;
+    const gone = 'the edit under review is gone';
+    const ordinary = (instruction: string): StartResult => (actions.redirectRun(id, instruction) ? ok([id]) : err({ reason: 'empty', message: gone }));
+    const given = instructionFrom(args);
+    if (given) return ordinary(given);
+    const { instruction, history } = run.snapshot.state;
+    const earlier = [...history, instruction].map((i) => `“${i}”`).join(' → ');
+    return askLive(
+      { title: `Spark Edit: follow up on ${earlier} (Reject puts back the text from before the first)` },
+      { begin: (next) => (actions.redirectRun(id, next, true) ? ok(id) : err(gone)), ordinary },
+    );
+  };
+
   const editInline = async (args?: unknown): Promise<StartResult | undefined> => {
     const editor = editableEditor();
     if (!editor) return undefined;
     if (registry.isLive(editor.document)) return redirect(args);
+    if (editor.selections.length === 1) {
+      const { document, selection } = editor;
+      const reviewed = actions.reviewedRunAt(document, document.offsetAt(selection.start), document.offsetAt(selection.end));
+      if (reviewed) return followUp(reviewed, args);
+    }
     const hadSelection = selectionRegions(editor).length > 0;
     return run(
       editor,

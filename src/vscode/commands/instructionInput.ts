@@ -12,6 +12,9 @@ export interface AskOptions {
   readonly detail?: Promise<string | undefined>;
 }
 
+/** The box's title once what the model will be shown is known. */
+const titleWith = (title: string, detail: string | undefined): string => (detail ? `${title} (${detail})` : title);
+
 /** Where instructions come from: the real box, or a script (integration tests cannot type into a QuickPick). */
 export interface InstructionBox {
   /** Resolves with the instruction on Enter, undefined when dismissed (Escape, focus lost). */
@@ -28,7 +31,7 @@ export class QuickPickInstructionBox implements InstructionBox {
     pick.title = options.title;
     options.detail?.then(
       (detail) => {
-        if (detail) pick.title = `${options.title} (${detail})`;
+        pick.title = titleWith(options.title, detail);
       },
       () => undefined,
     );
@@ -85,6 +88,12 @@ export class ScriptedInstructionBox implements InstructionBox {
       this.current = { options, resolve };
       for (const w of this.openedWaiters.splice(0)) w();
     });
+  }
+
+  /** The title the open box shows, with what was found of the context once the lookup is done. */
+  async title(): Promise<string | undefined> {
+    const options = this.current?.options;
+    return options && titleWith(options.title, await options.detail);
   }
 
   /** Resolves once a command has opened the box. */

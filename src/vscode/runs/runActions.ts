@@ -29,6 +29,18 @@ export class RunActions {
     return run !== undefined;
   }
 
+  /**
+   * The run under review whose region holds all of `[start, end]`: Ctrl+I
+   * there refines that edit rather than starting another over its output.
+   * A refusal changed nothing, so there is nothing of it to refine.
+   */
+  reviewedRunAt(document: vscode.TextDocument, start: number, end: number): RunController | undefined {
+    return this.registry.controllersFor(document).find((c) => {
+      const { state, region } = c.snapshot;
+      return state.phase === 'review' && state.review.restoring === undefined && state.outcome.endReason !== 'refused' && region !== undefined && region.start <= start && end <= region.end;
+    });
+  }
+
   /** The one run of the document a redirect would change, if there is exactly one (a live redirect previews one run). */
   soleRun(document: vscode.TextDocument): string | undefined {
     const runs = this.registry.controllersFor(document);

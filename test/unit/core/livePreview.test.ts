@@ -205,8 +205,8 @@ describe('live redirect previews', () => {
     expect(run.snapshot.state).toMatchObject({ phase: 'review', preview: { rewrite: 'base' } });
     run.redirect('lowercase', true);
     await settle();
-    // The base again, not the previous revision, and the run's own instruction as history.
-    expect(parseEditRequest(sender.requests[2]!)).toEqual({ region: 'ALPHA\nBETA\n', instruction: 'lowercase', history: ['uppercase'] });
+    // The base again, not the previous revision, and the run's own instruction as history: finished, so a follow-up.
+    expect(parseEditRequest(sender.requests[2]!)).toEqual({ region: 'ALPHA\nBETA\n', instruction: 'lowercase', history: ['uppercase'], earlierDone: true });
     await stream('alpha\nbeta\n');
     expect(doc.text).toBe(TEXT);
     run.dispatch({ type: 'abandon' });

@@ -2,6 +2,7 @@ import { codexHeaders } from '../../../src/core/transport/codexHeaders';
 import { describe, expect, it } from 'vitest';
 import { checkEndpoint, parseSettings, SettingsSchema } from '../../../src/core/config/settings';
 import { buildContinuationRequest, buildEditRequest, fitContext, parseEditRequest } from '../../../src/core/prompt/buildRequest';
+import { builtinRewrite } from '../../../src/server/engines/builtinEngine';
 import { estimateTokens } from '../../../src/core/prompt/tokens';
 
 const context = { fileName: 'a.ts', languageId: 'typescript', before: 'import x;\n', region: 'let a = 1;\n', after: 'export {};\n' };
@@ -20,6 +21,18 @@ describe('request building', () => {
     const cont = buildContinuationRequest('let b = 1;\n', 'use c', ['rename a to b'], 'resp_9', { model: 'm', contextTokens: 32_000 });
     expect(cont.request.previous_response_id).toBe('resp_9');
     expect(parseEditRequest(cont.request).region).toBe('let b = 1;\n');
+  });
+
+  it('a follow-up says the earlier instructions are done, so only the new one is carried out (the reference engine too)', () => {
+    const options = { model: 'm', contextTokens: 32_000 };
+    const cont = buildContinuationRequest('LET A = 1;\n', 'reverse the lines', ['uppercase'], 'resp_9', options, true);
+    expect(parseEditRequest(cont.request)).toEqual({ region: 'LET A = 1;\n', instruction: 'reverse the lines', history: ['uppercase'], earlierDone: true });
+    expect(parseEditRequest(buildEditRequest(context, 'use c', ['rename a to b'], options, true).request).earlierDone).toBe(true);
+    expect(parseEditRequest(buildEditRequest(context, 'use c', ['rename a to b'], options).request).earlierDone).toBeUndefined();
+    // "reverse" is not idempotent: a follow-up must not apply it twice.
+    const region = 'a\nb\n';
+    expect(builtinRewrite({ region, instruction: 'uppercase', history: ['reverse the lines'], languageId: 'plaintext', earlierDone: true })).toBe('A\nB\n');
+    expect(builtinRewrite({ region, instruction: 'uppercase', history: ['reverse the lines'], languageId: 'plaintext' })).toBe('B\nA\n');
   });
 
   it('fits a huge file into the budget, trimming far context first, whole lines only', () => {

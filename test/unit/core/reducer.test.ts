@@ -93,6 +93,21 @@ describe('run reducer', () => {
     expect(state).toMatchObject({ phase: 'connecting', instruction: 'use z instead', history: ['rename x to y'], wroteText: true, stream: { deltas: 0 } });
   });
 
+  it('a follow-up on an edit under review is told the earlier edit is done; a redirect mid-stream is not; an abandoned live follow-up puts that back', () => {
+    const reviewed = [created('resp_1'), delta('a'), response('response.completed'), landed(1)];
+    const followUp = play([...reviewed, { type: 'redirect', instruction: 'again', canSteer: true }]);
+    expect(followUp.state).toMatchObject({ instruction: 'again', history: ['rename x to y'], earlierDone: true });
+    // Its fallback to full context keeps saying so.
+    const retried = reduceRun(followUp.state, server({ type: 'error', error: { code: 'previous_response_not_found', message: 'gone' } }, 3));
+    expect(retried.state).toMatchObject({ earlierDone: true });
+    expect(play([created('resp_1'), delta('a'), { type: 'redirect', instruction: 'again', canSteer: false }]).state).toMatchObject({ earlierDone: false });
+    // A live follow-up, revised, then abandoned: the run is back under review as it was.
+    const live = play([...reviewed, { type: 'redirect', instruction: 'ag', canSteer: true, live: true }, { type: 'redirect', instruction: 'again', canSteer: true }]);
+    expect(live.state).toMatchObject({ instruction: 'again', history: ['rename x to y'], earlierDone: true });
+    const abandoned = reduceRun(live.state, { type: 'abandon' });
+    expect(abandoned.state).toMatchObject({ phase: 'applying', instruction: 'rename x to y', history: [], earlierDone: false });
+  });
+
   it('redirect after a completed response continues it by previous_response_id; not found falls back to full context', () => {
     const done = play([created('resp_1'), delta('a'), response('response.completed'), landed(1), { type: 'redirect', instruction: 'again', canSteer: true }]);
     expect(done.effects[5]).toEqual([{ type: 'sendRequest', request: 3, mode: 'redirect', previousResponseId: 'resp_1', rewrite: 'shown' }]);

@@ -26,6 +26,17 @@ describe('region tracking', () => {
     expect(rebaseRegion(region, { offset: 18, length: 5, text: '' })).toEqual({ start: 10, end: 18 });
   });
 
+  it('counts text inserted at either edge in only when asked (an Undo putting back what the run wrote there)', () => {
+    const region = { start: 6, end: 12 };
+    const atEnd = { offset: 12, length: 0, text: 'GAMMA\n' };
+    const atStart = { offset: 6, length: 0, text: '>' };
+    expect(rebaseRegion(region, atEnd)).toEqual(region);
+    expect(rebaseRegion(region, atEnd, true)).toEqual({ start: 6, end: 18 });
+    expect(rebaseRegion(region, atStart)).toEqual({ start: 7, end: 13 });
+    expect(rebaseRegion(region, atStart, true)).toEqual({ start: 6, end: 13 });
+    expect(rebaseRegionOverChanges(region, [atStart, atEnd], true)).toEqual({ start: 6, end: 19 });
+  });
+
   it('rebases over a multi-change event given in pre-event offsets', () => {
     const changes = [
       { offset: 0, length: 0, text: 'ab' },
