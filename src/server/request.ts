@@ -10,6 +10,8 @@ export interface UnderstoodPrompt {
   readonly history: readonly string[];
   /** A follow-up: the earlier instructions are done, only the new one is to be carried out. */
   readonly earlierDone?: true;
+  /** An alternative take: which of how many. */
+  readonly take?: { readonly index: number; readonly count: number };
   readonly format?: 'patch';
 }
 
@@ -39,8 +41,8 @@ function naturalPrompt(text: string): UnderstoodPrompt | undefined {
 export function understandPrompt(text: string): UnderstoodPrompt {
   const framed = parseEditText(text);
   if (framed.region !== undefined && framed.instruction !== undefined) {
-    const { region, instruction, history, earlierDone, format } = framed;
-    return { region, instruction, history, ...(earlierDone ? { earlierDone } : {}), ...(format ? { format } : {}) };
+    const { region, instruction, history, earlierDone, take, format } = framed;
+    return { region, instruction, history, ...(earlierDone ? { earlierDone } : {}), ...(take ? { take } : {}), ...(format ? { format } : {}) };
   }
   const fenced = FENCE.exec(text);
   if (fenced) {
@@ -90,6 +92,7 @@ export function engineRequestFor(request: ResponseCreate, conversation: readonly
     instruction: understood.instruction,
     history,
     earlierDone: understood.earlierDone ?? false,
+    ...(understood.take ? { take: understood.take } : {}),
     languageId: previous?.languageId ?? fileOf(last?.text ?? '')?.languageId ?? 'plaintext',
     fileName: previous?.fileName ?? fileOf(last?.text ?? '')?.fileName ?? 'region',
     format: understood.format ?? (understood.region === undefined ? previous?.format : undefined) ?? 'rewrite',

@@ -19,6 +19,8 @@ export const SettingsSchema = z.object({
   /** `auto`: regions of at least patchMinLines lines are answered as a patch; `always` / `never` force it. */
   patchMode: z.enum(['auto', 'always', 'never']).default('auto'),
   patchMinLines: z.number().int().min(1).max(100_000).default(200),
+  /** Alternatives: how many takes each edit asks for (they stream in parallel; Alt+] / Alt+[ cycle them under review). */
+  alternatives: z.number().int().min(1).max(4).default(1),
   onType: z.enum(['cancel', 'redirect']).default('cancel'),
   redirectPauseMs: z.number().int().min(100).max(10_000).default(700),
   liveInstruction: z.boolean().default(true),

@@ -38,6 +38,12 @@ interface RunEntry {
   readonly listener: RunDocumentListener;
   batch: EditBatch;
   madeEdits: boolean;
+  /**
+   * The run's undo group was closed (`finish`): its next edit opens a new
+   * step. Said by an undo stop before that edit, since a close carried by no
+   * edit reaches no editor (VS Code drops an edit call with nothing in it).
+   */
+  groupClosed: boolean;
   /** Someone waits for the run's pending edits to land; `closeUndoGroup` when the run's stream is over. */
   finishing: { resolve: () => void; closeUndoGroup: boolean } | undefined;
   /**
@@ -117,7 +123,7 @@ export class DocumentSync {
     for (const [id, other] of this.runs) {
       if (other.writing && regionsOverlap(region, other.region)) return err(`the range overlaps ${id}, which is still editing it`);
     }
-    this.runs.set(runId, { region, listener, batch: new EditBatch(), madeEdits: false, finishing: undefined, writing: true, generation: 0 });
+    this.runs.set(runId, { region, listener, batch: new EditBatch(), madeEdits: false, groupClosed: false, finishing: undefined, writing: true, generation: 0 });
     return ok(undefined);
   }
 
@@ -359,7 +365,8 @@ export class DocumentSync {
       perRun.set(id, edits);
       generations.set(id, run.generation);
       regionStarts.set(id, run.region.start);
-      if (!run.madeEdits) before = true;
+      if (!run.madeEdits || run.groupClosed) before = true;
+      run.groupClosed = false;
       for (const e of edits) documentEdits.push({ start: run.region.start + e.start, end: run.region.start + e.end, text: e.text });
     }
     if (documentEdits.length === 0 && !after) {
@@ -466,7 +473,10 @@ export class DocumentSync {
     if (!run.writing || !run.finishing || !run.batch.isEmpty) return;
     const { resolve, closeUndoGroup } = run.finishing;
     run.finishing = undefined;
-    if (closeUndoGroup) run.writing = false;
+    if (closeUndoGroup) {
+      run.writing = false;
+      run.groupClosed = true;
+    }
     resolve();
   }
 

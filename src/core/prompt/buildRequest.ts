@@ -7,6 +7,9 @@ export const REGION_OPEN = '<rewrite>';
 export const REGION_CLOSE = '</rewrite>';
 export const INSTRUCTION_LABEL = 'Instruction:';
 export const PREVIOUS_INSTRUCTION_LABEL = 'Earlier instruction:';
+/** An alternative take: "Take 2 of 3: …" (the reference server varies its answer by it). */
+export const TAKE_LABEL = 'Take';
+const TAKE_LINE = new RegExp(`^${TAKE_LABEL} (\\d) of (\\d):`);
 /** A follow-up: the earlier instructions are done (the reference server then applies only the new one). */
 export const FOLLOW_UP_LINE = 'The earlier instructions are done: the region holds their result and any edits the user made. Carry out only the new instruction on it, keeping the rest.';
 
@@ -260,7 +263,7 @@ export function parsePartial(text: string): string | undefined {
 }
 
 /** What a request's text asks: the region, the instruction, the earlier ones, and `format: 'patch'` when it asks for a patch. */
-export function parseEditText(text: string): { region: string | undefined; instruction: string | undefined; history: string[]; earlierDone?: true; format?: 'patch' } {
+export function parseEditText(text: string): { region: string | undefined; instruction: string | undefined; history: string[]; earlierDone?: true; take?: { index: number; count: number }; format?: 'patch' } {
   // A resume's output so far is the model's text, not the user's: it never counts as region or instruction.
   const partialAt = text.lastIndexOf(PARTIAL_OPEN);
   if (partialAt >= 0 && parsePartial(text) !== undefined) text = text.slice(0, partialAt);
@@ -271,12 +274,17 @@ export function parseEditText(text: string): { region: string | undefined; instr
   let instruction: string | undefined;
   let patch = false;
   let earlierDone: true | undefined;
+  let take: { index: number; count: number } | undefined;
   const history: string[] = [];
   for (const line of tailText.split('\n')) {
     if (line.startsWith(INSTRUCTION_LABEL)) instruction = line.slice(INSTRUCTION_LABEL.length).trim();
     else if (line.startsWith(PREVIOUS_INSTRUCTION_LABEL)) history.push(line.slice(PREVIOUS_INSTRUCTION_LABEL.length).trim());
     else if (line.trim() === PATCH_FORMAT_LINE) patch = true;
     else if (line.trim() === FOLLOW_UP_LINE) earlierDone = true;
+    else {
+      const m = TAKE_LINE.exec(line);
+      if (m) take = { index: Number(m[1]), count: Number(m[2]) };
+    }
   }
-  return { region, instruction, history, ...(earlierDone ? { earlierDone } : {}), ...(patch ? { format: 'patch' as const } : {}) };
+  return { region, instruction, history, ...(earlierDone ? { earlierDone } : {}), ...(take ? { take } : {}), ...(patch ? { format: 'patch' as const } : {}) };
 }

@@ -23,6 +23,7 @@ const common = (s: RunState): Common => ({
   wroteText: s.wroteText,
   stream: s.stream,
   acceptedHunks: s.acceptedHunks,
+  takes: s.takes,
 });
 
 const FRESH_STREAM: StreamFacts = { deltas: 0, sentAt: undefined, firstDeltaAt: undefined, lastDeltaAt: undefined, progress: undefined };
@@ -33,6 +34,8 @@ export interface RunStart {
   readonly policy: RunPolicy;
   /** A live-instruction preview (the instruction box is still open). */
   readonly preview: boolean;
+  /** Alternatives: how many takes to ask for (1: none besides the run's own). */
+  readonly takes?: number;
 }
 
 /** A run before its first request: on its way to the wire. */
@@ -51,14 +54,19 @@ function freshRunState(start: RunStart): WireState {
     wroteText: false,
     stream: FRESH_STREAM,
     acceptedHunks: [],
+    takes: start.takes !== undefined && start.takes > 1 ? { count: start.takes, shown: 1 } : undefined,
     wire: freshWire(undefined),
   };
 }
 
+/** Asks for the other takes once the instruction is final: at once for an ordinary run, on Enter for a preview. */
+const startTakes = (s: RunState): Effect[] => (s.takes ? [{ type: 'startTakes', count: s.takes.count }] : []);
+
 /** A new run: its first request goes out at once (the interpreter connects first when it must). */
 export function initialRunState(start: RunStart): Transition {
   const state = freshRunState(start);
-  return { state, effects: [{ type: 'sendRequest', request: state.request, mode: 'initial', previousResponseId: undefined, rewrite: rewriteFor(state) }] };
+  const send: Effect = { type: 'sendRequest', request: state.request, mode: 'initial', previousResponseId: undefined, rewrite: rewriteFor(state) };
+  return { state, effects: [send, ...(start.preview ? [] : startTakes(state))] };
 }
 
 /** A run brought back after a window reload, straight into review (its stream is long gone). */
@@ -258,6 +266,22 @@ function reduce(state: RunState, event: RunEvent): Transition {
     case 'decideHunk':
       return decideHunk(state, event.hunkId, event.decision);
 
+    case 'showTake': {
+      const takes = state.takes;
+      if (state.phase !== 'review' || state.review.restoring !== undefined || !takes || event.take === takes.shown || event.take < 1 || event.take > takes.count) return stay(state);
+      // Once hunks were decided one by one, another take would throw those decisions away.
+      if (state.review.pending.length < state.review.hunks.length) return { state, effects: [report('info', 'some hunks are decided already: accept or reject the rest before showing another take')] };
+      const step = state.step + 1;
+      return {
+        state: { ...common(state), takes: { ...takes, shown: event.take }, step, phase: 'applying', outcome: state.outcome, then: 'review' },
+        effects: [{ type: 'showTake', step, take: event.take }],
+      };
+    }
+
+    case 'takeInRegion':
+      if ((state.phase !== 'review' && state.phase !== 'reverted') || !state.takes) return stay(state);
+      return stay(toReview({ ...state, takes: { ...state.takes, shown: event.take } }, state.outcome, event.hunks));
+
     case 'stopForSave': {
       if (!onWire(state)) return stay(state);
       // Nobody typed: what arrived may land, so the saved text holds every finished line of the rewrite and no half line.
@@ -319,16 +343,18 @@ function onTransportFailed(state: WireState, failure: TransportFailure, jitter: 
 
 function keep(state: RunState): Transition {
   const kept = { ...state, preview: undefined };
+  // The instruction is final: the other takes are asked for now (a live redirect's revisions never had any).
+  const takes = state.preview?.beforeRedirect ? [] : startTakes(state);
   // A finished preview kept its undo step open for later revisions: land again, closing it, so the run is one Undo step.
   if (state.phase === 'review' || state.phase === 'applying') {
     const step = state.step + 1;
     const outcome = outcomeOf(state) ?? { endReason: 'completed', message: undefined };
     return {
       state: { ...common(kept), step, phase: 'applying', outcome, then: 'review' },
-      effects: [{ type: 'land', step, how: 'complete', closeUndoGroup: true }],
+      effects: [{ type: 'land', step, how: 'complete', closeUndoGroup: true }, ...takes],
     };
   }
-  return stay(kept);
+  return { state: kept, effects: takes };
 }
 
 function abandon(state: RunState, preview: Preview): Transition {
@@ -426,6 +452,8 @@ function redirectTo(state: RunState, instruction: string, note: string | undefin
     : undefined;
   const next: Common = {
     ...freshStream(state),
+    // The takes answer the earlier instruction: the new one has none.
+    takes: undefined,
     history: [...state.history, state.instruction],
     // From review, the earlier edit is finished: a follow-up. The model is told to carry out only the new instruction.
     earlierDone: state.phase === 'review' || state.phase === 'reverted',
@@ -436,7 +464,8 @@ function redirectTo(state: RunState, instruction: string, note: string | undefin
   const capture: Effect[] = live ? [{ type: 'captureBase' }] : [];
   // After a completed response the model holds the file already: continue it.
   const previous = state.phase === 'review' || state.phase === 'reverted' || state.phase === 'applying' ? state.lastCompletedResponseId : undefined;
-  return sendRedirect(state, next, canSteer, live ? 'base' : 'shown', previous, capture);
+  const drop: Effect[] = state.takes ? [{ type: 'dropTakes' }] : [];
+  return sendRedirect(state, next, canSteer, live ? 'base' : 'shown', previous, [...drop, ...capture]);
 }
 
 /**

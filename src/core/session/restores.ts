@@ -26,9 +26,10 @@ export class Restorer {
 
   /**
    * Puts original text back as one undo step: the whole region when
-   * `pieces` is undefined, else each piece (a hunk, in document offsets).
+   * `pieces` is undefined (or `whole` in its place: another take), else
+   * each piece (a hunk, in document offsets).
    */
-  async restore(pieces: readonly { range: Region; text: string }[] | undefined, current: () => boolean): Promise<void> {
+  async restore(pieces: readonly { range: Region; text: string }[] | undefined, current: () => boolean, whole = this.run.original): Promise<void> {
     const { sync, runId } = this.run;
     await sync.whenIdle(runId);
     if (!current()) return;
@@ -36,7 +37,7 @@ export class Restorer {
     const edits: TextEdit[] = pieces
       ? // Sequential edits, last first, so earlier offsets stay valid.
         [...pieces].sort((a, b) => b.range.start - a.range.start).map((p) => ({ start: p.range.start - region.start, end: p.range.end - region.start, text: p.text }))
-      : [{ start: 0, end: region.end - region.start, text: this.run.original }];
+      : [{ start: 0, end: region.end - region.start, text: whole }];
     sync.resume(runId);
     sync.startUndoStep(runId);
     sync.enqueue(runId, edits);

@@ -14,6 +14,7 @@ import type { Effect, LandHow, RequestMode, RunEvent, RunTimer, Transition } fro
 import { runRequest } from './runRequests';
 import { isEnded, isLive, type Outcome, type Rewrite, type RunPolicy, type RunState } from './runState';
 import { StreamApplier, type AnswerFormat } from './streamApplier';
+import { Takes } from './takes';
 
 /** Texts a run remembers of its steps, to know its own text again after an Undo or Redo. */
 const MAX_REMEMBERED_OUTPUTS = 8;
@@ -55,6 +56,8 @@ export interface RunSnapshot {
   readonly hunks: readonly Hunk[];
   readonly tokensPerSecond: number | undefined;
   readonly timeToFirstTokenMs: number | undefined;
+  /** Alternatives: how many takes, which one the region shows, how many can be shown now. */
+  readonly takes: { readonly count: number; readonly shown: number; readonly ready: number } | undefined;
 }
 
 export interface RunView {
@@ -88,6 +91,8 @@ export interface RunOptions {
   readonly format?: AnswerFormat;
   /** The project context ready now (rules, related definitions): read at each request, never waited for. */
   readonly project?: () => EditContext['project'];
+  /** Alternatives: how many takes to ask for (1 or absent: the run's own answer only). */
+  readonly takes?: number;
 }
 
 /**
@@ -107,6 +112,9 @@ export class RunController implements RunDocumentListener {
   private outputText: string | undefined;
   /** What each landed step left in the region, newest last (an Undo or Redo brings one of them back). */
   private readonly outputs: string[] = [];
+  /** The run's other takes, once asked for; take 1 is `firstTake`, the run's own answer as it landed. */
+  private takes: Takes | undefined;
+  private firstTake: string | undefined;
   private handle: ResponseHandle | undefined;
   /** The sender of the latest request: whether it can steer. */
   private sender: RequestSender | undefined;
@@ -116,7 +124,7 @@ export class RunController implements RunDocumentListener {
 
   /** Starts a run on `options.region`; refused when another run is still writing into that range. */
   static start(options: RunOptions, document: RunDocument, sync: DocumentSync, connector: Connector, view: RunView, clock: Clock): Result<RunController, string> {
-    const first = initialRunState({ instruction: options.instruction, policy: options.policy, preview: options.preview ?? false });
+    const first = initialRunState({ instruction: options.instruction, policy: options.policy, preview: options.preview ?? false, ...(options.takes ? { takes: options.takes } : {}) });
     const run = new RunController(options, document, sync, connector, view, clock, first.state);
     const attached = sync.attach(options.id, options.region, run);
     if (!attached.ok) return attached;
@@ -179,6 +187,7 @@ export class RunController implements RunDocumentListener {
       hunks: s.phase === 'streaming' && !s.preview ? this.hunks.liveHunks(this.applier, this.currentRegion(), s.acceptedHunks) : this.hunks.reviewHunks(s.phase === 'review' ? s.review.pending : []),
       tokensPerSecond: streamedMs > 0 ? ((deltas - 1) * 1000) / streamedMs : undefined,
       timeToFirstTokenMs: sentAt !== undefined && firstDeltaAt !== undefined ? firstDeltaAt - sentAt : undefined,
+      takes: s.takes && { ...s.takes, ready: this.readyTakes().length },
     };
   }
 
@@ -199,6 +208,34 @@ export class RunController implements RunDocumentListener {
   /** Accept or Reject one changed hunk (Reject puts its original text back, one undo step). */
   decideHunk(hunkId: string, decision: 'accept' | 'reject'): void {
     this.dispatch({ type: 'decideHunk', hunkId, decision });
+  }
+
+  /**
+   * Shows the next (or previous) take that is ready, wrapping around; the
+   * take shown, or undefined when there is no other take to show yet.
+   */
+  cycleTake(direction: 1 | -1): number | undefined {
+    const takes = this.state.takes;
+    const ready = this.readyTakes();
+    if (!takes || ready.length < 2) return undefined;
+    const at = ready.indexOf(takes.shown);
+    const next = ready[(at + direction + ready.length) % ready.length]!;
+    this.dispatch({ type: 'showTake', take: next });
+    return this.state.takes?.shown === next ? next : undefined;
+  }
+
+  /** The takes that can be shown now, in order (take 1 once the run's own answer has landed). */
+  private readyTakes(): number[] {
+    const count = this.state.takes?.count ?? 0;
+    const ready: number[] = [];
+    for (let take = 1; take <= count; take++) if (this.takeText(take) !== undefined) ready.push(take);
+    return ready;
+  }
+
+  private takeText(take: number): string | undefined {
+    if (take === 1) return this.firstTake;
+    const status = this.takes?.status(take);
+    return status?.state === 'done' ? status.text : undefined;
   }
 
   /** Resolves once the run no longer changes the buffer (review, done or error). */
@@ -240,6 +277,9 @@ export class RunController implements RunDocumentListener {
         text = wider;
       }
     }
+    const take = this.state.takes && text !== this.outputText ? this.readyTakes().find((t) => this.takeText(t) === text) : undefined;
+    // An Undo or Redo of a swap brought another take back: it is the one under review now.
+    if (take !== undefined) this.dispatch({ type: 'takeInRegion', take, hunks: this.landedHere(this.state.step).hunks });
     this.dispatch({ type: 'regionText', matches: text === this.original ? 'original' : text === this.outputText ? 'output' : 'neither' });
   }
 
@@ -319,6 +359,17 @@ export class RunController implements RunDocumentListener {
         return;
       case 'report':
         this.view.report(effect.level, effect.message, this.snapshot, effect.reason);
+        return;
+      case 'startTakes':
+        this.startTakes(effect.count);
+        return;
+      case 'dropTakes':
+        this.takes?.dispose();
+        this.takes = undefined;
+        this.firstTake = undefined;
+        return;
+      case 'showTake':
+        this.showTake(effect.step, effect.take);
         return;
     }
   }
@@ -522,12 +573,42 @@ export class RunController implements RunDocumentListener {
       await (closeUndoGroup ? this.sync.finish(id) : this.sync.land(id));
       // Superseded meanwhile (a keystroke, a newer decision): the review set is the newer step's to make.
       if (!current()) return { type: 'landed', step, hunks: [], unchanged: false };
-      this.outputText = this.regionText();
-      this.noteOutput(this.outputText);
-      const hunks = this.hunks.startReview(this.outputText, this.currentRegion().start);
-      return { type: 'landed', step, hunks, unchanged: this.outputText === this.original, ...(failure ? { failure } : {}) };
+      if (this.state.takes && this.firstTake === undefined && how === 'complete' && failure === undefined) this.firstTake = this.regionText();
+      return this.landedHere(step, failure);
     };
     this.step(step, landing(), (event) => event);
+  }
+
+  /** The region as it reads now is the run's output: its review set, reported as `landed`. */
+  private landedHere(step: number, failure?: string): RunEvent & { readonly type: 'landed' } {
+    this.outputText = this.regionText();
+    this.noteOutput(this.outputText);
+    const hunks = this.hunks.startReview(this.outputText, this.currentRegion().start);
+    return { type: 'landed', step, hunks, unchanged: this.outputText === this.original, ...(failure ? { failure } : {}) };
+  }
+
+  /** Asks for the other takes with the run's first request as it would be built now: the original and the instruction. */
+  private startTakes(count: number): void {
+    this.takes?.dispose();
+    this.firstTake = undefined;
+    const request = runRequest({ mode: 'initial', context: this.editContext(this.original), instruction: this.state.instruction, history: [], earlierDone: false, previousResponseId: undefined, outputSoFar: '', options: this.requestOptions() }).request;
+    this.takes = new Takes(this.connector, this.original, this.document.eol, this.options.format ?? 'rewrite', () => {
+      if (!this.ended) this.view.update(false);
+    });
+    this.takes.start(request, count);
+    this.options.log?.(`[${this.options.id}] asked for ${count - 1} more take(s)`);
+  }
+
+  /** Replaces the region by take `take` (one undo step); its review set follows. */
+  private showTake(step: number, take: number): void {
+    const text = this.takeText(take);
+    const current = this.stepIsCurrent(step);
+    const showing = async (): Promise<RunEvent> => {
+      if (text === undefined) throw new Error(`take ${take} is not ready`);
+      await this.restorer.restore(undefined, current, text);
+      return current() ? this.landedHere(step) : { type: 'landed', step, hunks: [], unchanged: false };
+    };
+    this.step(step, showing(), (event) => event);
   }
 
   private rejectHunk(hunkId: string, step: number | undefined): void {
@@ -548,6 +629,7 @@ export class RunController implements RunDocumentListener {
 
   private end(): void {
     this.ended = true;
+    this.takes?.dispose();
     for (const timer of this.timers.values()) this.clock.clearTimeout(timer);
     this.timers.clear();
     this.handle?.cancel();

@@ -53,7 +53,11 @@ export type RunEvent =
   /** Accept or Reject one hunk; the last decided hunk ends the review. */
   | { readonly type: 'decideHunk'; readonly hunkId: string; readonly decision: 'accept' | 'reject' }
   /** The user saves mid-stream and the run did not land in time: stop, keep whole lines only, close the undo group. */
-  | { readonly type: 'stopForSave' };
+  | { readonly type: 'stopForSave' }
+  /** Show take `take` of the run's alternatives in the region (the interpreter only asks for a take that is ready). */
+  | { readonly type: 'showTake'; readonly take: number }
+  /** An Undo or Redo brought take `take` back into the region: its hunks are the review's now. */
+  | { readonly type: 'takeInRegion'; readonly take: number; readonly hunks: readonly string[] };
 
 export type RunTimer = 'redirectPause' | 'resume';
 
@@ -91,6 +95,12 @@ export type Effect =
   | { readonly type: 'undoPreview'; readonly step: number }
   /** Put one hunk's original text back: within the stream while it goes on, else one undo step reporting `restored`. */
   | { readonly type: 'rejectHunk'; readonly hunkId: string; readonly step: number | undefined }
+  /** Ask for the run's other takes (alternatives), in parallel, from its original and instruction. */
+  | { readonly type: 'startTakes'; readonly count: number }
+  /** The other takes answer an instruction that no longer holds: stop them and forget them. */
+  | { readonly type: 'dropTakes' }
+  /** Replace the region by take `take`, one undo step, then report `landed` with its hunks. */
+  | { readonly type: 'showTake'; readonly step: number; readonly take: number }
   /** Tell the user; `reason` says what they can do about a connection that could not be made. */
   | { readonly type: 'report'; readonly level: 'info' | 'warning' | 'error'; readonly message: string; readonly reason?: ConnectReason };
 

@@ -100,6 +100,13 @@ interface RunBase {
   readonly stream: StreamFacts;
   /** Hunks accepted while the stream went on below them: not pending when the review starts. */
   readonly acceptedHunks: readonly string[];
+  /** Alternatives: how many takes were asked for, and which one the region shows (1 is the run's own answer). */
+  readonly takes: Takes | undefined;
+}
+
+export interface Takes {
+  readonly count: number;
+  readonly shown: number;
 }
 
 /** A response of this run is on the wire (or about to be). */

@@ -293,13 +293,24 @@ const HARMFUL = /\b(keylogger|malware|ransomware|steal\w*|exfiltrat\w*|backdoor)
 /** "…, drop the connection midway": the server drops the socket mid-stream once, and the client resumes. */
 const DROP = /\bdrop the connection\b/i;
 
+/**
+ * Take 2 and up of an alternatives request: the built-in engine knows one
+ * answer per instruction, so a later take is that answer under a comment
+ * naming the take: different, deterministic, and easy to tell apart.
+ */
+function markTake(rewrite: string, request: Pick<EngineRequest, 'take' | 'languageId' | 'region'>): string {
+  const take = request.take;
+  if (!take || take.index < 2) return rewrite;
+  return `${firstIndent(request.region)}${commentFor(request.languageId)} take ${take.index} of ${take.count}\n${rewrite}`;
+}
+
 export const builtinEngine: Engine = {
   name: 'builtin',
   paced: true,
   cue: (request) => ({ refuse: HARMFUL.test(request.instruction), dropAfter: DROP.test(request.instruction) && request.continueAfter === undefined ? 24 : undefined }),
   *generate(request: EngineRequest): Iterable<string> {
     // A prompt it cannot read still gets an answer, never a failed response.
-    const rewrite = request.understood ? builtinRewrite(request) : NOT_UNDERSTOOD;
+    const rewrite = request.understood ? markTake(builtinRewrite(request), request) : NOT_UNDERSTOOD;
     // Asked for a patch: only what changes, against the region as the request showed it.
     const answer = request.understood && request.format === 'patch' ? writePatch(request.fileName, request.region, rewrite) : rewrite;
     // A resume gets the rest of the same (deterministic) answer.

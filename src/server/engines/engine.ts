@@ -27,6 +27,8 @@ export interface EngineRequest {
   readonly history: readonly string[];
   /** A follow-up on a finished edit: the history is done, only `instruction` is to be carried out. */
   readonly earlierDone: boolean;
+  /** An alternative take ("Take 2 of 3"): engines answer each take differently. */
+  readonly take?: { readonly index: number; readonly count: number };
   readonly languageId: string;
   readonly fileName: string;
   /** `patch`: the request asks for the change as an apply_patch envelope against the region. */

@@ -309,6 +309,16 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     return true;
   };
 
+  /** Alt+] / Alt+[ (or the lens): another take of the edit under review; says why when there is none to show. */
+  const showTake = (direction: 1 | -1, runId: unknown): number | undefined => {
+    const editor = vscode.window.activeTextEditor;
+    if (!editor) return undefined;
+    const target = typeof runId === 'string' ? { runId } : { offset: editor.document.offsetAt(editor.selection.active) };
+    const shown = actions.cycleTake(editor.document, target, direction);
+    if (shown === undefined) vscode.window.setStatusBarMessage('$(versions) Spark Edit: no other take to show yet (sparkEdit.alternatives asks for more)', 3_000);
+    return shown;
+  };
+
   /** The first Escape of a pair: the document and when. */
   let escapeArmed: { readonly uri: string; readonly at: number } | undefined;
   const rejectByEscape = (): number => {
@@ -362,6 +372,8 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     vscode.commands.registerCommand('sparkEdit.rejectHunk', (runId?: unknown, hunkId?: unknown) => decideHunk('reject', runId, hunkId)),
     vscode.commands.registerCommand('sparkEdit.nextHunk', () => goToHunk(1)),
     vscode.commands.registerCommand('sparkEdit.previousHunk', () => goToHunk(-1)),
+    vscode.commands.registerCommand('sparkEdit.nextTake', (runId?: unknown) => showTake(1, runId)),
+    vscode.commands.registerCommand('sparkEdit.previousTake', (runId?: unknown) => showTake(-1, runId)),
     vscode.commands.registerCommand('sparkEdit.fixProblems', (runId?: unknown) => {
       if (typeof runId !== 'string') return false;
       const check = problems.check(runId);

@@ -41,6 +41,23 @@ export class RunActions {
     });
   }
 
+  /**
+   * Shows the next (or previous) ready take of a run under review: the run
+   * `runId`, else the one whose region holds `offset`, else the document's
+   * only run with takes. The take shown, or undefined when there is none.
+   */
+  cycleTake(document: vscode.TextDocument, target: { runId: string } | { offset: number }, direction: 1 | -1): number | undefined {
+    const withTakes = this.registry.controllersFor(document).filter((c) => c.snapshot.takes !== undefined && c.phase === 'review');
+    const run =
+      'runId' in target
+        ? withTakes.find((c) => c.id === target.runId)
+        : (withTakes.find((c) => {
+            const region = c.snapshot.region;
+            return region !== undefined && region.start <= target.offset && target.offset <= region.end;
+          }) ?? (withTakes.length === 1 ? withTakes[0] : undefined));
+    return run?.cycleTake(direction);
+  }
+
   /** The one run of the document a redirect would change, if there is exactly one (a live redirect previews one run). */
   soleRun(document: vscode.TextDocument): string | undefined {
     const runs = this.registry.controllersFor(document);

@@ -206,6 +206,7 @@ export class RunRegistry implements vscode.Disposable {
       applyMode: settings.applyMode,
       ...(settings.reasoningEffort !== 'default' ? { reasoningEffort: settings.reasoningEffort } : {}),
       promptCacheKey: `spark-edit:${this.sessionId}:${id}`,
+      ...(settings.alternatives > 1 ? { takes: settings.alternatives } : {}),
       ...metadataOption(this.requestMetadata(settings)),
       log: (m) => this.log.info(m),
     };

@@ -54,7 +54,7 @@ export class ReviewCodeLens implements vscode.CodeLensProvider, vscode.Disposabl
       runs.onDidChangeRuns(() => {
         const signature = runs
           .snapshots()
-          .map((s) => `${s.id}:${s.state.preview ? 'p' : ''}:${s.state.phase}:${isQueued(s.state)}:${s.hunks.map((h) => h.id).join('+')}`)
+          .map((s) => `${s.id}:${s.state.preview ? 'p' : ''}:${s.state.phase}:${isQueued(s.state)}:${s.hunks.map((h) => h.id).join('+')}:${s.takes ? `${s.takes.shown}/${s.takes.ready}/${s.takes.count}` : ''}`)
           .join(',');
         if (signature === this.signature) return;
         this.signature = signature;
@@ -99,6 +99,11 @@ export class ReviewCodeLens implements vscode.CodeLensProvider, vscode.Disposabl
       if (reviewing.length > 1 && run === reviewing[0]) {
         lens(`Accept All ${reviewing.length}`, 'sparkEdit.acceptAll', [], 'Keep every edit under review');
         lens('Reject All', 'sparkEdit.rejectAll', [], 'Restore every original under review');
+      }
+      if (run.takes) {
+        const { shown, count, ready } = run.takes;
+        const coming = ready < count ? ` · ${count - ready} coming` : '';
+        lens(`$(versions) take ${shown} of ${count}${coming}`, 'sparkEdit.nextTake', [run.id], 'Show the next take (Alt+]; Alt+[ the previous); each swap is one Undo step');
       }
       this.problemLenses(run, lens);
       // Several hunks: each its own Accept / Reject, above it.

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { assert, assertEqual, test, waitFor } from '../harness';
-import { api, control, FAST, inReview, serverIdle, startRefactor, stats, withScriptedBox } from '../helpers';
+import type { RunSnapshot } from '../../../src/core/session/runController';
+import { api, control, FAST, inReview, serverIdle, startRefactor, stats, withScriptedBox, withSetting } from '../helpers';
 
 /*
  * Iterating in one box (issue 23): Ctrl+I inside an edit under review refines
@@ -68,5 +69,37 @@ test('follow-up, live: the box names the earlier instruction and previews the re
   assertEqual(a.runs()[0]!.state.instruction, 'uppercase', 'its instruction as it was');
   await vscode.commands.executeCommand('sparkEdit.reject');
   await waitFor(() => doc.getText() === ORIGINAL, 'Reject still restores the original');
+  await serverIdle();
+});
+
+test('alternatives: three takes stream in parallel; Alt+] / Alt+[ swap them in, one Undo step each; Accept keeps the one shown', async () => {
+  await control({ timing: FAST });
+  await withSetting('alternatives', 3, async () => {
+    const editor = await startRefactor(ORIGINAL, 'uppercase', [0, 3]);
+    const doc = editor.document;
+    const a = await api();
+    const run = (): RunSnapshot => a.runs()[0]!;
+    await waitFor(() => run()?.state.phase === 'review' && run()?.takes?.ready === 3, 'the run under review and its three takes ready');
+    assertEqual([doc.getText(), run().takes], [UPPER, { count: 3, shown: 1, ready: 3 }], 'take 1, the run’s own answer, is shown');
+    // The reference server marks its later takes, so each is told apart.
+    const take = (n: number): string => `// take ${n} of 3\n${UPPER}`;
+    const swap = async (command: 'sparkEdit.nextTake' | 'sparkEdit.previousTake', shown: number, text: string): Promise<void> => {
+      await vscode.commands.executeCommand(command);
+      await waitFor(() => doc.getText() === text && run().state.phase === 'review' && run().takes?.shown === shown, `take ${shown} shown`);
+    };
+    await swap('sparkEdit.nextTake', 2, take(2));
+    await swap('sparkEdit.nextTake', 3, take(3));
+    await swap('sparkEdit.previousTake', 2, take(2));
+    await swap('sparkEdit.nextTake', 3, take(3));
+    await swap('sparkEdit.nextTake', 1, UPPER); // it wraps around
+    // Each swap is one Undo step, and the review follows the take the Undo brings back.
+    await vscode.window.showTextDocument(doc);
+    await vscode.commands.executeCommand('undo');
+    assertEqual(doc.getText(), take(3), 'one Undo: the take before');
+    await waitFor(() => run().takes?.shown === 3, 'the review knows take 3 is shown');
+    await vscode.commands.executeCommand('sparkEdit.accept');
+    await waitFor(() => a.runs().length === 0, 'Accept ends the run');
+    assertEqual(doc.getText(), take(3), 'Accept keeps the take shown');
+  });
   await serverIdle();
 });

@@ -155,6 +155,29 @@ describe('DocumentSync', () => {
     expect(sync.hasTimer).toBe(false);
   });
 
+  it('a run whose last flush closed its undo group with no edit in it still starts its next edit as a new undo step', async () => {
+    const { doc, clock, sync } = setup('hello\n');
+    sync.attach('r', { start: 0, end: 6 }, new Listener());
+    sync.enqueue('r', [{ start: 0, end: 5, text: 'HELLO' }]);
+    await clock.advance(16);
+    doc.deliverAll();
+    await settle();
+    // Everything landed already: the close carries no edit, and the editor never hears of it.
+    const done = sync.finish('r');
+    await clock.advance(0);
+    doc.deliverAll();
+    await done;
+    // A follow-up writes again.
+    sync.resume('r');
+    sync.enqueue('r', [{ start: 0, end: 5, text: 'OLLEH' }]);
+    await clock.advance(16);
+    doc.deliverAll();
+    await settle();
+    expect(doc.text).toBe('OLLEH\n');
+    doc.undo();
+    expect(doc.text).toBe('HELLO\n');
+  });
+
   it('keeps two runs in one document apart and shifts the later region', async () => {
     const { doc, clock, sync } = setup('one\ntwo\n');
     sync.attach('a', { start: 0, end: 4 }, new Listener());

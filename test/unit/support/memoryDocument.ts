@@ -74,6 +74,11 @@ export class MemoryDocument implements DocumentPort, RunDocument {
       next.resolve('stale');
       return true;
     }
+    if (next.edits.length === 0) {
+      // As VS Code's extension host does: an edit call with nothing in it is not sent, so its undo stops go nowhere.
+      next.resolve('applied');
+      return true;
+    }
     if (next.stops.before || this.undoStack.length === 0 || !this.undoStack[this.undoStack.length - 1]!.open) {
       this.undoStack.push({ inverse: [], open: true });
     }
