@@ -10,6 +10,7 @@ import { ApiKeyStore } from './vscode/connection/apiKey';
 import { ConnectionManager } from './vscode/connection/connectionManager';
 import { DestinationGuard, modalPrompter, type Prompter } from './vscode/connection/destinations';
 import { LocalSpeed } from './vscode/connection/localSpeed';
+import { Attachments } from './vscode/editor/attachments';
 import { ProjectContext } from './vscode/editor/projectContext';
 import { DocumentEvents } from './vscode/editor/documentEvents';
 import { Saves } from './vscode/editor/saves';
@@ -92,7 +93,8 @@ export function activate(context: vscode.ExtensionContext): SparkEditApi {
   owned.add(registry.onDidReport((r) => reports.push({ ...r, index: reported++ }) > 20 && reports.shift()));
   const realBox = new QuickPickInstructionBox(context.globalState);
   let box: InstructionBox = realBox;
-  for (const command of registerCommands({ registry, actions, saves, keys, connection, destinations, localSpeed, projectContext, log, problems, settings: current, clock, box: () => box })) owned.add(command);
+  const attachments = new Attachments(log);
+  for (const command of registerCommands({ registry, actions, saves, keys, connection, destinations, localSpeed, projectContext, attachments, log, problems, settings: current, clock, box: () => box })) owned.add(command);
   owned.add(vscode.languages.registerCodeLensProvider({ scheme: '*' }, codeLens));
   // Runs in flight keep their sockets and settings; the next run connects with the new ones.
   owned.add(keys.onDidChange(() => connection.reset()));

@@ -56,6 +56,8 @@ export interface EditContext {
     readonly definitions: readonly FoundDefinition[];
     /** The diagnostics in and around the region, sent when the instruction says `#problems`. */
     readonly problems?: ContextPart;
+    /** What the user attached (`#file:…`, `#symbol:…`, `#selection`), by token: sent when the instruction names it. */
+    readonly attachments?: readonly { readonly token: string; readonly part: ContextPart }[];
   };
 }
 
@@ -66,6 +68,8 @@ export interface EditContext {
  * region takes the rest, nearest lines first.
  */
 export const PROJECT_SHARE = 0.25;
+/** What the user attached by hand comes before rules and related code, up to half the budget. */
+export const ATTACHED_SHARE = 0.5;
 
 /** The project parts that fit `budgetChars` by the shares above: rules root first, definitions nearest and smallest first. */
 export function fitProject(project: EditContext['project'], budgetChars: number): ContextPart[] {
@@ -81,6 +85,8 @@ function projectText(parts: readonly ContextPart[]): string {
   const sections: string[] = [];
   if (rules.length > 0) sections.push(`Project rules (${rules.map((r) => r.label).join(', ')}); follow them:`, ...rules.map((r) => `--- ${r.label}\n${r.text.trimEnd()}`), '');
   if (definitions.length > 0) sections.push('Related code: definitions from elsewhere of what the region uses (read only, do not rewrite):', ...definitions.map((d) => `--- ${d.label}\n${d.text.trimEnd()}`), '');
+  const attached = parts.filter((p) => p.kind === 'attachment');
+  if (attached.length > 0) sections.push('Attached by the user (read only, do not rewrite):', ...attached.map((a) => `--- ${a.label}\n${a.text.trimEnd()}`), '');
   for (const problems of parts.filter((p) => p.kind === 'problems')) sections.push(`Problems ${problems.label}:`, problems.text.trimEnd(), '');
   return sections.join('\n');
 }
@@ -192,14 +198,16 @@ export function buildEditRequest(context: EditContext, typed: string, history: r
   const fixedTokens = estimateTokens(system) + estimateTokens(context.region) + estimateTokens(lines) + 64;
   const budgetChars = Math.max(0, (options.contextTokens - reserve - fixedTokens) * 4);
   const problems = attached.problems && context.project?.problems ? [context.project.problems] : [];
-  const project = [...fitProject(context.project, budgetChars), ...problems];
+  const named = (context.project?.attachments ?? []).filter((a) => attached.tokens.includes(a.token)).map((a) => a.part);
+  const byHand = withinBudget(named, Math.floor(Math.max(0, budgetChars) * ATTACHED_SHARE));
+  const project = [...fitProject(context.project, budgetChars), ...byHand, ...problems];
   const projectChars = project.reduce((n, p) => n + p.text.length + p.label.length + 8, 0);
   const fitted = fitContext(context.before, context.after, budgetChars - projectChars);
   const text = userText(context, fitted, lines, project);
   const request = responseCreate(text, options);
   const parts = [
     { name: 'system', chars: system.length },
-    ...project.map((p) => ({ name: `${p.kind === 'rules' ? 'rules' : p.kind === 'problems' ? 'problems' : 'definition'} ${p.label}`, chars: p.text.length })),
+    ...project.map((p) => ({ name: `${p.kind === 'attachment' ? 'attached' : p.kind} ${p.label}`, chars: p.text.length })),
     { name: 'file around the region', chars: fitted.before.length + fitted.after.length },
     { name: 'region', chars: context.region.length },
     { name: 'instruction', chars: lines.length },

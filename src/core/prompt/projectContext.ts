@@ -7,7 +7,7 @@
 
 /** One piece of project context in the prompt. */
 export interface ContextPart {
-  readonly kind: 'rules' | 'definition' | 'problems';
+  readonly kind: 'rules' | 'definition' | 'problems' | 'attachment';
   /** A path relative to the workspace (rules), or `path:line` and the symbol's name (a definition). */
   readonly label: string;
   readonly text: string;
@@ -121,15 +121,30 @@ export function pickDefinitions(found: readonly FoundDefinition[], budgetChars: 
 /** `#problems` in an instruction attaches the diagnostics in and around the region. */
 const PROBLEMS_TAG = /(^|\s)#problems\b/i;
 
+/** What the user attached by hand: `#file:path`, `#symbol:name`, `#selection` (another editor's selection). */
+export const ATTACHMENT_TOKEN = /(?<=^|\s)#(?:file:\S*[\w/]|symbol:[\w$]+(?:\.[\w$]+)*|selection\b)/g;
+
+/** The attachment tokens of an instruction, each once, in order. */
+export const attachmentTokens = (instruction: string): string[] => [...new Set(instruction.match(ATTACHMENT_TOKEN) ?? [])];
+
+/** How the model reads a token in the instruction: the thing it names, pointing at the attached text. */
+function tokenAsWords(token: string): string {
+  if (token === '#selection') return 'the attached selection';
+  return `${token.slice(token.indexOf(':') + 1)} (attached above)`;
+}
+
 /**
  * What an instruction attaches, and the instruction as the model reads it:
  * `fix #problems` becomes "fix the problems listed above"; `#problems` alone,
- * "Fix the problems listed above."
+ * "Fix the problems listed above."; `#file:lib/money.ts` becomes
+ * "lib/money.ts (attached above)".
  */
-export function attachmentsOf(instruction: string): { readonly instruction: string; readonly problems: boolean } {
-  if (!PROBLEMS_TAG.test(instruction)) return { instruction, problems: false };
-  const rest = instruction.replace(PROBLEMS_TAG, '$1the problems listed above').trim();
-  return { instruction: rest === 'the problems listed above' ? 'Fix the problems listed above.' : rest, problems: true };
+export function attachmentsOf(instruction: string): { readonly instruction: string; readonly problems: boolean; readonly tokens: readonly string[] } {
+  const tokens = attachmentTokens(instruction);
+  const worded = instruction.replace(ATTACHMENT_TOKEN, tokenAsWords);
+  if (!PROBLEMS_TAG.test(worded)) return { instruction: worded, problems: false, tokens };
+  const rest = worded.replace(PROBLEMS_TAG, '$1the problems listed above').trim();
+  return { instruction: rest === 'the problems listed above' ? 'Fix the problems listed above.' : rest, problems: true, tokens };
 }
 
 const KEYWORDS = new Set(

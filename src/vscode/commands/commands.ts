@@ -7,6 +7,7 @@ import { err, ok, type Result } from '../../core/result';
 import type { ApiKeyStore } from '../connection/apiKey';
 import type { ConnectionManager } from '../connection/connectionManager';
 import type { DestinationGuard } from '../connection/destinations';
+import type { Attachments } from '../editor/attachments';
 import type { ContextLookup, GatheredContext, ProjectContext } from '../editor/projectContext';
 import type { RunController, RunOptions } from '../../core/session/runController';
 import { problemsNear } from '../views/problems';
@@ -49,6 +50,7 @@ export interface CommandDeps {
   readonly destinations: DestinationGuard;
   readonly localSpeed: LocalSpeed;
   readonly projectContext: ProjectContext;
+  readonly attachments: Attachments;
   readonly log: Log;
   readonly problems: ProblemWatcher;
   readonly settings: () => Settings;
@@ -89,7 +91,7 @@ function editableEditor(): vscode.TextEditor | undefined {
 
 /** Every command of the extension; package.json lists the same ids (a unit test checks). */
 export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
-  const { registry, actions, saves, keys, connection, destinations, localSpeed, projectContext, log, problems, settings, clock, box } = deps;
+  const { registry, actions, saves, keys, connection, destinations, localSpeed, projectContext, attachments, log, problems, settings, clock, box } = deps;
 
   const explainFailure = (result: StartResult): StartResult => {
     if (!result.ok && result.error.reason !== 'empty') {
@@ -142,11 +144,17 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
         )
       : undefined;
     try {
-      const instruction = await box().ask({ ...options, ...(live ? { onChange: (text: string) => live.changed(text) } : {}) });
+      const onChange = (text: string): unknown => {
+        // What the instruction attaches is read while the rest is typed.
+        attachments.notice(text);
+        return live?.changed(text);
+      };
+      const instruction = await box().ask({ ...options, onChange, suggest: (word) => attachments.suggest(word) });
       if (!instruction) {
         live?.dismissed();
         return undefined;
       }
+      await attachments.resolve(instruction);
       return live ? live.accepted(instruction) : target.ordinary(instruction);
     } finally {
       live?.dispose();
@@ -168,10 +176,13 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       const found = projectContext.lookup(document, picked);
       lookup = found;
       // The problems near the region are read when a request is built: they are only sent when the instruction says #problems.
-      project = () => ({ ...(found.current() ?? { rules: [], definitions: [] }), ...problemsNear(document, picked) });
+      project = () => ({ ...(found.current() ?? { rules: [], definitions: [] }), ...problemsNear(document, picked), attachments: attachments.parts() });
     }
     const given = instructionFrom(args);
-    if (given) return startOrdinary(editor, pickRegions, given, project);
+    if (given) {
+      await attachments.resolve(given);
+      return startOrdinary(editor, pickRegions, given, project);
+    }
     return askLive(
       { title, ...(lookup ? { detail: lookup.ready.then(describeContext) } : {}) },
       {

@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { AttachmentSuggestion } from '../editor/attachments';
 
 const HISTORY_KEY = 'sparkEdit.instructionHistory';
 const HISTORY_SIZE = 20;
@@ -10,7 +11,14 @@ export interface AskOptions {
   readonly onChange?: (text: string) => unknown;
   /** What the model will be shown besides the file, once known (the box adds it to its title). */
   readonly detail?: Promise<string | undefined>;
+  /** Completions for a `#` word being typed (`#file:`, `#symbol:`, `#selection`, `#problems`). */
+  readonly suggest?: (word: string) => Promise<readonly AttachmentSuggestion[]>;
 }
+
+type SuggestionItem = vscode.QuickPickItem & { readonly token: string };
+
+/** The `#` word at the end of what is typed (`#fi`, `#file:src/m`), if the user is typing one. */
+const hashWord = (value: string): string | undefined => /(?:^|\s)(#\S*)$/.exec(value)?.[1];
 
 /** The box's title once what the model will be shown is known. */
 const titleWith = (title: string, detail: string | undefined): string => (detail ? `${title} (${detail})` : title);
@@ -37,13 +45,39 @@ export class QuickPickInstructionBox implements InstructionBox {
     );
     pick.placeholder = 'Describe the edit, e.g. "add jsdoc", "rename total to sum", "wrap in try/catch"';
     pick.value = options.prefill ?? '';
-    pick.items = history.map((label) => ({ label, description: 'recent' }));
+    const recent: vscode.QuickPickItem[] = history.map((label) => ({ label, description: 'recent' }));
+    pick.items = recent;
     pick.matchOnDescription = false;
     pick.ignoreFocusOut = false;
     let initialActive = true;
     const shown = (): string => pick.value.trim() || (initialActive ? '' : (pick.activeItems[0]?.label ?? ''));
+    // While a `#` word is typed the list offers its completions (Enter takes one), and nothing is previewed.
+    let suggestions: SuggestionItem[] | undefined;
+    let handled: string | undefined;
+    const valueChanged = (): void => {
+      if (pick.value === handled) return;
+      handled = pick.value;
+      const word = hashWord(pick.value);
+      if (word !== undefined && options.suggest) {
+        const asked = pick.value;
+        options.suggest(word).then(
+          (found) => {
+            if (pick.value !== asked) return;
+            suggestions = found.map((f) => ({ label: f.label, description: f.description, alwaysShow: true, token: f.token }));
+            pick.items = suggestions;
+          },
+          () => undefined,
+        );
+        return;
+      }
+      if (suggestions) {
+        suggestions = undefined;
+        pick.items = recent;
+      }
+      options.onChange?.(shown());
+    };
     const subscriptions = [
-      pick.onDidChangeValue(() => options.onChange?.(shown())),
+      pick.onDidChangeValue(valueChanged),
       pick.onDidChangeActive(() => {
         // The box highlights the newest recent instruction on opening; only moving to one (or typing) previews it.
         if (initialActive && pick.value === '' && pick.activeItems[0] === pick.items[0]) return;
@@ -54,6 +88,15 @@ export class QuickPickInstructionBox implements InstructionBox {
     const answer = await new Promise<string | undefined>((resolve) => {
       subscriptions.push(
         pick.onDidAccept(() => {
+          const picked = pick.activeItems[0];
+          const word = hashWord(pick.value);
+          if (suggestions && word !== undefined && picked && 'token' in picked) {
+            // A completion, not the instruction: the token goes in, and the box stays open.
+            const { token } = picked as SuggestionItem;
+            pick.value = pick.value.slice(0, pick.value.length - word.length) + token + (token.endsWith(':') ? '' : ' ');
+            valueChanged();
+            return;
+          }
           resolve(pick.value.trim() || pick.selectedItems[0]?.label || pick.activeItems[0]?.label);
           pick.hide();
         }),

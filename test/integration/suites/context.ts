@@ -97,3 +97,41 @@ test('context: #problems attaches the errors in and around the region', async ()
     rmSync(root, { recursive: true, force: true });
   }
 }, 90_000);
+
+test('context: #file, #symbol and #selection attach what they name, before the file, and the instruction reads them as attached', async () => {
+  await control({ timing: FAST });
+  const { root, use } = writeProject();
+  const other = join(root, 'src', 'other.ts');
+  writeFileSync(other, 'export const picked = 1; // SELECTION-MARKER\nexport const left = 2; // NOT-SELECTED\n');
+  try {
+    const editor = await openUse(use);
+    // Another editor beside, with a selection in it; the edit happens in use.ts.
+    const beside = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(vscode.Uri.file(other)), { viewColumn: vscode.ViewColumn.Beside, preview: false });
+    beside.selection = new vscode.Selection(0, 0, 1, 0);
+    await vscode.window.showTextDocument(editor.document, { viewColumn: editor.viewColumn, preview: false });
+    // The TypeScript server names a function `doubled()` in its workspace symbols.
+    await waitFor(async () => ((await vscode.commands.executeCommand<vscode.SymbolInformation[]>('vscode.executeWorkspaceSymbolProvider', 'doubled')) ?? []).some((s) => s.name.startsWith('doubled')), 'the language server to know doubled', 60_000);
+    const asked = async (instruction: string): Promise<string> => {
+      const before = (await stats()).responses;
+      await withSetting('includeRelatedCode', false, async () => { await vscode.commands.executeCommand('sparkEdit.editInline', { instruction }); });
+      await waitFor(async () => (await stats()).responses > before, 'the request at the server');
+      const input = (await stats()).lastInput;
+      await inReview();
+      await vscode.commands.executeCommand('sparkEdit.reject');
+      await waitFor(async () => (await api()).runs().length === 0, 'the run rejected');
+      return input;
+    };
+    const file = await asked('uppercase, as in #file:ctx/lib/money.ts');
+    assert(file.includes('Attached by the user') && file.includes('--- file ctx/lib/money.ts') && file.indexOf('HELPER-MARKER') < file.indexOf('<rewrite>'), `the file reached the request, before the file edited:\n${file.slice(0, 900)}`);
+    assert(file.includes('Instruction: uppercase, as in ctx/lib/money.ts (attached above)'), 'the instruction names it as attached');
+    const symbol = await asked('uppercase, like #symbol:doubled');
+    assert(/--- symbol doubled \(ctx\/lib\/money\.ts:1\)\nexport function doubled[\s\S]*HELPER-MARKER[\s\S]*return cents \* 2;\n}/.test(symbol), `the whole declaration of doubled reached the request:\n${symbol.slice(0, 900)}`);
+    const selection = await asked('uppercase #selection');
+    assert(selection.includes('--- selection ctx/src/other.ts:1-2') && selection.includes('SELECTION-MARKER') && !selection.includes('NOT-SELECTED'), `the other editor's selection reached the request:\n${selection.slice(0, 900)}`);
+    const none = await asked('uppercase');
+    assert(!none.includes('Attached by the user'), 'nothing is attached unless the instruction names it');
+  } finally {
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    rmSync(root, { recursive: true, force: true });
+  }
+}, 120_000);

@@ -60,9 +60,9 @@ describe('related code', () => {
 
 describe('attachments in the instruction', () => {
   it('#problems attaches the problems and reads as "the problems listed above"', () => {
-    expect(attachmentsOf('fix #problems')).toEqual({ instruction: 'fix the problems listed above', problems: true });
-    expect(attachmentsOf('#problems')).toEqual({ instruction: 'Fix the problems listed above.', problems: true });
-    expect(attachmentsOf('rename a to b')).toEqual({ instruction: 'rename a to b', problems: false });
-    expect(attachmentsOf('use #problemsolver')).toEqual({ instruction: 'use #problemsolver', problems: false });
+    expect(attachmentsOf('fix #problems')).toEqual({ instruction: 'fix the problems listed above', problems: true, tokens: [] });
+    expect(attachmentsOf('#problems')).toEqual({ instruction: 'Fix the problems listed above.', problems: true, tokens: [] });
+    expect(attachmentsOf('rename a to b')).toEqual({ instruction: 'rename a to b', problems: false, tokens: [] });
+    expect(attachmentsOf('use #problemsolver')).toEqual({ instruction: 'use #problemsolver', problems: false, tokens: [] });
   });
 });

@@ -4,6 +4,7 @@ import { checkEndpoint, parseSettings, SettingsSchema } from '../../../src/core/
 import { buildContinuationRequest, buildEditRequest, fitContext, parseEditRequest } from '../../../src/core/prompt/buildRequest';
 import { builtinRewrite } from '../../../src/server/engines/builtinEngine';
 import { estimateTokens } from '../../../src/core/prompt/tokens';
+import { attachmentsOf } from '../../../src/core/prompt/projectContext';
 
 const context = { fileName: 'a.ts', languageId: 'typescript', before: 'import x;\n', region: 'let a = 1;\n', after: 'export {};\n' };
 
@@ -148,5 +149,48 @@ describe('#problems', () => {
     expect(asked).toContain('Instruction: fix the problems listed above');
     const plain = buildEditRequest(context, 'uppercase', [], { model: 'm', contextTokens: 32_000 }).request.input[0]!.content[0]!.text;
     expect(plain).not.toContain('totl\'.');
+  });
+});
+
+describe('#file, #symbol, #selection', () => {
+  const attachment = (label: string, text: string) => ({ kind: 'attachment' as const, label, text });
+  const project = {
+    rules: [],
+    definitions: [],
+    attachments: [
+      { token: '#file:lib/money.ts', part: attachment('file lib/money.ts', 'export const cents = 100; // MONEY') },
+      { token: '#symbol:doubled', part: attachment('symbol doubled (lib/money.ts:3)', 'function doubled() {} // DOUBLED') },
+      { token: '#selection', part: attachment('selection src/b.ts:4-6', 'const picked = 1; // PICKED') },
+    ],
+  };
+  const context = { fileName: 'a.ts', languageId: 'typescript', before: '', region: 'let a = 1;\n', after: '', project };
+  const textOf = (instruction: string, contextTokens = 32_000): string => buildEditRequest(context, instruction, [], { model: 'm', contextTokens }).request.input[0]!.content[0]!.text;
+
+  it('reads the tokens out of an instruction, and words them for the model', () => {
+    expect(attachmentsOf('use #file:lib/money.ts and #symbol:doubled, like #selection.')).toEqual({
+      instruction: 'use lib/money.ts (attached above) and doubled (attached above), like the attached selection.',
+      problems: false,
+      tokens: ['#file:lib/money.ts', '#symbol:doubled', '#selection'],
+    });
+    expect(attachmentsOf('a#file:x costs #5').tokens).toEqual([]);
+  });
+
+  it('sends what the instruction names, before the file, and nothing it does not name', () => {
+    const text = textOf('use #file:lib/money.ts like #selection');
+    expect(text).toContain('Attached by the user');
+    expect(text.indexOf('MONEY')).toBeLessThan(text.indexOf('File: a.ts'));
+    expect(text).toContain('PICKED');
+    expect(text).not.toContain('DOUBLED');
+    expect(text).toContain('Instruction: use lib/money.ts (attached above) like the attached selection');
+    expect(textOf('uppercase')).not.toContain('Attached by the user');
+    const parts = buildEditRequest(context, 'see #symbol:doubled', [], { model: 'm', contextTokens: 32_000 }).parts!.map((p) => p.name);
+    expect(parts).toContain('attached symbol doubled (lib/money.ts:3)');
+  });
+
+  it('takes at most half of the budget', () => {
+    const big = { ...context, project: { ...project, attachments: [{ token: '#file:big.ts', part: attachment('file big.ts', 'x'.repeat(200_000)) }] } };
+    const built = buildEditRequest(big, 'see #file:big.ts', [], { model: 'm', contextTokens: 8_000 });
+    expect(built.estimatedTokens).toBeLessThanOrEqual(8_000);
+    expect(built.parts!.find((p) => p.name.startsWith('attached'))?.chars ?? 0).toBeLessThan(16_000);
   });
 });
