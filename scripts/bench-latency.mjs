@@ -49,6 +49,24 @@ const percentile = (values, p) => {
   if (sorted.length === 0) return null;
   return Math.round(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] * 10) / 10;
 };
+/**
+ * The renderer's main-thread time so far, from Chrome's own counters (CDP
+ * `Performance.getMetrics`, in seconds there): all tasks, script, and style
+ * with layout. Its growth over a run holds on a busy machine, where wall-clock
+ * milliseconds do not.
+ */
+async function rendererTime(cdp) {
+  const { metrics } = await cdp.send('Performance.getMetrics');
+  const ms = (name) => (metrics.find((m) => m.name === name)?.value ?? 0) * 1000;
+  return { task: ms('TaskDuration'), script: ms('ScriptDuration'), styleAndLayout: ms('RecalcStyleDuration') + ms('LayoutDuration') };
+}
+const rendererDelta = (before, after) => Object.fromEntries(Object.keys(before).map((k) => [k, after[k] - before[k]]));
+/** Ours / naive for each interleaved pair (A B A B …): the ratio's spread is the noise that hides nothing. */
+const pairRatios = (ours, naive) => ours.map((o, i) => (Number.isFinite(o) && Number.isFinite(naive[i]) && naive[i] > 0 ? o / naive[i] : NaN));
+const ratioSummary = (values) => {
+  const s = summary(values.map((v) => v * 100));
+  return { p50: s.p50 === null ? null : s.p50 / 100, p95: s.p95 === null ? null : s.p95 / 100, runs: s.runs, values: values.map((v) => (Number.isFinite(v) ? Math.round(v * 100) / 100 : null)) };
+};
 const summary = (values) => ({ p50: percentile(values, 50), p95: percentile(values, 95), runs: values.length, values: values.map((v) => (Number.isFinite(v) ? Math.round(v) : null)) });
 
 /** Page-side: stamps keydowns, and waits for painted text with requestAnimationFrame. */
@@ -131,7 +149,7 @@ async function selectAllFromEnd(page) {
   await page.keyboard.press('Control+Shift+End');
 }
 
-async function small(page, server, ext, { timing, instruction = 'uppercase', instructionDelayMs = 0, enterAfterMs = 0 }) {
+async function small(page, server, ext, { timing, instruction = 'uppercase', instructionDelayMs = 0, enterAfterMs = 0, cdp }) {
   await page.evaluate(() => (window.__sparkBench.regionStartLine = 1));
   await postControl(server.controlUrl, { faults: [], timing });
   step(`${ext}: open`);
@@ -143,15 +161,17 @@ async function small(page, server, ext, { timing, instruction = 'uppercase', ins
   await askInstruction(page, ext, instruction, instructionDelayMs);
   const lastChar = await page.evaluate((key) => window.__sparkBench.lastKey(key), instruction.at(-1));
   if (enterAfterMs) await page.waitForTimeout(enterAfterMs);
+  const rendererBefore = cdp ? await rendererTime(cdp) : undefined;
   await page.keyboard.press('Enter');
   const enter = await page.evaluate(() => window.__sparkBench.lastKey('Enter'));
   const firstAt = await first();
   const lastAt = await last();
+  const renderer = cdp ? rendererDelta(rendererBefore, await rendererTime(cdp)) : undefined;
   step(`${ext}: painted`);
   const stats = await serverStats(server.controlUrl);
   await resetFile(page, ext);
   step(`${ext}: reset`);
-  return { enter, lastChar, firstAt, lastAt, stats };
+  return { enter, lastChar, firstAt, lastAt, stats, renderer };
 }
 
 /**
@@ -343,20 +363,23 @@ async function main() {
     if (wanted('enter')) {
     log('latency: ~500-token rewrite at 5,000 tok/s, TTFT 20 ms (Enter → first output, last token → painted)');
     const enterRuns = { ours: [], naive: [] };
-    for (let i = 0; i < RUNS; i++) for (const ext of ['ours', 'naive']) enterRuns[ext].push(await small(page, server, ext, { timing: fast }));
-    result.enter = Object.fromEntries(
-      Object.entries(enterRuns).map(([ext, runs]) => [
-        ext,
-        {
-          enterToRequestMs: summary(runs.map((r) => r.stats.lastRequestAt - r.enter)),
-          requestToFirstTokenMs: summary(runs.map((r) => r.stats.lastFirstTokenAt - r.stats.lastRequestAt)),
-          firstTokenToPaintedMs: summary(runs.map((r) => r.firstAt - r.stats.lastFirstTokenAt)),
-          enterToFirstPaintedMs: summary(runs.map((r) => r.firstAt - r.enter)),
-          lastTokenToPaintedMs: summary(runs.map((r) => r.lastAt - r.stats.lastTokenAt)),
-          enterToFinalPaintedMs: summary(runs.map((r) => r.lastAt - r.enter)),
-        },
-      ]),
-    );
+    const cdp = await page.context().newCDPSession(page);
+    await cdp.send('Performance.enable');
+    // Interleaved, A B A B …: a pair shares whatever else the machine was doing at the time.
+    for (let i = 0; i < RUNS; i++) for (const ext of ['ours', 'naive']) enterRuns[ext].push(await small(page, server, ext, { timing: fast, cdp }));
+    const figures = {
+      enterToRequestMs: (r) => r.stats.lastRequestAt - r.enter,
+      requestToFirstTokenMs: (r) => r.stats.lastFirstTokenAt - r.stats.lastRequestAt,
+      firstTokenToPaintedMs: (r) => r.firstAt - r.stats.lastFirstTokenAt,
+      enterToFirstPaintedMs: (r) => r.firstAt - r.enter,
+      lastTokenToPaintedMs: (r) => r.lastAt - r.stats.lastTokenAt,
+      enterToFinalPaintedMs: (r) => r.lastAt - r.enter,
+      rendererTaskMs: (r) => r.renderer.task,
+      rendererScriptMs: (r) => r.renderer.script,
+      rendererStyleAndLayoutMs: (r) => r.renderer.styleAndLayout,
+    };
+    result.enter = Object.fromEntries(Object.entries(enterRuns).map(([ext, runs]) => [ext, Object.fromEntries(Object.entries(figures).map(([name, of]) => [name, summary(runs.map(of))]))]));
+    result.enter.oursOverNaive = Object.fromEntries(Object.entries(figures).map(([name, of]) => [name, ratioSummary(pairRatios(enterRuns.ours.map(of), enterRuns.naive.map(of)))]));
 
     }
     if (wanted('floor')) {

@@ -3,7 +3,7 @@
 // being rewritten, accept, save, and read the file from disk.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { control as postControl } from './control.mjs';
+import { control as postControl, serverStats } from './control.mjs';
 import { launchBrowser, log, makeWorkspace, root, startCodeServer, workbenchUrl } from './testHost.mjs';
 import { askSparkEdit, goToLine, openInWorkbench, runCommand } from './workbenchPage.mjs';
 
@@ -253,6 +253,36 @@ async function ctrlIInAReadOnlyEditor(page) {
   }
 }
 
+/**
+ * Context attached from the keyboard: `#` in the box lists what can be
+ * attached, Enter completes a row instead of starting the edit, and the
+ * file named reaches the request.
+ */
+async function attachAFileFromTheBox(page, server) {
+  await control(server, { faults: [], timing: { ttftMs: 5, tokensPerSecond: 5000, tokenChars: 4 } });
+  await openInWorkbench(page, 'cart.js', 'function sum');
+  await goToLine(page, 3);
+  await page.keyboard.press('Control+I');
+  const box = page.locator('.quick-input-widget', { hasText: 'Spark Edit' });
+  await box.waitFor({ state: 'visible', timeout: 15_000 });
+  const input = box.locator('input');
+  await page.keyboard.type('uppercase like #', { delay: 30 });
+  await box.locator('.quick-input-list .monaco-list-row', { hasText: '#file:' }).first().waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((el) => el.value.endsWith('#file:'), await input.elementHandle(), { timeout: 10_000 });
+  await page.keyboard.type('cart', { delay: 30 });
+  await box.locator('.quick-input-list .monaco-list-row', { hasText: 'cart.js' }).first().waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((el) => el.value === 'uppercase like #file:cart.js ', await input.elementHandle(), { timeout: 10_000 });
+  const before = (await serverStats(server.controlUrl)).responses;
+  await page.keyboard.press('Enter');
+  await page.locator('.monaco-editor .codelens-decoration', { hasText: 'Accept' }).first().waitFor({ timeout: 20_000 });
+  const stats = await serverStats(server.controlUrl);
+  if (stats.responses <= before || !String(stats.lastInput).includes('--- file cart.js')) throw new Error(`the attached file did not reach the request: ${String(stats.lastInput).slice(0, 400)}`);
+  await page.locator('.monaco-editor .codelens-decoration', { hasText: 'Reject' }).first().click();
+  await page.locator('.monaco-editor .codelens-decoration', { hasText: 'Accept' }).first().waitFor({ state: 'detached', timeout: 10_000 });
+}
+
 /** With `extensionsDir`, the extension comes from an installed .vsix instead of the source tree. */
 export async function runBrowserTest(server, { extensionsDir } = {}) {
   const workspace = makeWorkspace(undefined, {});
@@ -282,6 +312,7 @@ export async function runBrowserTest(server, { extensionsDir } = {}) {
     await livePreview(page, server, workspace, artifacts);
     await keysDuringAndAfterAStream(page, server, workspace, artifacts);
     await ctrlIInAReadOnlyEditor(page);
+    await attachAFileFromTheBox(page, server);
     log('browser test: screenshots in test-artifacts/');
   } catch (error) {
     for (const page of browser.contexts().flatMap((c) => c.pages())) await page.screenshot({ path: join(artifacts, 'browser-failure.png') }).catch(() => undefined);

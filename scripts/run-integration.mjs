@@ -87,7 +87,7 @@ async function main() {
   }
   const browserTests = [];
   if (!process.env.SPARK_TEST_GREP || process.env.SPARK_TEST_GREP === 'browser') {
-    const name = 'browser, packaged .vsix installed in code-server: Ctrl+I, type the instruction, Enter rewrites the file live; then a hunk-by-hunk review with the keyboard only; a live-instruction preview typed at 5 characters a second, Escape and Enter; keys during a stream; Ctrl+I in a read-only editor says why';
+    const name = 'browser, packaged .vsix installed in code-server: Ctrl+I, type the instruction, Enter rewrites the file live; then a hunk-by-hunk review with the keyboard only; a live-instruction preview typed at 5 characters a second, Escape and Enter; keys during a stream; Ctrl+I in a read-only editor says why; a file attached from the box with #file:';
     browserTests.push({ name, run: (extensionsDir) => runBrowserTest(server, { extensionsDir }) });
   }
   if (!process.env.SPARK_TEST_GREP || process.env.SPARK_TEST_GREP === 'demo') {
