@@ -20,6 +20,13 @@ type SuggestionItem = vscode.QuickPickItem & { readonly token: string };
 /** The `#` word at the end of what is typed (`#fi`, `#file:src/m`), if the user is typing one. */
 const hashWord = (value: string): string | undefined => /(?:^|\s)(#\S*)$/.exec(value)?.[1];
 
+/** Whether a completion fits the `#` word typed: the same kind, and what follows the colon within it. */
+function fits(token: string, word: string): boolean {
+  const colon = word.indexOf(':');
+  if (colon < 0) return token.startsWith(word);
+  return token.startsWith(word.slice(0, colon + 1)) && token.slice(colon + 1).toLowerCase().includes(word.slice(colon + 1).toLowerCase());
+}
+
 /** The box's title once what the model will be shown is known. */
 const titleWith = (title: string, detail: string | undefined): string => (detail ? `${title} (${detail})` : title);
 
@@ -59,6 +66,11 @@ export class QuickPickInstructionBox implements InstructionBox {
       handled = pick.value;
       const word = hashWord(pick.value);
       if (word !== undefined && options.suggest) {
+        // At once, the rows still shown that fit what is typed now (Enter never takes one for an older word); the rest when it comes.
+        if (suggestions) {
+          suggestions = suggestions.filter((item) => fits(item.token, word));
+          pick.items = suggestions;
+        }
         const asked = pick.value;
         options.suggest(word).then(
           (found) => {
