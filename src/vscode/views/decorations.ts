@@ -41,6 +41,13 @@ export class Decorations implements vscode.Disposable {
   /** Review diffs are computed once per run, keyed by document version. */
   private readonly reviewCache = new Map<string, { key: string; inserted: vscode.Range[]; removed: vscode.DecorationOptions[] }>();
   private readonly owned = new DisposableStore();
+  /**
+   * What each editor shows of each type, as a key: a type is set again only
+   * when it changed. Every set is a message to the renderer and a pass over
+   * its decorations, and most types do not change on most updates (VS Code
+   * moves what is shown along with the text by itself).
+   */
+  private readonly shown = new WeakMap<vscode.TextEditor, Map<vscode.TextEditorDecorationType, string>>();
 
   constructor(private readonly runs: RunRegistry) {
     for (const type of [this.streaming, this.frontier, this.inserted, this.removed, this.preview]) this.owned.add(type);
@@ -76,12 +83,21 @@ export class Decorations implements vscode.Disposable {
           frontier.push(new vscode.Range(at, at));
         }
       }
-      editor.setDecorations(this.streaming, streaming);
-      editor.setDecorations(this.frontier, frontier);
-      editor.setDecorations(this.inserted, inserted);
-      editor.setDecorations(this.removed, removed);
-      editor.setDecorations(this.preview, preview);
+      this.set(editor, this.streaming, streaming);
+      this.set(editor, this.frontier, frontier);
+      this.set(editor, this.inserted, inserted);
+      this.set(editor, this.removed, removed);
+      this.set(editor, this.preview, preview);
     }
+  }
+
+  private set(editor: vscode.TextEditor, type: vscode.TextEditorDecorationType, shown: readonly vscode.Range[] | readonly vscode.DecorationOptions[]): void {
+    let byType = this.shown.get(editor);
+    if (!byType) this.shown.set(editor, (byType = new Map<vscode.TextEditorDecorationType, string>()));
+    const key = (shown as readonly (vscode.Range | vscode.DecorationOptions)[]).map(keyOf).join(';');
+    if (byType.get(type) === key) return;
+    byType.set(type, key);
+    editor.setDecorations(type, shown);
   }
 
   private review(doc: vscode.TextDocument, run: RunSnapshot): { inserted: vscode.Range[]; removed: vscode.DecorationOptions[] } {
@@ -118,6 +134,13 @@ export class Decorations implements vscode.Disposable {
   dispose(): void {
     this.owned.dispose();
   }
+}
+
+/** A decoration as a key: where it is, and the text it shows. */
+function keyOf(d: vscode.Range | vscode.DecorationOptions): string {
+  const range = d instanceof vscode.Range ? d : d.range;
+  const text = d instanceof vscode.Range ? '' : (d.renderOptions?.after?.contentText ?? '');
+  return `${range.start.line},${range.start.character},${range.end.line},${range.end.character},${text}`;
 }
 
 /** The changed hunks of a region that has none tracked (a run stopped mid-stream), in document offsets. */
