@@ -188,6 +188,13 @@ function responseCreate(text: string, options: RequestOptions, previousResponseI
   };
 }
 
+/** What an instruction attaches, as prompt parts: the files, symbols and selection it names (up to their share of `budgetChars`), then #problems. */
+function attachedParts(context: EditContext, attached: ReturnType<typeof attachmentsOf>, budgetChars: number): ContextPart[] {
+  const named = (context.project?.attachments ?? []).filter((a) => attached.tokens.includes(a.token)).map((a) => a.part);
+  const problems = attached.problems && context.project?.problems ? [context.project.problems] : [];
+  return [...withinBudget(named, Math.floor(Math.max(0, budgetChars) * ATTACHED_SHARE)), ...problems];
+}
+
 /** A full-context request: the first of a run, or a redirect whose previous response is gone. */
 export function buildEditRequest(context: EditContext, typed: string, history: readonly string[], options: RequestOptions, earlierDone = false): BuiltPrompt {
   const attached = attachmentsOf(typed);
@@ -197,10 +204,7 @@ export function buildEditRequest(context: EditContext, typed: string, history: r
   const reserve = options.reserveForOutput ?? estimateTokens(context.region) * 2 + 256;
   const fixedTokens = estimateTokens(system) + estimateTokens(context.region) + estimateTokens(lines) + 64;
   const budgetChars = Math.max(0, (options.contextTokens - reserve - fixedTokens) * 4);
-  const problems = attached.problems && context.project?.problems ? [context.project.problems] : [];
-  const named = (context.project?.attachments ?? []).filter((a) => attached.tokens.includes(a.token)).map((a) => a.part);
-  const byHand = withinBudget(named, Math.floor(Math.max(0, budgetChars) * ATTACHED_SHARE));
-  const project = [...fitProject(context.project, budgetChars), ...byHand, ...problems];
+  const project = [...fitProject(context.project, budgetChars), ...attachedParts(context, attached, budgetChars)];
   const projectChars = project.reduce((n, p) => n + p.text.length + p.label.length + 8, 0);
   const fitted = fitContext(context.before, context.after, budgetChars - projectChars);
   const text = userText(context, fitted, lines, project);
@@ -220,8 +224,11 @@ export function buildEditRequest(context: EditContext, typed: string, history: r
  * model already holds the file, so only the current region and the
  * instructions travel.
  */
-export function buildContinuationRequest(region: string, instruction: string, history: readonly string[], previousResponseId: string, options: RequestOptions, earlierDone = false): BuiltPrompt {
-  const text = [`The region now reads:`, regionBlock(region), instructionLines(instruction, history, options.format, earlierDone)].join('\n');
+export function buildContinuationRequest(context: EditContext, instruction: string, history: readonly string[], previousResponseId: string, options: RequestOptions, earlierDone = false): BuiltPrompt {
+  // What the new instruction attaches is new to the model (the file it holds already): it comes first.
+  const attached = attachmentsOf(instruction);
+  const parts = attachedParts(context, attached, options.contextTokens * 4);
+  const text = [...(parts.length > 0 ? [projectText(parts)] : []), `The region now reads:`, regionBlock(context.region), instructionLines(attached.instruction, history, options.format, earlierDone)].join('\n');
   const request = responseCreate(text, options, previousResponseId);
   return { request, estimatedTokens: estimateTokens(systemFor(options)) + estimateTokens(text), trimmedChars: 0 };
 }

@@ -20,6 +20,6 @@ export interface RunRequestInput {
 export function runRequest(input: RunRequestInput): BuiltPrompt {
   const { context, instruction, history, options, earlierDone } = input;
   if (input.mode === 'resume') return buildResumeRequest(context, instruction, history, input.outputSoFar, options, earlierDone);
-  if (input.previousResponseId !== undefined) return buildContinuationRequest(context.region, instruction, history, input.previousResponseId, options, earlierDone);
+  if (input.previousResponseId !== undefined) return buildContinuationRequest(context, instruction, history, input.previousResponseId, options, earlierDone);
   return buildEditRequest(context, instruction, history, options, earlierDone);
 }

@@ -19,14 +19,14 @@ describe('request building', () => {
   it('a redirect carries the earlier instructions and the current region', () => {
     const { request } = buildEditRequest(context, 'use c', ['rename a to b'], { model: 'm', contextTokens: 32_000 });
     expect(parseEditRequest(request)).toEqual({ region: 'let a = 1;\n', instruction: 'use c', history: ['rename a to b'] });
-    const cont = buildContinuationRequest('let b = 1;\n', 'use c', ['rename a to b'], 'resp_9', { model: 'm', contextTokens: 32_000 });
+    const cont = buildContinuationRequest({ ...context, region: 'let b = 1;\n' }, 'use c', ['rename a to b'], 'resp_9', { model: 'm', contextTokens: 32_000 });
     expect(cont.request.previous_response_id).toBe('resp_9');
     expect(parseEditRequest(cont.request).region).toBe('let b = 1;\n');
   });
 
   it('a follow-up says the earlier instructions are done, so only the new one is carried out (the reference engine too)', () => {
     const options = { model: 'm', contextTokens: 32_000 };
-    const cont = buildContinuationRequest('LET A = 1;\n', 'reverse the lines', ['uppercase'], 'resp_9', options, true);
+    const cont = buildContinuationRequest({ ...context, region: 'LET A = 1;\n' }, 'reverse the lines', ['uppercase'], 'resp_9', options, true);
     expect(parseEditRequest(cont.request)).toEqual({ region: 'LET A = 1;\n', instruction: 'reverse the lines', history: ['uppercase'], earlierDone: true });
     expect(parseEditRequest(buildEditRequest(context, 'use c', ['rename a to b'], options, true).request).earlierDone).toBe(true);
     expect(parseEditRequest(buildEditRequest(context, 'use c', ['rename a to b'], options).request).earlierDone).toBeUndefined();
@@ -185,6 +185,16 @@ describe('#file, #symbol, #selection', () => {
     expect(textOf('uppercase')).not.toContain('Attached by the user');
     const parts = buildEditRequest(context, 'see #symbol:doubled', [], { model: 'm', contextTokens: 32_000 }).parts!.map((p) => p.name);
     expect(parts).toContain('attached symbol doubled (lib/money.ts:3)');
+  });
+
+  it('a follow-up that continues the response sends what its own instruction attaches, before the region', () => {
+    const cont = buildContinuationRequest(context, 'now like #file:lib/money.ts', ['uppercase'], 'resp_9', { model: 'm', contextTokens: 32_000 }, true);
+    const text = cont.request.input[0]!.content[0]!.text;
+    expect(cont.request.previous_response_id).toBe('resp_9');
+    expect(text.indexOf('MONEY')).toBeGreaterThanOrEqual(0);
+    expect(text.indexOf('MONEY')).toBeLessThan(text.indexOf('The region now reads:'));
+    expect(text).not.toContain('PICKED');
+    expect(text).toContain('Instruction: now like lib/money.ts (attached above)');
   });
 
   it('takes at most half of the budget', () => {
