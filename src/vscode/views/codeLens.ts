@@ -103,7 +103,10 @@ export class ReviewCodeLens implements vscode.CodeLensProvider, vscode.Disposabl
       if (run.takes) {
         const { shown, count, ready } = run.takes;
         const coming = ready < count ? ` · ${count - ready} coming` : '';
-        lens(`$(versions) take ${shown} of ${count}${coming}`, 'sparkEdit.nextTake', [run.id], 'Show the next take (Alt+]; Alt+[ the previous); each swap is one Undo step');
+        // Each take's new problems, once it has been shown and checked.
+        const known = [...this.problems.takeChecks(run.id)].filter(([, c]) => c.status === 'checked').sort(([a], [b]) => a - b);
+        const problems = known.length > 0 ? ` · new problems: ${known.map(([take, c]) => `${take}: ${c.status === 'checked' ? c.added.length : '?'}`).join(', ')}` : '';
+        lens(`$(versions) take ${shown} of ${count}${coming}${problems}`, 'sparkEdit.nextTake', [run.id], 'Show the next take (Alt+]; Alt+[ the previous); each swap is one Undo step');
       }
       this.problemLenses(run, lens);
       // Several hunks: each its own Accept / Reject, above it.

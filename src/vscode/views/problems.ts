@@ -54,8 +54,12 @@ interface RunProblems {
   readonly languageId: string;
   readonly before: vscode.Diagnostic[];
   result: ProblemCheck | undefined;
+  /** What the last check was of: a follow-up or another take is checked anew (a hunk decided is not). */
+  checkedOutput: string | undefined;
+  /** With alternatives: each take's check, once it has been shown and checked. */
+  readonly byTake: Map<number, ProblemCheck>;
   /** The check's listener and timers: disposed when the check ends or the run does. */
-  readonly owned: DisposableStore;
+  owned: DisposableStore;
 }
 
 /**
@@ -83,6 +87,11 @@ export class ProblemWatcher implements vscode.Disposable {
     return this.runs.get(runId)?.result;
   }
 
+  /** With alternatives: the checks of the takes shown so far, by take. */
+  takeChecks(runId: string): ReadonlyMap<number, ProblemCheck> {
+    return this.runs.get(runId)?.byTake ?? new Map();
+  }
+
   private follow(changes: readonly RunChange[]): void {
     for (const { runId: id, uri } of changes) {
       const run = this.registry.controller(id)?.snapshot;
@@ -94,11 +103,16 @@ export class ProblemWatcher implements vscode.Disposable {
       if (!document) continue;
       let entry = this.runs.get(id);
       if (!entry) {
-        entry = { uri: document.uri, languageId: document.languageId, before: problemsOf(document.uri), result: undefined, owned: this.owned.add(new DisposableStore()) };
+        entry = { uri: document.uri, languageId: document.languageId, before: problemsOf(document.uri), result: undefined, checkedOutput: undefined, byTake: new Map(), owned: this.owned.add(new DisposableStore()) };
         this.runs.set(id, entry);
       }
       const s = run.state;
-      if (s.phase === 'review' && !s.preview && entry.result === undefined && s.outcome.endReason !== 'refused') this.start(id, entry);
+      if (s.phase !== 'review' || s.preview || s.outcome.endReason === 'refused') continue;
+      const output = `${s.instruction}:${s.takes?.shown ?? 1}:${s.review.hunks.join('+')}`;
+      if (entry.checkedOutput !== output) {
+        entry.checkedOutput = output;
+        this.start(id, entry, s.takes?.shown);
+      }
     }
   }
 
@@ -110,7 +124,11 @@ export class ProblemWatcher implements vscode.Disposable {
     entry.owned.dispose();
   }
 
-  private start(runId: string, entry: RunProblems): void {
+  private start(runId: string, entry: RunProblems, take: number | undefined): void {
+    // A check under way for an earlier output is dropped: this one is of the text shown now.
+    this.owned.forget(entry.owned);
+    entry.owned.dispose();
+    entry.owned = this.owned.add(new DisposableStore());
     entry.result = { status: 'checking' };
     this.changed.fire();
     let heard = false;
@@ -118,6 +136,7 @@ export class ProblemWatcher implements vscode.Disposable {
     const finish = (): void => {
       entry.owned.dispose();
       entry.result = heard ? { status: 'checked', added: this.nearestTo(runId, entry.uri, newProblems(entry.before, problemsOf(entry.uri))) } : { status: 'not checked' };
+      if (take !== undefined) entry.byTake.set(take, entry.result);
       this.changed.fire();
     };
     entry.owned.add(

@@ -103,3 +103,22 @@ test('alternatives: three takes stream in parallel; Alt+] / Alt+[ swap them in, 
   });
   await serverIdle();
 });
+
+test('alternatives: the take lens says how many new problems each take shown so far brought', async () => {
+  await control({ timing: FAST });
+  await withSetting('alternatives', 2, async () => {
+    const editor = await startRefactor('export const total = 1;\nexport const count = 2;\n', 'uppercase', [0, 2], 'ts');
+    const a = await api();
+    await waitFor(() => a.runs()[0]?.state.phase === 'review' && a.runs()[0]?.takes?.ready === 2, 'the run under review, both takes ready');
+    const takeLens = async (): Promise<string> => {
+      const lenses = (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', editor.document.uri)) ?? [];
+      return lenses.map((l) => l.command?.title ?? '').find((t) => t.includes('take ')) ?? '';
+    };
+    await waitFor(async () => /take 1 of 2 · new problems: 1: [1-9]/.test(await takeLens()), 'take 1 checked: the uppercased code does not compile', 60_000);
+    await vscode.commands.executeCommand('sparkEdit.nextTake');
+    await waitFor(async () => /take 2 of 2 · new problems: 1: [1-9]\d*, 2: [1-9]/.test(await takeLens()), 'take 2 checked too, take 1’s count kept', 60_000);
+    await vscode.commands.executeCommand('sparkEdit.reject');
+    await waitFor(() => a.runs().length === 0, 'rejected');
+  });
+  await serverIdle();
+}, 150_000);
