@@ -91,6 +91,8 @@ export class QuickPickInstructionBox implements InstructionBox {
     const subscriptions = [
       pick.onDidChangeValue(valueChanged),
       pick.onDidChangeActive(() => {
+        // Moving among completions previews nothing: the instruction is still being typed.
+        if (suggestions) return;
         // The box highlights the newest recent instruction on opening; only moving to one (or typing) previews it.
         if (initialActive && pick.value === '' && pick.activeItems[0] === pick.items[0]) return;
         initialActive = false;
