@@ -93,7 +93,7 @@ export function activate(context: vscode.ExtensionContext): SparkEditApi {
   owned.add(registry.onDidReport((r) => reports.push({ ...r, index: reported++ }) > 20 && reports.shift()));
   const realBox = new QuickPickInstructionBox(context.globalState);
   let box: InstructionBox = realBox;
-  const attachments = new Attachments(log);
+  const attachments = new Attachments(log, clock);
   for (const command of registerCommands({ registry, actions, saves, keys, connection, destinations, localSpeed, projectContext, attachments, log, problems, settings: current, clock, box: () => box })) owned.add(command);
   owned.add(vscode.languages.registerCodeLensProvider({ scheme: '*' }, codeLens));
   // Runs in flight keep their sockets and settings; the next run connects with the new ones.

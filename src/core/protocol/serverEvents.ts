@@ -139,3 +139,21 @@ export function errorDetails(event: ErrorEvent): ErrorDetails {
 /** Why a response ended incomplete; `steered` means a steer cut it at a safe boundary. */
 export const incompleteReason = (event: Extract<KnownServerEvent, { type: 'response.incomplete' }>): string | undefined =>
   event.response.incomplete_details?.reason ?? undefined;
+
+/** Only final-answer (or phase-less) message text is code: reasoning and a Codex model's commentary never reach the buffer. */
+export const isCodeItem = (item: z.infer<typeof OutputItemSchema>): boolean =>
+  item.type === 'message' && (item.phase === 'final_answer' || item.phase === undefined || item.phase === null);
+
+/** The keys an output item is known by: its id, and `#output_index` for servers that omit ids. */
+export function itemKeys(itemId: string | null | undefined, outputIndex: number | undefined): string[] {
+  const keys: string[] = [];
+  if (itemId) keys.push(itemId);
+  if (outputIndex !== undefined) keys.push(`#${outputIndex}`);
+  return keys;
+}
+
+/** Whether a delta belongs to one of the items of `keys`: a delta naming its item is judged by the item alone, else by its index. */
+export function isAmong(keys: readonly string[], itemId: string | null | undefined, outputIndex: number | undefined): boolean {
+  if (itemId) return keys.includes(itemId);
+  return outputIndex !== undefined && keys.includes(`#${outputIndex}`);
+}

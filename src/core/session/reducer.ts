@@ -1,4 +1,4 @@
-import { errorDetails, incompleteReason, type KnownServerEvent } from '../protocol/serverEvents';
+import { errorDetails, incompleteReason, isAmong, isCodeItem, itemKeys, type KnownServerEvent } from '../protocol/serverEvents';
 import type { ConnectReason, TransportFailure } from '../transport/responseChannel';
 import { retryDelay, type RetryCause } from '../transport/retryPolicy';
 import type { Effect, RunEvent, Transition } from './runEvents';
@@ -514,19 +514,6 @@ function newRequestAfterSteer(state: WireState, why: string): Transition {
   };
 }
 
-const itemKeys = (itemId: string | null | undefined, outputIndex: number | undefined): string[] => {
-  const keys: string[] = [];
-  if (itemId) keys.push(itemId);
-  if (outputIndex !== undefined) keys.push(`#${outputIndex}`);
-  return keys;
-};
-
-function isNonCode(wire: Wire, itemId: string | null | undefined, outputIndex: number | undefined): boolean {
-  // A delta naming its item is judged by the item alone; the index is the fallback for servers that omit ids.
-  if (itemId) return wire.nonCodeItems.includes(itemId);
-  return outputIndex !== undefined && wire.nonCodeItems.includes(`#${outputIndex}`);
-}
-
 const PROGRESS_CHARS = 160;
 const appendProgress = (progress: string | undefined, text: string): string => ((progress ?? '') + text).slice(-PROGRESS_CHARS);
 
@@ -538,12 +525,10 @@ function onServerEvent(state: WireState, event: KnownServerEvent, at: number): T
       return stay({ ...state, wire: { ...wire, activeResponseId: event.response.id } });
     case 'response.output_item.added': {
       const { item } = event;
-      // Only final-answer (or phase-less) message text is code.
-      const code = item.type === 'message' && (item.phase === 'final_answer' || item.phase === undefined || item.phase === null);
-      return code ? stay(state) : stay({ ...state, wire: { ...wire, nonCodeItems: [...wire.nonCodeItems, ...itemKeys(item.id, event.output_index)] } });
+      return isCodeItem(item) ? stay(state) : stay({ ...state, wire: { ...wire, nonCodeItems: [...wire.nonCodeItems, ...itemKeys(item.id, event.output_index)] } });
     }
     case 'response.output_text.delta': {
-      if (isNonCode(wire, event.item_id, event.output_index)) return stay({ ...state, stream: { ...state.stream, progress: appendProgress(state.stream.progress, event.delta) } });
+      if (isAmong(wire.nonCodeItems, event.item_id, event.output_index)) return stay({ ...state, stream: { ...state.stream, progress: appendProgress(state.stream.progress, event.delta) } });
       const stream: StreamFacts = { ...state.stream, deltas: state.stream.deltas + 1, firstDeltaAt: state.stream.firstDeltaAt ?? at, lastDeltaAt: at };
       return { state: { ...state, phase: 'streaming', stream }, effects: [{ type: 'appendOutput', text: event.delta }] };
     }

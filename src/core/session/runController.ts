@@ -16,6 +16,9 @@ import { isEnded, isLive, type Outcome, type Rewrite, type RunPolicy, type RunSt
 import { StreamApplier, type AnswerFormat } from './streamApplier';
 import { Takes } from './takes';
 
+/** A step superseded while it waited (a keystroke, a newer decision): the review set is the newer step's to make. */
+const superseded = (step: number): RunEvent => ({ type: 'landed', step, hunks: [], unchanged: false });
+
 /** Texts a run remembers of its steps, to know its own text again after an Undo or Redo. */
 const MAX_REMEMBERED_OUTPUTS = 8;
 
@@ -279,7 +282,7 @@ export class RunController implements RunDocumentListener {
     }
     const take = this.state.takes && text !== this.outputText ? this.readyTakes().find((t) => this.takeText(t) === text) : undefined;
     // An Undo or Redo of a swap brought another take back: it is the one under review now.
-    if (take !== undefined) this.dispatch({ type: 'takeInRegion', take, hunks: this.landedHere(this.state.step).hunks });
+    if (take !== undefined) this.dispatch({ type: 'takeInRegion', take, hunks: this.reviewSet() });
     this.dispatch({ type: 'regionText', matches: text === this.original ? 'original' : text === this.outputText ? 'output' : 'neither' });
   }
 
@@ -571,8 +574,7 @@ export class RunController implements RunDocumentListener {
         await this.restorer.restoreBase(this.base, current);
       }
       await (closeUndoGroup ? this.sync.finish(id) : this.sync.land(id));
-      // Superseded meanwhile (a keystroke, a newer decision): the review set is the newer step's to make.
-      if (!current()) return { type: 'landed', step, hunks: [], unchanged: false };
+      if (!current()) return superseded(step);
       if (this.state.takes && this.firstTake === undefined && how === 'complete' && failure === undefined) this.firstTake = this.regionText();
       return this.landedHere(step, failure);
     };
@@ -580,11 +582,16 @@ export class RunController implements RunDocumentListener {
   }
 
   /** The region as it reads now is the run's output: its review set, reported as `landed`. */
-  private landedHere(step: number, failure?: string): RunEvent & { readonly type: 'landed' } {
+  private landedHere(step: number, failure?: string): RunEvent {
+    const hunks = this.reviewSet();
+    return { type: 'landed', step, hunks, unchanged: this.outputText === this.original, ...(failure ? { failure } : {}) };
+  }
+
+  /** The region as it reads now becomes the run's output: remembered, and its hunks the ones to review. */
+  private reviewSet(): readonly string[] {
     this.outputText = this.regionText();
     this.noteOutput(this.outputText);
-    const hunks = this.hunks.startReview(this.outputText, this.currentRegion().start);
-    return { type: 'landed', step, hunks, unchanged: this.outputText === this.original, ...(failure ? { failure } : {}) };
+    return this.hunks.startReview(this.outputText, this.currentRegion().start);
   }
 
   /** Asks for the other takes with the run's first request as it would be built now: the original and the instruction. */
@@ -606,7 +613,7 @@ export class RunController implements RunDocumentListener {
     const showing = async (): Promise<RunEvent> => {
       if (text === undefined) throw new Error(`take ${take} is not ready`);
       await this.restorer.restore(undefined, current, text);
-      return current() ? this.landedHere(step) : { type: 'landed', step, hunks: [], unchanged: false };
+      return current() ? this.landedHere(step) : superseded(step);
     };
     this.step(step, showing(), (event) => event);
   }

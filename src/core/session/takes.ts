@@ -1,4 +1,5 @@
 import type { OutgoingResponseCreate } from '../protocol/clientEvents';
+import { isAmong, isCodeItem, itemKeys } from '../protocol/serverEvents';
 import type { ResponseHandle, ResponseListener } from '../transport/responseChannel';
 import { applyEdits } from '../edit/textEdit';
 import { TAKE_LABEL } from '../prompt/buildRequest';
@@ -63,17 +64,17 @@ export class Takes {
     const applier = new StreamApplier(this.eol, 'preview', this.format);
     applier.begin(this.original);
     /** Reasoning and commentary items are not code, as for the run's own answer. */
-    const nonCode = new Set<string>();
+    const nonCode: string[] = [];
     return {
       onSent: () => undefined,
       onFailure: (failure) => settle({ state: 'failed', message: failure.message }),
       onEvent: (event) => {
         switch (event.type) {
           case 'response.output_item.added':
-            if (event.item.type !== 'message' || (event.item.phase !== 'final_answer' && event.item.phase !== undefined && event.item.phase !== null)) nonCode.add(event.item.id ?? `#${event.output_index}`);
+            if (!isCodeItem(event.item)) nonCode.push(...itemKeys(event.item.id, event.output_index));
             return;
           case 'response.output_text.delta':
-            if (!nonCode.has(event.item_id ?? `#${event.output_index}`)) applier.append(event.delta);
+            if (!isAmong(nonCode, event.item_id, event.output_index)) applier.append(event.delta);
             return;
           case 'response.completed': {
             const { edits } = applier.finish();

@@ -1,4 +1,6 @@
 import * as vscode from 'vscode';
+import type { Clock } from '../../core/clock';
+import { DisposableStore, sleep } from '../../core/lifetime';
 import { attachmentTokens, type ContextPart } from '../../core/prompt/projectContext';
 import type { Log } from '../platform/log';
 
@@ -40,7 +42,10 @@ export class Attachments {
   private readonly resolved = new Map<string, Promise<ContextPart | undefined>>();
   private readonly ready = new Map<string, ContextPart>();
 
-  constructor(private readonly log: Log) {}
+  constructor(
+    private readonly log: Log,
+    private readonly clock: Clock,
+  ) {}
 
   /** Starts reading every token of `instruction` not read yet (as it is typed). */
   notice(instruction: string): void {
@@ -51,10 +56,12 @@ export class Attachments {
   async resolve(instruction: string, waitMs = ATTACHMENT_WAIT_MS): Promise<void> {
     const reads = attachmentTokens(instruction).map((token) => this.read(token));
     if (reads.length === 0) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const gaveUp = new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)));
-    await Promise.race([Promise.all(reads).then(() => undefined), gaveUp]);
-    clearTimeout(timer);
+    const wait = new DisposableStore();
+    try {
+      await Promise.race([Promise.all(reads), sleep(this.clock, waitMs, wait)]);
+    } finally {
+      wait.dispose();
+    }
   }
 
   /** Every attachment read so far, by token (a request sends those its instruction names). */

@@ -126,7 +126,10 @@ export class RunRegistry implements vscode.Disposable {
 
   /** Each run's phase, step and request, and each document's sync, a line each (see SparkEditApi.describeState). */
   describe(): string[] {
-    const runs = [...this.runs.values()].map(({ controller: c }) => `${c.id}: ${c.phase}, request ${c.snapshot.state.request}, step ${c.snapshot.state.step}`);
+    const runs = [...this.runs.values()].map(({ controller: c }) => {
+      const { phase, request, step } = c.snapshot.state;
+      return `${c.id}: ${phase}, request ${request}, step ${step}`;
+    });
     const syncs = [...this.documents].map(([uri, d]) => `${uri.slice(uri.lastIndexOf('/') + 1)}: ${d.sync.describe()}`);
     return [...runs, ...syncs];
   }

@@ -104,8 +104,8 @@ export class ReviewCodeLens implements vscode.CodeLensProvider, vscode.Disposabl
         const { shown, count, ready } = run.takes;
         const coming = ready < count ? ` · ${count - ready} coming` : '';
         // Each take's new problems, once it has been shown and checked.
-        const known = [...this.problems.takeChecks(run.id)].filter(([, c]) => c.status === 'checked').sort(([a], [b]) => a - b);
-        const problems = known.length > 0 ? ` · new problems: ${known.map(([take, c]) => `${take}: ${c.status === 'checked' ? c.added.length : '?'}`).join(', ')}` : '';
+        const known = [...this.problems.takeChecks(run.id)].flatMap(([take, c]) => (c.status === 'checked' ? [`${take}: ${c.added.length}`] : [])).sort();
+        const problems = known.length > 0 ? ` · new problems: ${known.join(', ')}` : '';
         lens(`$(versions) take ${shown} of ${count}${coming}${problems}`, 'sparkEdit.nextTake', [run.id], 'Show the next take (Alt+]; Alt+[ the previous); each swap is one Undo step');
       }
       this.problemLenses(run, lens);

@@ -57,6 +57,18 @@ async function askAndRead(): Promise<string> {
   return input;
 }
 
+/** Edit Inline with `instruction` given (no box): the request's input as the server got it; then the run is rejected and gone. */
+async function editAndRead(instruction: string): Promise<string> {
+  const before = (await stats()).responses;
+  await vscode.commands.executeCommand('sparkEdit.editInline', { instruction });
+  await waitFor(async () => (await stats()).responses > before, 'the request at the server');
+  const input = (await stats()).lastInput;
+  await inReview();
+  await vscode.commands.executeCommand('sparkEdit.reject');
+  await waitFor(async () => (await api()).runs().length === 0, 'the run rejected');
+  return input;
+}
+
 test('context: the AGENTS.md on the way to the file and a helper defined in another file reach the request, before the file; each can be turned off', async () => {
   await control({ timing: FAST });
   const { root, use } = writeProject();
@@ -84,14 +96,9 @@ test('context: #problems attaches the errors in and around the region', async ()
     const editor = await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(vscode.Uri.file(file)), { preview: false });
     await waitFor(() => vscode.languages.getDiagnostics(editor.document.uri).some((d) => d.message.includes('itemz')), 'the language server to report itemz', 60_000);
     editor.selection = new vscode.Selection(1, 2, 1, 2);
-    const before = (await stats()).responses;
-    await vscode.commands.executeCommand('sparkEdit.editInline', { instruction: 'uppercase #problems' });
-    await waitFor(async () => (await stats()).responses > before, 'the request at the server');
-    const input = (await stats()).lastInput;
+    const input = await editAndRead('uppercase #problems');
     assert(/Problems in and around the region:\nline 2: error \d+: Cannot find name 'itemz'/.test(input), `the problem reached the request:\n${input.slice(0, 800)}`);
     assert(input.includes('Instruction: uppercase the problems listed above'), 'the instruction reads them as listed above');
-    await inReview();
-    await vscode.commands.executeCommand('sparkEdit.reject');
   } finally {
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
     rmSync(root, { recursive: true, force: true });
@@ -111,16 +118,8 @@ test('context: #file, #symbol and #selection attach what they name, before the f
     await vscode.window.showTextDocument(editor.document, { viewColumn: editor.viewColumn, preview: false });
     // The TypeScript server names a function `doubled()` in its workspace symbols.
     await waitFor(async () => ((await vscode.commands.executeCommand<vscode.SymbolInformation[]>('vscode.executeWorkspaceSymbolProvider', 'doubled')) ?? []).some((s) => s.name.startsWith('doubled')), 'the language server to know doubled', 60_000);
-    const asked = async (instruction: string): Promise<string> => {
-      const before = (await stats()).responses;
-      await withSetting('includeRelatedCode', false, async () => { await vscode.commands.executeCommand('sparkEdit.editInline', { instruction }); });
-      await waitFor(async () => (await stats()).responses > before, 'the request at the server');
-      const input = (await stats()).lastInput;
-      await inReview();
-      await vscode.commands.executeCommand('sparkEdit.reject');
-      await waitFor(async () => (await api()).runs().length === 0, 'the run rejected');
-      return input;
-    };
+    // Related code off: the helper reaches the request only by being attached.
+    const asked = (instruction: string): Promise<string> => withSetting('includeRelatedCode', false, () => editAndRead(instruction));
     const file = await asked('uppercase, as in #file:ctx/lib/money.ts');
     assert(file.includes('Attached by the user') && file.includes('--- file ctx/lib/money.ts') && file.indexOf('HELPER-MARKER') < file.indexOf('<rewrite>'), `the file reached the request, before the file edited:\n${file.slice(0, 900)}`);
     assert(file.includes('Instruction: uppercase, as in ctx/lib/money.ts (attached above)'), 'the instruction names it as attached');
