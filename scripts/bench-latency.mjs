@@ -8,7 +8,7 @@
 // reference server stamps its side (request arrived, first and last token,
 // generation stopped) with the same wall clock. Prints JSON on its last line.
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { control as postControl, serverStats } from './control.mjs';
 import { codeServerEntry, ensureTestHost, launchBrowser, log, makeWorkspace, node24, packageAndInstall, root, startCodeServer, startReferenceServer, stopAll, workbenchUrl } from './testHost.mjs';
@@ -68,6 +68,47 @@ const ratioSummary = (values) => {
   return { p50: s.p50 === null ? null : s.p50 / 100, p95: s.p95 === null ? null : s.p95 / 100, runs: s.runs, values: values.map((v) => (Number.isFinite(v) ? Math.round(v * 100) / 100 : null)) };
 };
 const summary = (values) => ({ p50: percentile(values, 50), p95: percentile(values, 95), runs: values.length, values: values.map((v) => (Number.isFinite(v) ? Math.round(v) : null)) });
+
+/**
+ * What an extension sent the renderer in its last run, from its own log
+ * (Spark Edit's "ended" line, the naive extension's one line per run):
+ * counts, and each edit call's wall-clock send time and round trip.
+ */
+const TRAFFIC_LOG = { ours: 'Spark Edit.log', naive: 'Naive Edit.log' };
+function trafficLines(userDataDir, ext) {
+  const found = [];
+  const walk = (dir) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith(TRAFFIC_LOG[ext])) found.push(...readFileSync(path, 'utf8').split('\n').filter((l) => l.includes('sent the editor:')));
+    }
+  };
+  walk(join(userDataDir, 'logs'));
+  return found;
+}
+function parseTraffic(line) {
+  const count = (what) => Number(line.match(new RegExp(`(\\d+) ${what}`))?.[1] ?? 0);
+  const trips = [...line.matchAll(/(\d{13}) \+(\d+) ms \((\d+)\/(\d+)\)/g)].map((m) => ({ sentAt: Number(m[1]), ms: Number(m[2]), edits: Number(m[3]), chars: Number(m[4]) }));
+  return {
+    editCalls: count('edit calls'),
+    edits: count('edits') || trips.length,
+    decorationSets: count('decoration sets'),
+    lensRefreshes: count('lens refreshes'),
+    contextKeys: count('context keys'),
+    statusBarUpdates: count('status bar updates'),
+    trips,
+  };
+}
+/** Waits (up to 3 s: the log is written asynchronously) for the run's line after `before` lines, and parses it. */
+async function awaitTraffic(page, userDataDir, ext, before) {
+  for (let i = 0; i < 30; i++) {
+    const lines = trafficLines(userDataDir, ext);
+    if (lines.length > before) return parseTraffic(lines.at(-1));
+    await page.waitForTimeout(100);
+  }
+  return undefined;
+}
 
 /** Page-side: stamps keydowns, and waits for painted text with requestAnimationFrame. */
 function installPageProbes() {
@@ -149,8 +190,10 @@ async function selectAllFromEnd(page) {
   await page.keyboard.press('Control+Shift+End');
 }
 
-async function small(page, server, ext, { timing, instruction = 'uppercase', instructionDelayMs = 0, enterAfterMs = 0, cdp }) {
+async function small(page, server, ext, { timing, instruction = 'uppercase', instructionDelayMs = 0, enterAfterMs = 0, cdp, userDataDir }) {
   await page.evaluate(() => (window.__sparkBench.regionStartLine = 1));
+  const trafficBefore = userDataDir ? trafficLines(userDataDir, ext).length : 0;
+  const tokensBefore = (await serverStats(server.controlUrl)).tokensSent;
   await postControl(server.controlUrl, { faults: [], timing });
   step(`${ext}: open`);
   await openInWorkbench(page, 'small.js', 'const_value_0001');
@@ -162,16 +205,21 @@ async function small(page, server, ext, { timing, instruction = 'uppercase', ins
   const lastChar = await page.evaluate((key) => window.__sparkBench.lastKey(key), instruction.at(-1));
   if (enterAfterMs) await page.waitForTimeout(enterAfterMs);
   const rendererBefore = cdp ? await rendererTime(cdp) : undefined;
+  // SPARK_LATENCY_PROFILE=1: a CPU profile of the renderer per run, from Enter to the final text painted (test-artifacts/).
+  const profiling = cdp && process.env.SPARK_LATENCY_PROFILE;
+  if (profiling) await cdp.send('Profiler.enable').then(() => cdp.send('Profiler.start'));
   await page.keyboard.press('Enter');
   const enter = await page.evaluate(() => window.__sparkBench.lastKey('Enter'));
   const firstAt = await first();
   const lastAt = await last();
   const renderer = cdp ? rendererDelta(rendererBefore, await rendererTime(cdp)) : undefined;
+  if (profiling) writeFileSync(join(root, `test-artifacts/renderer-${ext}-${Date.now()}.cpuprofile`), JSON.stringify((await cdp.send('Profiler.stop')).profile));
   step(`${ext}: painted`);
   const stats = await serverStats(server.controlUrl);
   await resetFile(page, ext);
   step(`${ext}: reset`);
-  return { enter, lastChar, firstAt, lastAt, stats, renderer };
+  const traffic = userDataDir ? await awaitTraffic(page, userDataDir, ext, trafficBefore) : undefined;
+  return { enter, lastChar, firstAt, lastAt, stats, renderer, traffic, tokens: stats.tokensSent - tokensBefore };
 }
 
 /**
@@ -366,7 +414,9 @@ async function main() {
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Performance.enable');
     // Interleaved, A B A B …: a pair shares whatever else the machine was doing at the time.
-    for (let i = 0; i < RUNS; i++) for (const ext of ['ours', 'naive']) enterRuns[ext].push(await small(page, server, ext, { timing: fast, cdp }));
+    for (let i = 0; i < RUNS; i++) for (const ext of ['ours', 'naive']) enterRuns[ext].push(await small(page, server, ext, { timing: fast, cdp, userDataDir: host.userDataDir }));
+    // Where a run's paint time goes: the last edit call, sent after the last token, its round trip, and the paint after its reply.
+    const lastTrip = (r) => r.traffic?.trips.filter((t) => t.edits > 0).at(-1);
     const figures = {
       enterToRequestMs: (r) => r.stats.lastRequestAt - r.enter,
       requestToFirstTokenMs: (r) => r.stats.lastFirstTokenAt - r.stats.lastRequestAt,
@@ -377,6 +427,15 @@ async function main() {
       rendererTaskMs: (r) => r.renderer.task,
       rendererScriptMs: (r) => r.renderer.script,
       rendererStyleAndLayoutMs: (r) => r.renderer.styleAndLayout,
+      rendererTaskPer1000TokensMs: (r) => (r.renderer.task * 1000) / Math.max(1, r.tokens),
+      editCalls: (r) => r.traffic?.editCalls ?? NaN,
+      decorationSets: (r) => r.traffic?.decorationSets ?? NaN,
+      lensRefreshes: (r) => r.traffic?.lensRefreshes ?? NaN,
+      contextKeys: (r) => r.traffic?.contextKeys ?? NaN,
+      statusBarUpdates: (r) => r.traffic?.statusBarUpdates ?? NaN,
+      lastTokenToLastEditSentMs: (r) => (lastTrip(r) ? lastTrip(r).sentAt - r.stats.lastTokenAt : NaN),
+      lastEditRoundTripMs: (r) => lastTrip(r)?.ms ?? NaN,
+      lastEditReplyToPaintedMs: (r) => (lastTrip(r) ? r.lastAt - (lastTrip(r).sentAt + lastTrip(r).ms) : NaN),
     };
     result.enter = Object.fromEntries(Object.entries(enterRuns).map(([ext, runs]) => [ext, Object.fromEntries(Object.entries(figures).map(([name, of]) => [name, summary(runs.map(of))]))]));
     result.enter.oursOverNaive = Object.fromEntries(Object.entries(figures).map(([name, of]) => [name, ratioSummary(pairRatios(enterRuns.ours.map(of), enterRuns.naive.map(of)))]));

@@ -21,6 +21,7 @@ import { ReviewStore } from './vscode/runs/reviewStore';
 import { RunActions } from './vscode/runs/runActions';
 import { RunRegistry, type RunReport } from './vscode/runs/runRegistry';
 import { ReviewCodeLens } from './vscode/views/codeLens';
+import { editorTraffic, type TrafficCounts } from './vscode/platform/editorTraffic';
 import { ContextKeys } from './vscode/views/contextKeys';
 import { Decorations } from './vscode/views/decorations';
 import { showRunReports } from './vscode/views/notifications';
@@ -35,6 +36,8 @@ export interface SparkEditApi {
   contextReady(): Promise<{ readonly ms: number; readonly rules: number; readonly definitions: number } | undefined>;
   statusTooltip(): string;
   editCalls(document: vscode.TextDocument): number;
+  /** What the extension has sent the workbench's renderer so far (edits, decorations, lens refreshes, …). */
+  traffic(): Readonly<TrafficCounts>;
   /** Every run's phase and every document sync's state, a line each: what a test that timed out prints. */
   describeState(): string[];
   localServerUrl(): Promise<string | undefined>;
@@ -84,7 +87,7 @@ export function activate(context: vscode.ExtensionContext): SparkEditApi {
   owned.add(new SelectionAfterRun(registry));
   const status = owned.add(new StatusBar(registry, connection, clock));
   const problems = owned.add(new ProblemWatcher(registry, clock));
-  const codeLens = owned.add(new ReviewCodeLens(registry, problems));
+  const codeLens = owned.add(new ReviewCodeLens(registry, problems, clock));
   owned.add(new Decorations(registry));
   owned.add(new ContextKeys(registry));
   owned.add(showRunReports(registry, log, clock));
@@ -122,6 +125,7 @@ export function activate(context: vscode.ExtensionContext): SparkEditApi {
     },
     statusTooltip: () => status.tooltip,
     editCalls: (doc) => registry.editCalls(doc),
+    traffic: () => editorTraffic.mark().counts,
     describeState: () => registry.describe(),
     localServerUrl: () => connection.localServerUrl(),
     logFolder: () => context.logUri,

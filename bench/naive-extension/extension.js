@@ -10,7 +10,10 @@
 const vscode = require('vscode');
 
 function activate(context) {
+  // The bench reads each run's edit calls from here, as it reads Spark Edit's from its log.
+  const log = vscode.window.createOutputChannel('Naive Edit', { log: true });
   context.subscriptions.push(
+    log,
     // The floor: what any extension's edit costs from a key to the screen, with no network and no model.
     vscode.commands.registerCommand('naiveEdit.uppercaseSelection', async () => {
       const editor = vscode.window.activeTextEditor;
@@ -33,6 +36,12 @@ function activate(context) {
       let stopped = false;
       let inFlight = false;
       let pending = false;
+      let closed = false;
+      /** Each edit call: sent at (epoch ms), +reply, characters. */
+      const trips = [];
+      const report = () => {
+        if (closed && !inFlight) log.info(`sent the editor: ${trips.length} edit calls; edit round trips (sent at, +reply, edits/characters): ${trips.map((t) => `${t.sentAt} +${t.ms} ms (1/${t.chars})`).join(', ') || 'none'}`);
+      };
       const endpoint = vscode.workspace.getConfiguration('naiveEdit').get('endpoint');
       const socket = new WebSocket(endpoint);
       const typed = vscode.workspace.onDidChangeTextDocument((e) => {
@@ -50,11 +59,14 @@ function activate(context) {
           const text = output;
           applying = text;
           const range = new vscode.Range(doc.positionAt(start), doc.positionAt(start + length));
+          const sentAt = Date.now();
           const applied = await editor.edit((b) => b.replace(range, text), { undoStopBefore: false, undoStopAfter: false });
+          trips.push({ sentAt, ms: Date.now() - sentAt, chars: text.length });
           applying = undefined;
           if (applied) length = text.length;
         }
         inFlight = false;
+        report();
       };
       socket.addEventListener('open', () => {
         socket.send(
@@ -75,7 +87,11 @@ function activate(context) {
           socket.close();
         }
       });
-      socket.addEventListener('close', () => typed.dispose());
+      socket.addEventListener('close', () => {
+        typed.dispose();
+        closed = true;
+        report();
+      });
     }),
   );
 }

@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import type { ApplyOutcome, DocumentPort } from '../../core/edit/documentSync';
 import type { TextEdit } from '../../core/edit/textEdit';
 import type { RunDocument } from '../../core/session/runController';
+import { editorTraffic } from '../platform/editorTraffic';
 
 /**
  * A VS Code document as the core sees it. Edits go through `editor.edit`
@@ -79,6 +80,7 @@ export class VsCodeDocumentPort implements DocumentPort, RunDocument {
     const ranges = edits.map((e) => ({ range: new vscode.Range(doc.positionAt(e.start), doc.positionAt(e.end)), text: e.text }));
     const editor = vscode.window.visibleTextEditors.find((e) => e.document === doc);
     this.editCalls++;
+    const answered = editorTraffic.edit(edits);
     try {
       if (editor) {
         const linesAbove = linesAddedAboveView(editor, edits);
@@ -91,6 +93,7 @@ export class VsCodeDocumentPort implements DocumentPort, RunDocument {
         if (applied && linesAbove !== 0 && vscode.window.activeTextEditor === editor) {
           // The editor keeps its scroll position in pixels, so lines added above the view slide the
           // text the user reads; scroll by as many lines to keep it where it was.
+          editorTraffic.count('scrolls');
           void vscode.commands.executeCommand('editorScroll', { to: linesAbove > 0 ? 'down' : 'up', by: 'line', value: Math.abs(linesAbove), revealCursor: false });
         }
         return applied ? 'applied' : doc.isClosed ? 'closed' : 'stale';
@@ -103,6 +106,8 @@ export class VsCodeDocumentPort implements DocumentPort, RunDocument {
     } catch {
       // The editor went away between the check and the call: try again next frame.
       return doc.isClosed ? 'closed' : 'stale';
+    } finally {
+      answered();
     }
   }
 }

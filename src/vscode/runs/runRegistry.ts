@@ -11,6 +11,7 @@ import { isLive, outcomeOf, type Outcome } from '../../core/session/runState';
 import type { ConnectReason } from '../../core/transport/responseChannel';
 import { VsCodeDocumentPort } from '../editor/documentPort';
 import { clearStaleDirty } from '../editor/staleDirty';
+import { describeTraffic, editorTraffic, type TrafficMark } from '../platform/editorTraffic';
 import type { Log } from '../platform/log';
 
 /** What changed about a run: views redraw what they show of it. */
@@ -61,7 +62,7 @@ const YIELD_WINDOW_MS = 500;
  */
 export class RunRegistry implements vscode.Disposable {
   private readonly documents = new Map<string, DocumentEntry>();
-  private readonly runs = new Map<string, { readonly controller: RunController; readonly uri: string }>();
+  private readonly runs = new Map<string, { readonly controller: RunController; readonly uri: string; readonly traffic?: TrafficMark }>();
   private readonly changed = new vscode.EventEmitter<readonly RunChange[]>();
   private readonly reported = new vscode.EventEmitter<RunReport>();
   readonly onDidChangeRuns = this.changed.event;
@@ -166,7 +167,7 @@ export class RunRegistry implements vscode.Disposable {
         this.log.warn(`skipped a selection: ${started.error}`);
         continue;
       }
-      this.runs.set(id, { controller: started.value, uri: document.uri.toString() });
+      this.runs.set(id, { controller: started.value, uri: document.uri.toString(), traffic: editorTraffic.mark() });
       ids.push(id);
       this.log.info(`[${id}] "${instruction}" on ${entry.port.fileName} [${region.start}, ${region.end})`);
       this.fire({ runId: id, uri: document.uri.toString(), kind: 'started' });
@@ -244,9 +245,11 @@ export class RunRegistry implements vscode.Disposable {
         this.reported.fire({ runId: id, level, message, settled: phase === undefined || !isLive(phase), ...(reason ? { reason } : {}) });
       },
       ended: (snapshot) => {
+        const traffic = this.runs.get(id)?.traffic;
         this.runs.delete(id);
         const outcome = outcomeOf(snapshot.state);
         this.log.info(`[${id}] ended: ${snapshot.state.phase}${outcome ? ` (${outcome.endReason})` : ''}, ${snapshot.state.stream.deltas} deltas`);
+        if (traffic) this.log.info(`[${id}] ${describeTraffic(editorTraffic.since(traffic))}`);
         // A run that changed nothing leaves the document as it was, its saved state included.
         if (outcome?.endReason === 'unchanged') {
           clearStaleDirty(document).then(

@@ -1,10 +1,21 @@
 import * as vscode from 'vscode';
-import { DisposableStore } from '../../core/lifetime';
+import type { Clock } from '../../core/clock';
+import { DisposableStore, timeout, type Disposable } from '../../core/lifetime';
 import type { RunSnapshot } from '../../core/session/runController';
 import { isLive, isQueued, outcomeOf } from '../../core/session/runState';
 import type { ProblemWatcher } from './problems';
+import { editorTraffic } from '../platform/editorTraffic';
 import type { RunRegistry } from '../runs/runRegistry';
 import { formatCount } from './format';
+
+/**
+ * A live run's lens (what it is doing, Cancel) appears once the run has
+ * been live this long. A lens is a view zone: it moves every line below it
+ * and costs the renderer a layout, which at run start delays the model's
+ * first text on screen. A run that lands sooner goes straight to its review
+ * lens; Escape and the status bar cancel and describe it meanwhile.
+ */
+export const LIVE_LENS_DELAY_MS = 1_000;
 
 const clip = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
@@ -43,24 +54,64 @@ export class ReviewCodeLens implements vscode.CodeLensProvider, vscode.Disposabl
   private readonly owned = new DisposableStore();
   /** Lenses change with phases and hunks, not per token: each new lens is a view zone that reflows the editor. */
   private signature = '';
+  /** When each live run (not a preview) was first seen live. */
+  private readonly liveSince = new Map<string, number>();
 
   constructor(
     private readonly runs: RunRegistry,
     private readonly problems: ProblemWatcher,
+    private readonly clock: Clock,
   ) {
     this.owned.add(this.changed);
-    this.owned.add(problems.onDidChange(() => this.changed.fire()));
-    this.owned.add(
-      runs.onDidChangeRuns(() => {
-        const signature = runs
-          .snapshots()
-          .map((s) => `${s.id}:${s.state.preview ? 'p' : ''}:${s.state.phase}:${isQueued(s.state)}:${s.hunks.map((h) => h.id).join('+')}:${s.takes ? `${s.takes.shown}/${s.takes.ready}/${s.takes.count}` : ''}`)
-          .join(',');
-        if (signature === this.signature) return;
-        this.signature = signature;
-        this.changed.fire();
-      }),
-    );
+    this.owned.add(problems.onDidChange(() => this.refresh()));
+    this.owned.add(runs.onDidChangeRuns(() => this.update()));
+  }
+
+  /** Refreshes the lenses when what they show changed. */
+  private update(): void {
+    const now = this.clock.now();
+    const snapshots = this.runs.snapshots();
+    const live = new Set<string>();
+    for (const s of snapshots) {
+      if (!isLive(s.state.phase) || s.state.preview) continue;
+      live.add(s.id);
+      if (!this.liveSince.has(s.id)) {
+        this.liveSince.set(s.id, now);
+        const timer: Disposable = this.owned.add(
+          timeout(
+            this.clock,
+            () => {
+              this.owned.forget(timer);
+              this.update();
+            },
+            LIVE_LENS_DELAY_MS,
+          ),
+        );
+      }
+    }
+    for (const id of this.liveSince.keys()) if (!live.has(id)) this.liveSince.delete(id);
+    const signature = snapshots
+      // A run that shows no lens yet changes nothing on screen.
+      .filter((s) => !isLive(s.state.phase) || this.showsLiveLens(s, now))
+      // A live run's lens by its title, not its phase: connecting, streaming and resuming all read "editing".
+      .map((s) => `${s.id}:${s.state.preview ? 'p' : ''}:${isLive(s.state.phase) ? liveTitle(s) : s.state.phase}:${s.hunks.map((h) => h.id).join('+')}:${s.takes ? `${s.takes.shown}/${s.takes.ready}/${s.takes.count}` : ''}`)
+      .join(',');
+    if (signature === this.signature) return;
+    this.signature = signature;
+    this.refresh();
+  }
+
+  /** A live run shows its lens once it has been live a moment (a preview's lens at once: it says what Enter and Escape do). */
+  private showsLiveLens(run: RunSnapshot, now: number): boolean {
+    if (run.state.preview) return true;
+    const since = this.liveSince.get(run.id);
+    return since === undefined || now - since >= LIVE_LENS_DELAY_MS;
+  }
+
+  /** The workbench asks for every lens again, and lays out the view zones that changed. */
+  private refresh(): void {
+    editorTraffic.count('lensRefreshes');
+    this.changed.fire();
   }
 
   provideCodeLenses(document: vscode.TextDocument): vscode.CodeLens[] {
@@ -80,6 +131,7 @@ export class ReviewCodeLens implements vscode.CodeLensProvider, vscode.Disposabl
         continue;
       }
       if (s.phase !== 'review') {
+        if (!this.showsLiveLens(run, this.clock.now())) continue;
         lens(liveTitle(run));
         if (s.phase !== 'restoring') lens('Cancel', 'sparkEdit.cancel', [], 'Stop and keep what was written (Escape)');
         // Hunks above the frontier are final: review them while the stream goes on below.

@@ -3,6 +3,7 @@ import { DisposableStore } from '../../core/lifetime';
 import { computeHunks } from '../../core/review/hunks';
 import type { RunSnapshot } from '../../core/session/runController';
 import { isLive, pendingHunksOf } from '../../core/session/runState';
+import { editorTraffic } from '../platform/editorTraffic';
 import type { RunRegistry } from '../runs/runRegistry';
 
 /**
@@ -48,19 +49,29 @@ export class Decorations implements vscode.Disposable {
    * moves what is shown along with the text by itself).
    */
   private readonly shown = new WeakMap<vscode.TextEditor, Map<vscode.TextEditorDecorationType, string>>();
+  /** The document version each editor was last redrawn at. */
+  private readonly renderedVersion = new WeakMap<vscode.TextEditor, number>();
 
   constructor(private readonly runs: RunRegistry) {
     for (const type of [this.streaming, this.frontier, this.inserted, this.removed, this.preview]) this.owned.add(type);
-    this.owned.add(runs.onDidChangeRuns((changes) => this.render(new Set(changes.map((c) => c.uri)))));
+    this.owned.add(runs.onDidChangeRuns((changes) => this.render(new Set(changes.map((c) => c.uri)), changes.every((c) => c.kind === 'progress'))));
     this.owned.add(vscode.window.onDidChangeVisibleTextEditors(() => this.render()));
   }
 
-  /** Redraws the visible editors of `uris` (all visible editors when not given). */
-  private render(uris?: ReadonlySet<string>): void {
+  /**
+   * Redraws the visible editors of `uris` (all visible editors when not
+   * given). On `progressOnly` changes, only editors whose text moved since
+   * their last redraw: the stream's output reaches the screen through the
+   * edits that land, and marking a frontier that has not landed yet would
+   * only send the renderer work while it has the model's text to paint.
+   */
+  private render(uris?: ReadonlySet<string>, progressOnly = false): void {
     const live = new Set(this.runs.snapshots().map((r) => r.id));
     for (const id of this.reviewCache.keys()) if (!live.has(id)) this.reviewCache.delete(id);
     for (const editor of vscode.window.visibleTextEditors) {
       if (uris && !uris.has(editor.document.uri.toString())) continue;
+      if (progressOnly && this.renderedVersion.get(editor) === editor.document.version) continue;
+      this.renderedVersion.set(editor, editor.document.version);
       const runs = this.runs.runsFor(editor.document);
       const streaming: vscode.Range[] = [];
       const frontier: vscode.Range[] = [];
@@ -97,6 +108,7 @@ export class Decorations implements vscode.Disposable {
     const key = (shown as readonly (vscode.Range | vscode.DecorationOptions)[]).map(keyOf).join(';');
     if (byType.get(type) === key) return;
     byType.set(type, key);
+    editorTraffic.count('decorationSets');
     editor.setDecorations(type, shown);
   }
 

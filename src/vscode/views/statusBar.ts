@@ -6,6 +6,7 @@ import { isLive, isQueued } from '../../core/session/runState';
 import type { ChannelState } from '../../core/transport/responseChannel';
 import type { ConnectionManager } from '../connection/connectionManager';
 import type { RunRegistry } from '../runs/runRegistry';
+import { editorTraffic } from '../platform/editorTraffic';
 import { formatCount } from './format';
 
 /** " · TTFT 23 ms" once the run's first token arrived. */
@@ -13,6 +14,9 @@ const ttftText = (run: RunSnapshot): string => (run.timeToFirstTokenMs !== undef
 
 /** How long a quiet word ("no changes") stays in the status bar. */
 const NOTICE_MS = 5_000;
+
+/** How often a live run's rate may change the item. */
+const PROGRESS_MS = 500;
 
 /** What the status item says about a live run. */
 function liveText(run: RunSnapshot): string {
@@ -39,6 +43,9 @@ export class StatusBar implements vscode.Disposable {
   /** The latest word of a run that ended quietly ("no changes", "cancelled"), shown for a moment. */
   private notice: { readonly text: string; readonly detail: string } | undefined;
   private noticeTimer: Disposable | undefined;
+  /** What the item shows now, as one key. */
+  private shown = '';
+  private renderedAt = -Infinity;
 
   constructor(
     private readonly runs: RunRegistry,
@@ -52,6 +59,8 @@ export class StatusBar implements vscode.Disposable {
       runs.onDidChangeRuns((changes) => {
         // A new run clears the last one's error.
         if (changes.some((c) => c.kind === 'started')) this.error = undefined;
+        // The rate is worth a glance, not a message to the renderer on every token: while the model's text is painted, at most every PROGRESS_MS.
+        if (changes.every((c) => c.kind === 'progress') && this.clock.now() - this.renderedAt < PROGRESS_MS) return;
         this.render();
       }),
     );
@@ -99,36 +108,32 @@ export class StatusBar implements vscode.Disposable {
     return typeof this.item.tooltip === 'string' ? this.item.tooltip : '';
   }
 
+  /** Sends the item to the workbench only when what it shows changed: each send is work for the renderer's one thread. */
   private render(): void {
-    const item = this.item;
-    item.backgroundColor = undefined;
+    const next = this.content();
+    const key = `${next.text}\n${next.tooltip}\n${next.error}`;
+    if (key === this.shown) return;
+    this.shown = key;
+    this.renderedAt = this.clock.now();
+    editorTraffic.count('statusBarUpdates');
+    this.item.text = next.text;
+    this.item.tooltip = next.tooltip;
+    this.item.backgroundColor = next.error ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
+  }
+
+  private content(): { readonly text: string; readonly tooltip: string; readonly error: boolean } {
     const run = this.runs.snapshots().find((r) => isLive(r.state.phase));
     if (run) {
-      item.text = liveText(run);
       const progress = run.state.stream.progress ? `\nThe model says: ${run.state.stream.progress}` : '';
       const resumed = run.state.resumes > 0 ? '\nReconnected: the connection dropped and the edit carried on where it stopped.' : '';
-      item.tooltip = `Editing: "${run.state.instruction}". Type anywhere to stop it; Spark Edit: Redirect to change course.${progress}${resumed}`;
       if (run.tokensPerSecond !== undefined) this.lastRun = `last run ${formatCount(run.tokensPerSecond)} tok/s${ttftText(run)}`;
-      return;
+      return { text: liveText(run), tooltip: `Editing: "${run.state.instruction}". Type anywhere to stop it; Spark Edit: Redirect to change course.${progress}${resumed}`, error: false };
     }
-    if (this.error) {
-      item.text = '$(error) Spark Edit: error';
-      item.tooltip = `${this.error}\nClick to open the Spark Edit log.`;
-      item.backgroundColor = new vscode.ThemeColor('statusBarItem.errorBackground');
-      return;
-    }
-    if (this.notice) {
-      item.text = `$(info) Spark Edit: ${this.notice.text}`;
-      item.tooltip = `${this.notice.detail}\nClick for the log.`;
-      return;
-    }
-    if (this.connection === 'connecting') {
-      item.text = '$(sync~spin) Spark Edit: connecting';
-      item.tooltip = 'Opening the WebSocket connection';
-      return;
-    }
-    item.text = '$(sparkle) Spark Edit';
-    item.tooltip = `Spark Edit: ${this.connection === 'ready' ? 'connected' : 'idle'}${this.lastRun ? ` (${this.lastRun})` : ''}. Ctrl+I (Cmd+I) edits at the cursor. Click for the log.`;
+    if (this.error) return { text: '$(error) Spark Edit: error', tooltip: `${this.error}\nClick to open the Spark Edit log.`, error: true };
+    if (this.notice) return { text: `$(info) Spark Edit: ${this.notice.text}`, tooltip: `${this.notice.detail}\nClick for the log.`, error: false };
+    if (this.connection === 'connecting') return { text: '$(sync~spin) Spark Edit: connecting', tooltip: 'Opening the WebSocket connection', error: false };
+    const tooltip = `Spark Edit: ${this.connection === 'ready' ? 'connected' : 'idle'}${this.lastRun ? ` (${this.lastRun})` : ''}. Ctrl+I (Cmd+I) edits at the cursor. Click for the log.`;
+    return { text: '$(sparkle) Spark Edit', tooltip, error: false };
   }
 
   dispose(): void {

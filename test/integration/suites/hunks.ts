@@ -1,7 +1,8 @@
-import { pendingHunksOf } from '../../../src/core/session/runState';
+import { isLive, pendingHunksOf } from '../../../src/core/session/runState';
+import { LIVE_LENS_DELAY_MS } from '../../../src/vscode/views/codeLens';
 import * as vscode from 'vscode';
 import { assertEqual, test, waitFor } from '../harness';
-import { api, control, FAST, inReview, openFile, startRefactor } from '../helpers';
+import { api, control, FAST, inReview, openFile, runsStopped, startRefactor } from '../helpers';
 
 /* Per-hunk review in the real editor: lenses, keys' commands, undo. */
 
@@ -108,8 +109,11 @@ test('review of the top hunk while the stream continues below', async () => {
   // The first hunk is final once an unchanged line follows it.
   await waitFor(() => a.runs()[0]?.state.phase === 'streaming' && (a.runs()[0]?.hunks.length ?? 0) >= 1, 'a final hunk above the frontier', 15_000);
   const [run] = a.runs();
-  const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', editor.document.uri);
-  assertEqual(lenses.some((l) => l.command?.command === 'sparkEdit.rejectHunk' && l.range.start.line === 0), true, 'a Reject hunk lens on the first line while streaming');
+  // A run's lenses show once it has been live a moment (LIVE_LENS_DELAY_MS), this one's among them.
+  const rejectHunkLens = async (): Promise<boolean> =>
+    (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', editor.document.uri)).some((l) => l.command?.command === 'sparkEdit.rejectHunk' && l.range.start.line === 0);
+  await waitFor(rejectHunkLens, 'a Reject hunk lens on the first line', 5_000);
+  assertEqual(a.runs()[0]?.state.phase, 'streaming', 'shown while streaming');
   await vscode.commands.executeCommand('sparkEdit.rejectHunk', run!.id, run!.hunks[0]!.id);
   await waitFor(() => editor.document.getText().startsWith('let x = 1;\n'), 'the top hunk put back');
   assertEqual(a.runs()[0]?.state.phase, 'streaming', 'the stream goes on below');
@@ -117,3 +121,29 @@ test('review of the top hunk while the stream continues below', async () => {
   await inReview();
   assertEqual(editor.document.getText(), 'let x = 1;\n' + original.slice(original.indexOf('\n') + 1).replace(/\bx\b/g, 'y'), 'the rest of the rewrite landed below it');
 }, 60_000);
+
+test('a live run shows its lens once it has been live a moment: a run that lands sooner sends no lens before its review', async () => {
+  const a = await api();
+  await control({ timing: FAST });
+  const quick = await openFile('alpha\nbeta\n');
+  quick.selection = new vscode.Selection(0, 0, 2, 0);
+  const before = a.traffic().lensRefreshes;
+  const began = Date.now();
+  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+  await inReview();
+  const tookMs = Date.now() - began;
+  // Only a run that reached its review within a second (LIVE_LENS_DELAY_MS) can say this; a busy machine may take longer.
+  // Two refreshes: the review's lenses, and its problem check starting; none for a live lens before them.
+  if (tookMs < 1_000) assertEqual(a.traffic().lensRefreshes - before, 2, `lens refreshes of a run that took ${tookMs} ms (delay ${LIVE_LENS_DELAY_MS} ms)`);
+  else console.log(`  (the quick run took ${tookMs} ms: too slow to check that it showed no live lens)`);
+  await vscode.commands.executeCommand('sparkEdit.acceptAll');
+
+  await control({ timing: { ttftMs: 5, tokensPerSecond: 20, tokenChars: 4 } });
+  const editor = await startRefactor(Array.from({ length: 20 }, (_, i) => `line ${i}`).join('\n') + '\n', 'uppercase', [0, 20]);
+  const liveLens = async (): Promise<boolean> =>
+    (await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', editor.document.uri)).some((l) => l.command?.title.includes('Spark Edit: editing'));
+  await waitFor(liveLens, 'the live lens of a slower run', 5_000);
+  assertEqual(isLive(a.runs()[0]!.state.phase), true, 'shown while the run is live');
+  await vscode.commands.executeCommand('sparkEdit.cancel');
+  await runsStopped();
+});
