@@ -106,7 +106,8 @@ export class Decorations implements vscode.Disposable {
     let byType = this.shown.get(editor);
     if (!byType) this.shown.set(editor, (byType = new Map<vscode.TextEditorDecorationType, string>()));
     const key = (shown as readonly (vscode.Range | vscode.DecorationOptions)[]).map(keyOf).join(';');
-    if (byType.get(type) === key) return;
+    // A type never set on this editor shows nothing: setting it empty would be a message for nothing.
+    if ((byType.get(type) ?? '') === key) return;
     byType.set(type, key);
     editorTraffic.count('decorationSets');
     editor.setDecorations(type, shown);
