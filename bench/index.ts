@@ -184,6 +184,16 @@ async function main(): Promise<void> {
     measured: `${ms('patch2000.patch.enterToFinalPaintedMs.p50')} vs ${ms('patch2000.rewrite.enterToFinalPaintedMs.p50')} rewriting`,
     met: ms('patch2000.patch.enterToFinalPaintedMs.p50') < 500,
   };
+  // Issue 22's bar: ours / naive per interleaved pair, at p50.
+  for (const [name, path] of [
+    ['firstTokenToPainted', 'enter.oursOverNaive.firstTokenToPaintedMs'],
+    ['lastTokenToPainted', 'enter.oursOverNaive.lastTokenToPaintedMs'],
+    ['large300LinesAt5000', 'large.at5000.oursOverNaive.lastTokenToPaintedMs'],
+    ['region1500', 'region1500.oursOverNaive.lastTokenToPaintedMs'],
+  ] as const) {
+    targets[`latency.ratio.${name}`] = { target: 'ours / naive <= 0.8 (p50 of interleaved pairs)', measured: ms(`${path}.p50`), met: ms(`${path}.p50`) <= 0.8 };
+  }
+  targets['latency.ratio.rendererTime'] = { target: "renderer main-thread time per run no more than the naive extension's (p50 of pairs)", measured: ms('enter.oursOverNaive.rendererTaskMs.p50'), met: ms('enter.oursOverNaive.rendererTaskMs.p50') <= 1 };
   result.targets = targets;
   result.durationSeconds = Math.round((Date.now() - started) / 1000);
 

@@ -36,3 +36,39 @@ if (a && a.at1000) {
 }
 const met = Object.values(t).filter((x) => x.met).length;
 process.stdout.write(`| figure | ours | naive baseline (same run) | target | |\n|---|---|---|---|---|\n${rows.join('\n')}\n\n${met} of ${Object.keys(t).length} targets met; node ${b.machine.node}, ${b.machine.cpus} cores; ${b.durationSeconds} s.\n`);
+
+// The browser figures: Spark Edit and the naive extension in interleaved pairs, each figure with ours / naive per pair.
+const l = b.latency;
+if (l && l.enter) {
+  const pair = (x) => (x && x.p50 !== null ? `${x.p50} / ${x.p95}` : '–');
+  const ratio = (x) => (x && x.p50 !== null ? `${x.p50.toFixed(2)} (${x.values.map((v) => (v === null ? '–' : v.toFixed(2))).join(', ')})` : '–');
+  const lines = [];
+  const line = (figure, ours, naive, r) => lines.push(`| ${figure} | ${ours} | ${naive} | ${r} |`);
+  const e = l.enter;
+  for (const [name, label] of [
+    ['enterToRequestMs', 'Enter → request at the server, ms'],
+    ['firstTokenToPaintedMs', 'first token → first line painted, ms'],
+    ['enterToFirstPaintedMs', 'Enter → first output painted, ms'],
+    ['lastTokenToPaintedMs', 'last token → final text painted, ms'],
+    ['rendererTaskMs', "renderer main-thread time per run, ms (Chrome's TaskDuration)"],
+    ['rendererScriptMs', '… of it script, ms'],
+    ['rendererStyleAndLayoutMs', '… of it style and layout, ms'],
+    ['rendererTaskPer1000TokensMs', 'renderer time per 1,000 tokens, ms'],
+    ['editCalls', 'edit calls per run'],
+    ['lastTokenToLastEditSentMs', 'last token → the last edit sent, ms'],
+    ['lastEditRoundTripMs', "the last edit's round trip, ms"],
+    ['lastEditReplyToPaintedMs', "the last edit's reply → painted, ms"],
+  ]) line(label, pair(e.ours[name]), pair(e.naive[name]), ratio(e.oursOverNaive[name]));
+  const sent = (k) => e.ours[k]?.p50 ?? '–';
+  lines.push(`| Spark Edit's other messages per run (p50) | ${sent('decorationSets')} decoration sets, ${sent('lensRefreshes')} lens refreshes, ${sent('contextKeys')} context keys, ${sent('statusBarUpdates')} status bar updates | none | |`);
+  if (l.large) {
+    for (const rate of [1000, 5000]) {
+      const g = l.large[`at${rate}`];
+      line(`300-line rewrite at ${rate.toLocaleString('en-US')} tok/s: last token → painted, ms`, pair(g.ours.lastTokenToPaintedMs), pair(g.naive.lastTokenToPaintedMs), ratio(g.oursOverNaive.lastTokenToPaintedMs));
+      line(`… typing in another editor meanwhile, ms (idle ${l.typingIdleMs.p50} / ${l.typingIdleMs.p95})`, pair(g.ours.typingElsewhereMs), pair(g.naive.typingElsewhereMs), '');
+    }
+  }
+  if (l.region1500) line('1,500-line region at 5,000 tok/s: last token → painted, ms', pair(l.region1500.ours.lastTokenToPaintedMs), pair(l.region1500.naive.lastTokenToPaintedMs), ratio(l.region1500.oursOverNaive.lastTokenToPaintedMs));
+  if (l.floor) line('the floor: a key → an extension\'s edit painted (no network), ms', '', pair(l.floor.keyToFirstLinePaintedMs), '');
+  process.stdout.write(`\n| in the workbench (p50 / p95) | Spark Edit | naive extension | ours / naive per pair: p50 (each pair) |\n|---|---|---|---|\n${lines.join('\n')}\n`);
+}

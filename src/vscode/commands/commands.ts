@@ -109,6 +109,11 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
    */
   const startOrdinary = (editor: vscode.TextEditor, pickRegions: (editor: vscode.TextEditor) => Region[] | string, instruction: string, project?: RunOptions['project']): StartResult => {
     const regions = pickRegions(editor);
+    // The selection went with a run that started while this box was open (its start collapses it): the instruction redirects that run.
+    if (typeof regions === 'string' && registry.isLive(editor.document)) {
+      log.info(`"${instruction}": a run started on this selection meanwhile, so it redirects that run`);
+      return actions.redirect(editor.document, instruction) > 0 ? ok([]) : err({ reason: 'empty', message: regions });
+    }
     if (typeof regions === 'string') {
       log.warn(regions);
       void vscode.window.showWarningMessage(`Spark Edit: ${regions}`).then(undefined, () => undefined);

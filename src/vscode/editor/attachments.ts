@@ -10,6 +10,8 @@ const MAX_ATTACHMENT_CHARS = 16 * 1024;
 const MAX_SUGGESTIONS = 20;
 /** Enter waits at most this long for attachments still being read (they are read while the instruction is typed). */
 export const ATTACHMENT_WAIT_MS = 300;
+/** …and this long for one it had not seen while the instruction was typed. */
+const UNSEEN_WAIT_MS = 2_000;
 
 /** One completion of a `#` token in the instruction box. */
 export interface AttachmentSuggestion {
@@ -52,16 +54,26 @@ export class Attachments {
     for (const token of attachmentTokens(instruction)) if (token !== '#selection') void this.read(token);
   }
 
-  /** Reads every token of `instruction` not read yet; resolves when all are (or after `waitMs`). */
+  /**
+   * Reads every token of `instruction` not read yet; resolves when all are
+   * (or after `waitMs`). A token first seen now had no typing time to be
+   * read in (an instruction handed to the command, not typed into the box):
+   * it is waited for up to UNSEEN_WAIT_MS. What is still being read when the
+   * wait ends is left out, and the log says so.
+   */
   async resolve(instruction: string, waitMs = ATTACHMENT_WAIT_MS): Promise<void> {
-    const reads = attachmentTokens(instruction).map((token) => this.read(token));
-    if (reads.length === 0) return;
+    const tokens = attachmentTokens(instruction);
+    if (tokens.length === 0) return;
+    const unseen = tokens.some((token) => token !== '#selection' && !this.resolved.has(token));
+    const reads = tokens.map((token) => this.read(token));
     const wait = new DisposableStore();
+    let done = false;
     try {
-      await Promise.race([Promise.all(reads), sleep(this.clock, waitMs, wait)]);
+      await Promise.race([Promise.all(reads).then(() => (done = true)), sleep(this.clock, unseen ? Math.max(waitMs, UNSEEN_WAIT_MS) : waitMs, wait)]);
     } finally {
       wait.dispose();
     }
+    if (!done) this.log.warn(`sent without ${tokens.filter((t) => !this.ready.has(t)).join(', ')}: still being read when the request went out`);
   }
 
   /** Every attachment read so far, by token (a request sends those its instruction names). */
