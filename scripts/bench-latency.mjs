@@ -97,6 +97,7 @@ function parseTraffic(line) {
     lensRefreshes: count('lens refreshes'),
     contextKeys: count('context keys'),
     statusBarUpdates: count('status bar updates'),
+    changeHandlingMs: count('ms handling change events'),
     trips,
   };
 }
@@ -433,6 +434,7 @@ async function main() {
       lensRefreshes: (r) => r.traffic?.lensRefreshes ?? NaN,
       contextKeys: (r) => r.traffic?.contextKeys ?? NaN,
       statusBarUpdates: (r) => r.traffic?.statusBarUpdates ?? NaN,
+      changeHandlingMs: (r) => r.traffic?.changeHandlingMs ?? NaN,
       lastTokenToLastEditSentMs: (r) => (lastTrip(r) ? lastTrip(r).sentAt - r.stats.lastTokenAt : NaN),
       lastEditRoundTripMs: (r) => lastTrip(r)?.ms ?? NaN,
       lastEditReplyToPaintedMs: (r) => (lastTrip(r) ? r.lastAt - (lastTrip(r).sentAt + lastTrip(r).ms) : NaN),

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { DisposableStore } from '../../core/lifetime';
+import { editorTraffic } from '../platform/editorTraffic';
 import type { Log } from '../platform/log';
 import type { RunRegistry } from '../runs/runRegistry';
 import type { Saves } from './saves';
@@ -34,10 +35,13 @@ export class DocumentEvents implements vscode.Disposable {
     const sync = this.registry.syncFor(document);
     if (!sync) return;
     if (event.contentChanges.length > 0) {
+      // Timed: VS Code answers an edit call only after its change event was handled, so this time is part of every edit's round trip.
+      const began = performance.now();
       sync.onDocumentChange(
         document.version,
         event.contentChanges.map((c) => ({ offset: c.rangeOffset, length: c.rangeLength, text: c.text })),
       );
+      editorTraffic.handledChange(performance.now() - began);
     }
     // Our edits leave a document dirty. Turning clean while a run writes, with no save under way, means a revert has started: the user's edit.
     const key = document.uri.toString();

@@ -21,6 +21,8 @@ export interface TrafficCounts {
   contextKeys: number;
   statusBarUpdates: number;
   scrolls: number;
+  /** Milliseconds spent handling change events of documents with runs (each edit's reply waits for it). */
+  changeHandlingMs: number;
 }
 
 /** One `editor.edit` round trip, wall-clock (the bench lines it up with the server's and the page's stamps). */
@@ -45,8 +47,12 @@ class EditorTraffic {
   private timings: EditTiming[] = [];
   private sent = 0;
 
-  count(kind: Exclude<keyof TrafficCounts, 'editCalls' | 'edits' | 'editChars'>): void {
+  count(kind: Exclude<keyof TrafficCounts, 'editCalls' | 'edits' | 'editChars' | 'changeHandlingMs'>): void {
     this.counts[kind]++;
+  }
+
+  handledChange(ms: number): void {
+    this.counts.changeHandlingMs += ms;
   }
 
   /** Records an edit call; call the returned function when it is answered. */
@@ -78,7 +84,7 @@ class EditorTraffic {
 }
 
 function zero(): TrafficCounts {
-  return { editCalls: 0, edits: 0, editChars: 0, decorationSets: 0, lensRefreshes: 0, contextKeys: 0, statusBarUpdates: 0, scrolls: 0 };
+  return { editCalls: 0, edits: 0, editChars: 0, decorationSets: 0, lensRefreshes: 0, contextKeys: 0, statusBarUpdates: 0, scrolls: 0, changeHandlingMs: 0 };
 }
 
 export const editorTraffic = new EditorTraffic();
@@ -92,7 +98,7 @@ export function describeTraffic(t: TrafficSince): string {
   const trips = t.timings.map((e) => `${e.sentAt} +${e.repliedAt - e.sentAt} ms (${e.edits}/${e.chars})`).join(', ');
   return (
     `sent the editor: ${t.editCalls} edit calls (${t.edits} edits, ${t.editChars} characters), ${t.decorationSets} decoration sets, ` +
-    `${t.lensRefreshes} lens refreshes, ${t.contextKeys} context keys, ${t.statusBarUpdates} status bar updates, ${t.scrolls} scrolls; ` +
+    `${t.lensRefreshes} lens refreshes, ${t.contextKeys} context keys, ${t.statusBarUpdates} status bar updates, ${t.scrolls} scrolls, ${Math.round(t.changeHandlingMs)} ms handling change events; ` +
     `edit round trips (sent at, +reply, edits/characters): ${trips || 'none'}`
   );
 }
