@@ -24,11 +24,20 @@ export interface HunkSpec {
 export const hunkId = (runId: string, spec: HunkSpec): string => `${runId}.L${spec.originalStart}`;
 
 /**
- * The changed hunks between a region's original text and its rewrite, by
- * lines (jsdiff's line diff, bounded by the region's size): adjacent removed
- * and added lines form one hunk.
+ * The most lines a hunk diff may add and remove before it gives up: jsdiff's
+ * line diff costs lines x edit distance, so a rewrite that changes every
+ * line of a large region (say, 4,000 lines uppercased) took over a second of
+ * the extension host's one thread, at the moment its last edit was landing.
  */
-export function computeHunks(original: string, rewritten: string): HunkSpec[] {
+export const MAX_HUNK_EDIT_LINES = 1_000;
+
+/**
+ * The changed hunks between a region's original text and its rewrite, by
+ * lines (jsdiff's line diff): adjacent removed and added lines form one
+ * hunk. Past `maxEditLines` changed lines, the lines between the common
+ * first and last lines are one hunk.
+ */
+export function computeHunks(original: string, rewritten: string, maxEditLines = MAX_HUNK_EDIT_LINES): HunkSpec[] {
   const hunks: HunkSpec[] = [];
   let at = 0;
   let originalAt = 0;
@@ -37,7 +46,7 @@ export function computeHunks(original: string, rewritten: string): HunkSpec[] {
     if (open) hunks.push(open);
     open = undefined;
   };
-  for (const part of diffLines(original, rewritten)) {
+  for (const part of diffLines(original, rewritten, { maxEditLength: maxEditLines }) ?? oneChangedBlock(original, rewritten)) {
     if (part.added) {
       open ??= { start: at, end: at, originalStart: originalAt, originalText: '' };
       open.end = at + part.value.length;
@@ -55,6 +64,26 @@ export function computeHunks(original: string, rewritten: string): HunkSpec[] {
   close();
   return hunks;
 }
+
+/** A line diff's parts for two texts taken as one changed block between their common first and last lines. */
+function oneChangedBlock(original: string, rewritten: string): { value: string; added?: boolean; removed?: boolean }[] {
+  const a = splitLines(original);
+  const b = splitLines(rewritten);
+  let head = 0;
+  while (head < a.length && head < b.length && a[head] === b[head]) head++;
+  let tail = 0;
+  while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++;
+  const parts = [
+    { value: a.slice(0, head).join('') },
+    { value: a.slice(head, a.length - tail).join(''), removed: true },
+    { value: b.slice(head, b.length - tail).join(''), added: true },
+    { value: a.slice(a.length - tail).join('') },
+  ];
+  return parts.filter((p) => p.value.length > 0);
+}
+
+/** Lines with their line breaks, as jsdiff's line diff reads them. */
+const splitLines = (text: string): string[] => text.match(/[^\n]*\n|[^\n]+$/g) ?? [];
 
 /**
  * The pending hunks of one run: each tracked over document changes with the

@@ -4,6 +4,12 @@ import type { StreamApplier } from './streamApplier';
 
 /** Above this many characters a region's live hunks are not computed while it streams. */
 const MAX_LIVE_HUNK_CHARS = 50_000;
+/**
+ * …and past this many changed lines the finished part is one block: the
+ * diff runs again each time the finished part grows, on the thread that
+ * answers the editor's replies.
+ */
+const MAX_LIVE_HUNK_EDIT_LINES = 200;
 
 /**
  * The changed hunks of one run: while it streams, the finished ones above
@@ -61,7 +67,7 @@ export class HunkTracker {
     const specs =
       this.liveCache && this.liveCache.output === output
         ? this.liveCache.specs
-        : computeHunks(this.original.slice(0, originalLength), output).filter((h) => h.end < output.length);
+        : computeHunks(this.original.slice(0, originalLength), output, MAX_LIVE_HUNK_EDIT_LINES).filter((h) => h.end < output.length);
     this.liveCache = { output, specs };
     return specs
       .map((h) => ({ id: hunkId(this.runId, h), range: { start: region.start + h.start, end: region.start + h.end }, originalText: h.originalText }))

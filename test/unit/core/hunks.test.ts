@@ -44,6 +44,19 @@ describe('computeHunks', () => {
       }
     }
   });
+
+  it('past its bound of changed lines, the lines between the common first and last lines are one hunk', () => {
+    const lines = Array.from({ length: 4_000 }, (_, i) => `  const value_${i} = compute(${i});\n`);
+    const original = `head\n${lines.join('')}tail\n`;
+    const rewritten = `head\n${lines.join('').toUpperCase()}tail\n`;
+    const hunks = computeHunks(original, rewritten);
+    expect(hunks).toEqual([{ start: 5, end: rewritten.length - 5, originalStart: 5, originalText: lines.join('') }]);
+    expect(undoHunks(rewritten, hunks)).toBe(original);
+    // Within the bound, the same hunks as before.
+    expect(computeHunks('a\nb\nc\n', 'a\nB\nc\n', 1)).toEqual([{ start: 2, end: 4, originalStart: 2, originalText: 'b\n' }]);
+    expect(computeHunks('a\nb\nc\nd\n', 'A\nb\nc\nD\n', 1)).toEqual([{ start: 0, end: 8, originalStart: 0, originalText: 'a\nb\nc\nd\n' }]);
+    expect(computeHunks('a\nb', 'a\nB', 0)).toEqual([{ start: 2, end: 3, originalStart: 2, originalText: 'b' }]);
+  });
 });
 
 /** One run into review, then per-hunk decisions in random order with user edits between hunks. */
