@@ -4,7 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { root } from './testHost.mjs';
 
-const b = JSON.parse(readFileSync(join(root, 'test-artifacts/bench.json'), 'utf8'));
+// `node scripts/bench-table.mjs [bench.json]`: test-artifacts/bench.json unless another file is named.
+const b = JSON.parse(readFileSync(process.argv[2] ?? join(root, 'test-artifacts/bench.json'), 'utf8'));
 const rows = [];
 const row = (figure, ours, baseline, target, met) => rows.push(`| ${figure} | ${ours} | ${baseline} | ${target} | ${met === undefined ? '' : met ? 'met' : '**missed**'} |`);
 const t = b.targets;
@@ -70,5 +71,16 @@ if (l && l.enter) {
   }
   if (l.region1500) line('1,500-line region at 5,000 tok/s: last token → painted, ms', pair(l.region1500.ours.lastTokenToPaintedMs), pair(l.region1500.naive.lastTokenToPaintedMs), ratio(l.region1500.oursOverNaive.lastTokenToPaintedMs));
   if (l.floor) line('the floor: a key → an extension\'s edit painted (no network), ms', '', pair(l.floor.keyToFirstLinePaintedMs), '');
+  if (l.keystrokeToStreamStoppedMs) line('a keystroke in the document → generation stopped on the server, ms', pair(l.keystrokeToStreamStoppedMs.ours), pair(l.keystrokeToStreamStoppedMs.naive), '');
+  if (l.redirect) line(`Redirect's Enter → the redirect at the server, ms (by steer: ${l.redirect.bySteer * 100}%)`, pair(l.redirect.enterToRedirectAtServerMs), '', '');
+  if (l.liveInstruction) {
+    for (const [name, live] of Object.entries(l.liveInstruction)) {
+      const before = (x) => `${-x.lastCharToFinalPaintedMs.p50} ms before the last character, ${x.finalPaintedBeforeEnter * 100}% of runs before Enter`;
+      const after = (x) => `${x.lastCharToFinalPaintedMs.p50} ms after the last character, ${x.finalPaintedBeforeEnter * 100}% before Enter`;
+      const say = (x) => (x.lastCharToFinalPaintedMs.p50 < 0 ? before(x) : after(x));
+      line(`live instruction \`${live.instruction}\` typed at 5 characters/s (${name === 'decidedEarly' ? 'decided before its last key' : 'its last key decides'}): final result painted`, `live: ${say(live.oursLive)}; off: ${say(live.oursLiveOff)}`, say(live.naive), '');
+    }
+  }
+  if (l.patch2000) line(`patch form, 2,000-line region, 3 changed lines: Enter → final text painted, ms (${l.patch2000.patch.tokens.p50} tokens against ${l.patch2000.rewrite.tokens.p50} rewriting)`, pair(l.patch2000.patch.enterToFinalPaintedMs), `Spark Edit rewriting: ${pair(l.patch2000.rewrite.enterToFinalPaintedMs)}`, '');
   process.stdout.write(`\n| in the workbench (p50 / p95) | Spark Edit | naive extension | ours / naive per pair: p50 (each pair) |\n|---|---|---|---|\n${lines.join('\n')}\n`);
 }
