@@ -59,6 +59,8 @@ export class StatusBar implements vscode.Disposable {
       runs.onDidChangeRuns((changes) => {
         // A new run clears the last one's error.
         if (changes.some((c) => c.kind === 'started')) this.error = undefined;
+        const live = runs.snapshots().find((r) => isLive(r.state.phase));
+        if (live?.tokensPerSecond !== undefined) this.lastRun = `last run ${formatCount(live.tokensPerSecond)} tok/s${ttftText(live)}`;
         // The rate is worth a glance, not a message to the renderer on every token: while the model's text is painted, at most every PROGRESS_MS.
         if (changes.every((c) => c.kind === 'progress') && this.clock.now() - this.renderedAt < PROGRESS_MS) return;
         this.render();
@@ -126,7 +128,6 @@ export class StatusBar implements vscode.Disposable {
     if (run) {
       const progress = run.state.stream.progress ? `\nThe model says: ${run.state.stream.progress}` : '';
       const resumed = run.state.resumes > 0 ? '\nReconnected: the connection dropped and the edit carried on where it stopped.' : '';
-      if (run.tokensPerSecond !== undefined) this.lastRun = `last run ${formatCount(run.tokensPerSecond)} tok/s${ttftText(run)}`;
       return { text: liveText(run), tooltip: `Editing: "${run.state.instruction}". Type anywhere to stop it; Spark Edit: Redirect to change course.${progress}${resumed}`, error: false };
     }
     if (this.error) return { text: '$(error) Spark Edit: error', tooltip: `${this.error}\nClick to open the Spark Edit log.`, error: true };
