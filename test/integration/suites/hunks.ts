@@ -137,6 +137,8 @@ test('a live run shows its lens once it has been live a moment: a run that lands
   if (tookMs < 1_000) assertEqual(a.traffic().lensRefreshes - before, 2, `lens refreshes of a run that took ${tookMs} ms (delay ${LIVE_LENS_DELAY_MS} ms)`);
   else console.log(`  (the quick run took ${tookMs} ms: too slow to check that it showed no live lens)`);
   await vscode.commands.executeCommand('sparkEdit.acceptAll');
+  // The status bar shows a live rate at most twice a second, yet even a run this quick leaves its rate in the idle tooltip.
+  await waitFor(() => /last run [\d,]+ tok\/s/.test(a.statusTooltip()), `the last run's rate in the status bar: ${a.statusTooltip()}`, 10_000);
 
   await control({ timing: { ttftMs: 5, tokensPerSecond: 20, tokenChars: 4 } });
   const editor = await startRefactor(Array.from({ length: 20 }, (_, i) => `line ${i}`).join('\n') + '\n', 'uppercase', [0, 20]);
