@@ -59,6 +59,15 @@ export interface CommandDeps {
   readonly box: () => InstructionBox;
 }
 
+/** Stops `lookup` once `box` has closed, whatever it answered. */
+async function withStop<T>(lookup: ContextLookup | undefined, box: Promise<T>): Promise<T> {
+  try {
+    return await box;
+  } finally {
+    lookup?.stop();
+  }
+}
+
 const instructionFrom = (args: unknown): string | undefined =>
   typeof args === 'object' && args !== null && typeof (args as InstructionArgs).instruction === 'string' ? (args as InstructionArgs).instruction : undefined;
 
@@ -186,20 +195,26 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     const given = instructionFrom(args);
     if (given) {
       await attachments.resolve(given);
-      return startOrdinary(editor, pickRegions, given, project);
+      const started = startOrdinary(editor, pickRegions, given, project);
+      lookup?.stop();
+      return started;
     }
-    return askLive(
-      { title, ...(lookup ? { detail: lookup.ready.then(describeContext) } : {}) },
-      {
-        begin: (instruction) => {
-          const regions = pickRegions(editor);
-          if (typeof regions === 'string') return err(regions);
-          if (regions.length !== 1) return err('previews edit one region; Enter edits every selection');
-          const started = registry.start(editor.document, regions, instruction, true, project);
-          return started.ok ? ok(started.value[0]!) : err(started.error.message);
+    // The box closed (Enter sent what was ready; Escape needs nothing): the lookup stops asking.
+    return withStop(
+      lookup,
+      askLive(
+        { title, ...(lookup ? { detail: lookup.ready.then(describeContext) } : {}) },
+        {
+          begin: (instruction) => {
+            const regions = pickRegions(editor);
+            if (typeof regions === 'string') return err(regions);
+            if (regions.length !== 1) return err('previews edit one region; Enter edits every selection');
+            const started = registry.start(editor.document, regions, instruction, true, project);
+            return started.ok ? ok(started.value[0]!) : err(started.error.message);
+          },
+          ordinary: (instruction) => startOrdinary(editor, pickRegions, instruction, project),
         },
-        ordinary: (instruction) => startOrdinary(editor, pickRegions, instruction, project),
-      },
+      ),
     );
   };
 

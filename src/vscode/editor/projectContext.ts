@@ -16,6 +16,13 @@ export interface GatheredContext {
 export interface ContextLookup {
   current(): GatheredContext | undefined;
   readonly ready: Promise<GatheredContext>;
+  /**
+   * The instruction box closed: no more definitions are asked for (what was
+   * found so far is kept for the run's later requests). Each ask is a round
+   * trip through the workbench and the language server, and a lookup still
+   * running during a stream delays the editor's answers to the run's edits.
+   */
+  stop(): void;
 }
 
 /** Definitions longer than this many lines are cut: the signature and the start say what a helper is. */
@@ -66,11 +73,13 @@ export class ProjectContext implements vscode.Disposable {
   lookup(document: vscode.TextDocument, regions: readonly Region[]): ContextLookup {
     const started = performance.now();
     let done: GatheredContext | undefined;
+    let stopped = false;
     const { rules, relatedCode } = this.include();
-    const ready = Promise.all([rules ? this.rulesFor(document) : Promise.resolve([]), relatedCode ? this.definitionsFor(document, regions) : Promise.resolve([])]).then(
+    const ready = Promise.all([rules ? this.rulesFor(document) : Promise.resolve([]), relatedCode ? this.definitionsFor(document, regions, () => stopped) : Promise.resolve([])]).then(
       ([r, d]) => {
         done = { rules: r, definitions: d, ms: performance.now() - started };
-        this.log.info(`context for ${relative(document.uri)}: ${r.length ? `rules ${r.map((p) => p.label).join(', ')}` : 'no rules files'}; ${d.length} definition(s) elsewhere (${Math.round(done.ms)} ms)`);
+        const stoppedEarly = stopped ? ', stopped when the box closed' : '';
+        this.log.info(`context for ${relative(document.uri)}: ${r.length ? `rules ${r.map((p) => p.label).join(', ')}` : 'no rules files'}; ${d.length} definition(s) elsewhere (${Math.round(done.ms)} ms${stoppedEarly})`);
         return done;
       },
       (error: unknown) => {
@@ -80,7 +89,7 @@ export class ProjectContext implements vscode.Disposable {
       },
     );
     this.latest = ready;
-    return { current: () => done, ready };
+    return { current: () => done, ready, stop: () => (stopped = true) };
   }
 
   private rulesFor(document: vscode.TextDocument): Promise<ContextPart[]> {
@@ -108,13 +117,13 @@ export class ProjectContext implements vscode.Disposable {
     return cached;
   }
 
-  private async definitionsFor(document: vscode.TextDocument, regions: readonly Region[]): Promise<FoundDefinition[]> {
+  private async definitionsFor(document: vscode.TextDocument, regions: readonly Region[], stopped: () => boolean): Promise<FoundDefinition[]> {
     const here = relative(document.uri);
     const inRegion = (uri: vscode.Uri, range: vscode.Range): boolean =>
       uri.toString() === document.uri.toString() && regions.some((r) => document.offsetAt(range.start) >= r.start && document.offsetAt(range.start) < r.end);
     const asks = regions.flatMap((r) => identifiersIn(document.getText().slice(r.start, r.end)).map((id) => ({ name: id.name, position: document.positionAt(r.start + id.offset) })));
     const found: FoundDefinition[] = [];
-    for (let i = 0; i < asks.length; i += PARALLEL) {
+    for (let i = 0; i < asks.length && !stopped(); i += PARALLEL) {
       await Promise.all(
         asks.slice(i, i + PARALLEL).map(async ({ name, position }) => {
           const results = (await vscode.commands.executeCommand<(vscode.Location | vscode.LocationLink)[] | undefined>('vscode.executeDefinitionProvider', document.uri, position)) ?? [];
