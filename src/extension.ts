@@ -125,7 +125,7 @@ export function activate(context: vscode.ExtensionContext): SparkEditApi {
     },
     statusTooltip: () => status.tooltip,
     editCalls: (doc) => registry.editCalls(doc),
-    traffic: () => editorTraffic.mark().counts,
+    traffic: () => editorTraffic.mark(),
     describeState: () => registry.describe(),
     localServerUrl: () => connection.localServerUrl(),
     logFolder: () => context.logUri,

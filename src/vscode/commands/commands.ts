@@ -59,15 +59,6 @@ export interface CommandDeps {
   readonly box: () => InstructionBox;
 }
 
-/** Stops `lookup` once `box` has closed, whatever it answered. */
-async function withStop<T>(lookup: ContextLookup | undefined, box: Promise<T>): Promise<T> {
-  try {
-    return await box;
-  } finally {
-    lookup?.stop();
-  }
-}
-
 const instructionFrom = (args: unknown): string | undefined =>
   typeof args === 'object' && args !== null && typeof (args as InstructionArgs).instruction === 'string' ? (args as InstructionArgs).instruction : undefined;
 
@@ -118,23 +109,19 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
    */
   const startOrdinary = (editor: vscode.TextEditor, pickRegions: (editor: vscode.TextEditor) => Region[] | string, instruction: string, project?: RunOptions['project']): StartResult => {
     const regions = pickRegions(editor);
-    // The selection went with a run that started while this box was open (its start collapses it): the instruction redirects that run.
-    if (typeof regions === 'string' && registry.isLive(editor.document)) {
-      log.info(`"${instruction}": a run started on this selection meanwhile, so it redirects that run`);
-      return actions.redirect(editor.document, instruction) > 0 ? ok([]) : err({ reason: 'empty', message: regions });
-    }
+    // The range is already being edited (a run started while the box was open; its start collapsed the selection, or it overlaps): the instruction redirects it, never dropped.
+    const redirectInstead = (failure: () => StartResult): StartResult => {
+      log.info(`"${instruction}": that range is being edited, so it redirects the run there`);
+      return actions.redirect(editor.document, instruction) > 0 ? ok([]) : failure();
+    };
+    if (typeof regions === 'string' && registry.isLive(editor.document)) return redirectInstead(() => err({ reason: 'empty', message: regions }));
     if (typeof regions === 'string') {
       log.warn(regions);
       void vscode.window.showWarningMessage(`Spark Edit: ${regions}`).then(undefined, () => undefined);
       return err({ reason: 'empty', message: regions });
     }
     const result = registry.start(editor.document, regions, instruction, false, project);
-    // The range is already being edited (a run started while the box was open): the instruction redirects it, never dropped.
-    if (!result.ok && result.error.reason === 'overlap') {
-      log.info(`"${instruction}": that range is being edited, so it redirects the run there`);
-      return actions.redirect(editor.document, instruction) > 0 ? ok([]) : explainFailure(result);
-    }
-    return explainFailure(result);
+    return !result.ok && result.error.reason === 'overlap' ? redirectInstead(() => explainFailure(result)) : explainFailure(result);
   };
 
   /**
@@ -192,17 +179,14 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       // The problems near the region are read when a request is built: they are only sent when the instruction says #problems.
       project = () => ({ ...(found.current() ?? { rules: [], definitions: [] }), ...problemsNear(document, picked), attachments: attachments.parts() });
     }
-    const given = instructionFrom(args);
-    if (given) {
-      await attachments.resolve(given);
-      const started = startOrdinary(editor, pickRegions, given, project);
-      lookup?.stop();
-      return started;
-    }
-    // The box closed (Enter sent what was ready; Escape needs nothing): the lookup stops asking.
-    return withStop(
-      lookup,
-      askLive(
+    // Once the box has closed (Enter sent what was ready; Escape needs nothing), the lookup stops asking.
+    try {
+      const given = instructionFrom(args);
+      if (given) {
+        await attachments.resolve(given);
+        return startOrdinary(editor, pickRegions, given, project);
+      }
+      return await askLive(
         { title, ...(lookup ? { detail: lookup.ready.then(describeContext) } : {}) },
         {
           begin: (instruction) => {
@@ -214,8 +198,10 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
           },
           ordinary: (instruction) => startOrdinary(editor, pickRegions, instruction, project),
         },
-      ),
-    );
+      );
+    } finally {
+      lookup?.stop();
+    }
   };
 
   /**

@@ -35,17 +35,13 @@ export interface EditTiming {
 
 const KEPT_TIMINGS = 64;
 
-export interface TrafficMark {
-  readonly counts: TrafficCounts;
-  readonly sent: number;
-}
+export type TrafficMark = Readonly<TrafficCounts>;
 
 export type TrafficSince = TrafficCounts & { readonly timings: readonly EditTiming[] };
 
 class EditorTraffic {
   private counts: TrafficCounts = zero();
   private timings: EditTiming[] = [];
-  private sent = 0;
 
   count(kind: Exclude<keyof TrafficCounts, 'editCalls' | 'edits' | 'editChars' | 'changeHandlingMs'>): void {
     this.counts[kind]++;
@@ -62,7 +58,6 @@ class EditorTraffic {
     this.counts.editCalls++;
     this.counts.edits += edits.length;
     this.counts.editChars += chars;
-    this.sent++;
     return () => {
       this.timings.push({ sentAt, repliedAt: Date.now(), edits: edits.length, chars });
       if (this.timings.length > KEPT_TIMINGS) this.timings.shift();
@@ -71,14 +66,14 @@ class EditorTraffic {
 
   /** Where the counts stand now, to be compared with `since` later. */
   mark(): TrafficMark {
-    return { counts: { ...this.counts }, sent: this.sent };
+    return { ...this.counts };
   }
 
   /** What was sent since `mark`, with the round trips of the edit calls among it. */
   since(mark: TrafficMark): TrafficSince {
     const delta = zero();
-    for (const key of Object.keys(delta) as (keyof TrafficCounts)[]) delta[key] = this.counts[key] - mark.counts[key];
-    const calls = this.sent - mark.sent;
+    for (const key of Object.keys(delta) as (keyof TrafficCounts)[]) delta[key] = this.counts[key] - mark[key];
+    const calls = delta.editCalls;
     return { ...delta, timings: calls > 0 ? this.timings.slice(-Math.min(calls, KEPT_TIMINGS)) : [] };
   }
 }

@@ -59,11 +59,11 @@ export class StatusBar implements vscode.Disposable {
       runs.onDidChangeRuns((changes) => {
         // A new run clears the last one's error.
         if (changes.some((c) => c.kind === 'started')) this.error = undefined;
-        const live = runs.snapshots().find((r) => isLive(r.state.phase));
+        const live = this.liveRun();
         if (live?.tokensPerSecond !== undefined) this.lastRun = `last run ${formatCount(live.tokensPerSecond)} tok/s${ttftText(live)}`;
         // The rate is worth a glance, not a message to the renderer on every token: while the model's text is painted, at most every PROGRESS_MS.
         if (changes.every((c) => c.kind === 'progress') && this.clock.now() - this.renderedAt < PROGRESS_MS) return;
-        this.render();
+        this.render(live);
       }),
     );
     this.owned.add(
@@ -111,8 +111,8 @@ export class StatusBar implements vscode.Disposable {
   }
 
   /** Sends the item to the workbench only when what it shows changed: each send is work for the renderer's one thread. */
-  private render(): void {
-    const next = this.content();
+  private render(live = this.liveRun()): void {
+    const next = this.content(live);
     const key = `${next.text}\n${next.tooltip}\n${next.error}`;
     if (key === this.shown) return;
     this.shown = key;
@@ -123,8 +123,12 @@ export class StatusBar implements vscode.Disposable {
     this.item.backgroundColor = next.error ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
   }
 
-  private content(): { readonly text: string; readonly tooltip: string; readonly error: boolean } {
-    const run = this.runs.snapshots().find((r) => isLive(r.state.phase));
+  /** The first live run's snapshot (one snapshot built, not every run's). */
+  private liveRun(): RunSnapshot | undefined {
+    return this.runs.controllers().find((c) => isLive(c.phase))?.snapshot;
+  }
+
+  private content(run: RunSnapshot | undefined): { readonly text: string; readonly tooltip: string; readonly error: boolean } {
     if (run) {
       const progress = run.state.stream.progress ? `\nThe model says: ${run.state.stream.progress}` : '';
       const resumed = run.state.resumes > 0 ? '\nReconnected: the connection dropped and the edit carried on where it stopped.' : '';
