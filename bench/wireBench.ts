@@ -27,8 +27,23 @@ export async function pipelineBench(server: ServerProcess, rate = 20_000, tokens
   const expectedMs = ((s.deltas - 1) / rate) * 1000;
   const lastEdit = handle.editTimes.at(-1) ?? NaN;
   const correct = handle.doc.text === region.toUpperCase();
+
+  // The latency suite's 1,500-line region at 5,000 tok/s, each edit answered 150 ms after it is sent (an
+  // editor's round trip on a busy machine): output piles up in the batch while an edit is in flight, and
+  // the views read a snapshot every progress tick, as the status bar does.
+  await server.control({ faults: [], timing: { ttftMs: 0, tokensPerSecond: 5_000, tokenChars: 4 } });
+  const slowRegion = codeText(72_000);
+  const slow = startRun(channel, slowRegion, 'uppercase', 16, 150);
+  const slowCpuStart = process.cpuUsage();
+  const ticking = setInterval(() => void slow.run.snapshot.hunks.length, 50);
+  await slow.done;
+  clearInterval(ticking);
+  const slowCpu = process.cpuUsage(slowCpuStart);
+  const slowDeltas = slow.run.snapshot.state.stream.deltas;
+  const slowCorrect = slow.doc.text === slowRegion.toUpperCase();
   channel.dispose();
 
+  await server.control({ faults: [], timing: { ttftMs: 0, tokensPerSecond: rate, tokenChars: 4 } });
   const floor = await receiveFloor(server, region);
   const naive = process.env.SPARK_BENCH_NO_BASELINE ? { skipped: true } : await naivePipeline(server, rate, 4_000);
   return {
@@ -46,6 +61,11 @@ export async function pipelineBench(server: ServerProcess, rate = 20_000, tokens
       lastTokenToBufferMs: round(lastEdit - s.lastDeltaAt!, 1),
       edits: handle.doc.modelEditVersions.length,
       wallMs: round(wall, 0),
+    },
+    region72kAt5000WithEditorRoundTrip150Ms: {
+      correct: slowCorrect,
+      cpuUsPerToken: round((slowCpu.user + slowCpu.system - slow.documentMs() * 1000) / slowDeltas, 2),
+      edits: slow.doc.modelEditVersions.length,
     },
     receiveFloor: floor,
     baseline: naive,

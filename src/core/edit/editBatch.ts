@@ -12,6 +12,14 @@ export class EditBatch {
   private edits: TextEdit[] = [];
   /** Sum of length deltas of all edits: current length - base length. */
   private totalShift = 0;
+  /**
+   * The end of the last edit's text, kept apart: the last edit's text is
+   * `text + tailSuffix`. Streaming writes a shown line as "line\n" and then
+   * types on before its newline; inserting into this short suffix never
+   * slices (and so never copies) the text before it, which the batch keeps
+   * growing for as long as an edit is in flight.
+   */
+  private tailSuffix = '';
 
   get isEmpty(): boolean {
     return this.edits.length === 0;
@@ -31,8 +39,16 @@ export class EditBatch {
     if (tail !== undefined) {
       // totalShift includes the tail's own delta, so this is where its text ends now.
       const tailCurrentEnd = tail.end + this.totalShift;
-      if (edit.start === tailCurrentEnd && edit.end === edit.start) {
-        list[list.length - 1] = { start: tail.start, end: tail.end, text: tail.text + edit.text };
+      if (edit.end === edit.start && edit.start === tailCurrentEnd) {
+        // The suffix becomes part of the text (a rope concatenation, no copy); the new text is the suffix now.
+        list[list.length - 1] = { start: tail.start, end: tail.end, text: tail.text + this.tailSuffix };
+        this.tailSuffix = edit.text;
+        this.totalShift += edit.text.length;
+        return;
+      }
+      const inSuffix = edit.start - (tailCurrentEnd - this.tailSuffix.length);
+      if (edit.end === edit.start && inSuffix >= 0 && inSuffix < this.tailSuffix.length) {
+        this.tailSuffix = this.tailSuffix.slice(0, inSuffix) + edit.text + this.tailSuffix.slice(inSuffix);
         this.totalShift += edit.text.length;
         return;
       }
@@ -43,6 +59,7 @@ export class EditBatch {
         return;
       }
     }
+    this.settleTail();
     // Walk back from the end while element k may touch [edit.start, edit.end].
     let shiftAfter = this.totalShift; // shift of everything before index `hi`
     let hi = list.length; // elements >= hi lie entirely after the edit
@@ -90,15 +107,26 @@ export class EditBatch {
 
   /** The composed edits (sorted, disjoint, base coordinates), leaving the batch as it is. */
   peek(): readonly TextEdit[] {
+    this.settleTail();
     return this.edits;
   }
 
   /** The composed edits (sorted, disjoint, base coordinates); empties the batch. */
   take(): TextEdit[] {
+    this.settleTail();
     const out = this.edits;
     this.edits = [];
     this.totalShift = 0;
     return out;
+  }
+
+  /** Gives the last edit its whole text back (before any path that reads or reshapes the edits). */
+  private settleTail(): void {
+    if (this.tailSuffix === '') return;
+    const last = this.edits.length - 1;
+    const tail = this.edits[last]!;
+    this.edits[last] = { start: tail.start, end: tail.end, text: tail.text + this.tailSuffix };
+    this.tailSuffix = '';
   }
 }
 

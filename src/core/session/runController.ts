@@ -181,13 +181,20 @@ export class RunController implements RunDocumentListener {
     const s = this.state;
     const { deltas, firstDeltaAt, lastDeltaAt, sentAt } = s.stream;
     const streamedMs = firstDeltaAt !== undefined && lastDeltaAt !== undefined ? lastDeltaAt - firstDeltaAt : 0;
+    // The live hunks are a line diff of the finished part: only a view that shows hunks pays for it, once
+    // per snapshot. The status bar reads a snapshot on every progress tick and never looks at them.
+    let hunks: readonly Hunk[] | undefined;
+    const hunksNow = (): readonly Hunk[] =>
+      s.phase === 'streaming' && !s.preview ? this.hunks.liveHunks(this.applier, this.currentRegion(), s.acceptedHunks) : this.hunks.reviewHunks(s.phase === 'review' ? s.review.pending : []);
     return {
       id: this.options.id,
       state: s,
       region: this.sync.region(this.options.id),
       original: this.original,
       frontier: this.applier.frontier,
-      hunks: s.phase === 'streaming' && !s.preview ? this.hunks.liveHunks(this.applier, this.currentRegion(), s.acceptedHunks) : this.hunks.reviewHunks(s.phase === 'review' ? s.review.pending : []),
+      get hunks() {
+        return (hunks ??= hunksNow());
+      },
       tokensPerSecond: streamedMs > 0 ? ((deltas - 1) * 1000) / streamedMs : undefined,
       timeToFirstTokenMs: sentAt !== undefined && firstDeltaAt !== undefined ? firstDeltaAt - sentAt : undefined,
       takes: s.takes && { ...s.takes, ready: this.readyTakes().length },
