@@ -60,15 +60,7 @@ export class ReviewStore implements vscode.Disposable {
     this.pending = parsed.success ? parsed.data : [];
     if (!parsed.success) this.log.warn('ignoring stored reviews: they do not match the expected shape');
     this.owned.add(vscode.workspace.onDidOpenTextDocument((d) => void this.restoreFor(d)));
-    this.owned.add(
-      this.registry.onDidChangeRuns((changes) => {
-        // A streaming run is stored as it starts and as its phase changes, not for every stretch of output:
-        // a large region was written (a copy of it and of its original) every second, on the thread that
-        // answers the editor's edits. A reload mid-stream finds the region by the text around it all the same.
-        if (changes.every((c) => c.kind === 'progress' && isLive(this.registry.controller(c.runId)?.phase ?? 'done'))) return;
-        this.saveSoon();
-      }),
-    );
+    this.owned.add(this.registry.onDidChangeRuns(() => this.saveSoon()));
     for (const d of vscode.workspace.textDocuments) await this.restoreFor(d);
   }
 
@@ -132,7 +124,7 @@ export class ReviewStore implements vscode.Disposable {
     return stored;
   }
 
-  /** Write at most once a second (and always at shutdown). */
+  /** While runs stream they change every frame: write at most once a second (and always at shutdown). */
   private saveSoon(): void {
     if (this.trailing) return;
     const wait = Math.max(0, this.lastSavedAt + SAVE_INTERVAL_MS - this.clock.now());
