@@ -15,6 +15,15 @@ export function startServerProcess(args: string[] = []): Promise<ServerProcess> 
   return new Promise((resolve, reject) => {
     const child: ChildProcess = spawn(process.execPath, [script, '--port', '0', '--control', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
+    // Read its log as it goes: a pipe nobody reads stops the server once full (its log line per connection
+    // filled it during the ttft figure, and every later figure failed with "fetch failed"). The tail is
+    // what it says if it ends early.
+    let log = '';
+    let stopping = false;
+    child.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4_000)));
+    child.on('exit', (code, signal) => {
+      if (!stopping) process.stderr.write(`[bench] the reference server exited (${code ?? signal}); the end of its log:\n${log}\n`);
+    });
     const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 10_000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
@@ -27,9 +36,12 @@ export function startServerProcess(args: string[] = []): Promise<ServerProcess> 
         url,
         control: (body) => control(controlUrl, body),
         stats: () => serverStats(controlUrl),
-        stop: () => child.kill('SIGKILL'),
+        stop: () => {
+          stopping = true;
+          child.kill('SIGKILL');
+        },
       });
     });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}`)));
+    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}${log}`)));
   });
 }
