@@ -207,6 +207,8 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  // fetch says only "fetch failed"; the reason (refused, reset, timed out) is its cause.
+  const cause = error instanceof Error && error.cause !== undefined ? `\ncaused by: ${String(error.cause instanceof Error ? (error.cause.stack ?? error.cause.message) : error.cause)}` : '';
+  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}${cause}\n`);
   process.exit(1);
 });
