@@ -208,7 +208,7 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   // fetch says only "fetch failed"; the reason (refused, reset, timed out) is its cause.
-  const cause = error instanceof Error && error.cause !== undefined ? `\ncaused by: ${String(error.cause instanceof Error ? (error.cause.stack ?? error.cause.message) : error.cause)}` : '';
+  const cause = error instanceof Error && error.cause !== undefined ? `\ncaused by: ${String(error.cause instanceof Error ? (error.cause.stack ?? error.cause.message) : JSON.stringify(error.cause))}` : '';
   process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}${cause}\n`);
   process.exit(1);
 });
