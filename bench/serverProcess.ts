@@ -15,9 +15,8 @@ export function startServerProcess(args: string[] = []): Promise<ServerProcess> 
   return new Promise((resolve, reject) => {
     const child: ChildProcess = spawn(process.execPath, [script, '--port', '0', '--control', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
-    // Read its log as it goes: a pipe nobody reads stops the server once full (its log line per connection
-    // filled it during the ttft figure, and every later figure failed with "fetch failed"). The tail is
-    // what it says if it ends early.
+    // Read its log as it goes (a pipe nobody reads would stop the server once full: it logs every
+    // connection); the tail is what it says if it ends early.
     let log = '';
     let stopping = false;
     child.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4_000)));
