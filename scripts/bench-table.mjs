@@ -16,6 +16,8 @@ for (const d of b.diff) {
 row('diff, per-delta µs at 100k ÷ at 1k', t['diff.perDeltaFlatness'].measured, '', '≤ 2', t['diff.perDeltaFlatness'].met);
 const p = b.pipeline;
 row(`pipeline, client CPU per token at ${p.configuredTokensPerSecond.toLocaleString('en-US')} tok/s (${p.tokens.toLocaleString('en-US')} tokens)`, `${p.ours.cpuUsPerToken} µs (${p.ours.cpuUsPerTokenIncludingDocument} µs with the in-memory document)`, `receive + JSON.parse floor ${p.receiveFloor.cpuUsPerToken} µs; naive re-diff client ${p.baseline.usPerToken} µs`, '≤ 20 µs', t['pipeline.cpuUsPerToken'].met);
+const slow = p.region72kAt5000WithEditorRoundTrip150Ms;
+if (slow) row('pipeline, the same client CPU per token for a 1,500-line region at 5,000 tok/s, each edit answered 150 ms after it is sent', `${slow.cpuUsPerToken} µs, ${slow.edits} edits`, '', '', undefined);
 row('pipeline, lag at end of stream', `${p.ours.lagAtEndMs} ms`, `${p.baseline.lagAtEndMs} ms (naive, ${p.baseline.tokens} tokens)`, '≤ 20 ms', t['pipeline.lagAtEndMs'].met);
 row('server, delivered ÷ configured rate', `${p.ours.deliveredTokensPerSecond.toLocaleString('en-US')} tok/s (${p.ours.deliveredVsConfigured})`, '', 'within 5%', t['server.deliveredVsConfigured'].met);
 const tt = b.ttft;
