@@ -55,7 +55,10 @@ export interface RunSnapshot {
   readonly original: string;
   /** Region offset the model has written up to (for the live marker). */
   readonly frontier: number;
-  /** Changed hunks still waiting for a decision, in document offsets: in review, and while streaming those above the frontier that are final. */
+  /**
+   * Changed hunks still waiting for a decision, in document offsets: in review, and while streaming those above the frontier that are final.
+   * Computed when first read (a line diff while streaming), from the run as it is then: read it while handling the change that gave the snapshot.
+   */
   readonly hunks: readonly Hunk[];
   readonly tokensPerSecond: number | undefined;
   readonly timeToFirstTokenMs: number | undefined;
