@@ -27,6 +27,21 @@ const c = b.cancel;
 row(`cancel, model edits after the keystroke (${c.trials} trials)`, c.modelEditsAfterKeystroke, '', '0', t['cancel.editsAfterKeystroke'].met);
 row('cancel, keystroke → socket closed (p50 / p95)', `${c.keystrokeToSocketClosedMs.p50} / ${c.keystrokeToSocketClosedMs.p95} ms`, '', 'p95 ≤ 5 ms', t['cancel.socketClosedP95Ms'].met);
 row('cancel, keystroke → next request on the wire (p50 / p95)', `${c.keystrokeToNextRequestOnWireMs.p50} / ${c.keystrokeToNextRequestOnWireMs.p95} ms, ${c.nextRequestHandshakes} handshakes`, 'a new handshake per cancel (see ttft cold)', '0 handshakes', t['cancel.nextRequestHandshakes'].met);
+const rd = b.redirect;
+if (rd) {
+  const s = rd.steer.redirectToFirstSuccessorEditMs;
+  const c2 = rd.cancelAndNewRequest.redirectToFirstSuccessorEditMs;
+  row(`redirect, Redirect → first line of the new answer applied (p50 / p95, ${rd.trials} trials, server TTFT ${rd.serverTtftMs} ms)`, `${s.p50.toFixed(1)} / ${s.p95.toFixed(1)} ms by native steer`, `${c2.p50.toFixed(1)} / ${c2.p95.toFixed(1)} ms by cancel + a new request on the warm spare (steer ÷ cancel ${rd.steerVsCancel})`, 'steer no slower', t['redirect.steerVsCancel'].met);
+}
+const dc = b.decision;
+if (dc) {
+  const rates = [25, 1000, 5000].map((rate) => dc[`at${rate}`]);
+  const at = (x, f) => `${x[f].p50.toFixed(2)} / ${x[f].p95.toFixed(2)} ms`;
+  row(`decision, Redirect → its frame on the wire, a stream that never pauses, ${dc.roundTripMs} ms editor round trip (p50 / p95, ${dc.trials} trials)`, `${at(rates[0], 'decisionToWireMs')} at 25 tok/s; ${at(rates[1], 'decisionToWireMs')} at 1,000; ${at(rates[2], 'decisionToWireMs')} at 5,000`, `the naive way, settling first (land what arrived, then send): ${rates.map((x) => at(x, 'naiveSettleBeforeSendMs')).join(', ')}`, 'p95 ≤ one round trip + 5 ms', [25, 1000, 5000].every((rate) => t[`decision.at${rate}.toWireP95Ms`].met));
+}
+const pc = b.promptCache;
+if (pc) row(`promptCache, a live-instruction box on a 3,000-line file, ${pc.previews} previews`, `${Math.round(pc.cachedShare * 100)}% of ${pc.inputTokens.toLocaleString('en-US')} input tokens cached (${pc.inputTokensPerPreview.toLocaleString('en-US')} per preview)`, '0% without `prompt_cache_key`', '≥ 80%', t['promptCache.cachedShare'].met);
+if (tt.connectOnOpen) row('ttft, Enter 300 ms after the box opened the socket (p50 / p95)', `${tt.connectOnOpen.commandToWireMs.p50} / ${tt.connectOnOpen.commandToWireMs.p95} ms`, `${tt.warm.commandToWireMs.p50} / ${tt.warm.commandToWireMs.p95} ms with a socket warmed at startup`, 'within 1 ms at p95', t['ttft.connectOnOpenVsWarm'].met);
 const m = b.memory;
 row(`memory, heap after ${m.runs.toLocaleString('en-US')} runs vs after 10`, `${m.heapAfterAllMB} MB vs ${m.heapAfter10MB} MB (${(m.growth * 100).toFixed(1)}%)`, '', '≤ 5%', t['memory.growth'].met);
 const a = b.apply;
