@@ -18,17 +18,16 @@ export function startServerProcess(args: string[] = []): Promise<ServerProcess> 
     // Read its log as it goes (a pipe nobody reads would stop the server once full: it logs every
     // connection); the tail is what it says if it ends early.
     let log = '';
+    let started = false;
     let stopping = false;
     child.stderr!.on('data', (d: Buffer) => (log = (log + d.toString()).slice(-4_000)));
-    child.on('exit', (code, signal) => {
-      if (!stopping) process.stderr.write(`[bench] the reference server exited (${code ?? signal}); the end of its log:\n${log}\n`);
-    });
     const timer = setTimeout(() => reject(new Error(`server did not start: ${out}`)), 10_000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /listening on (ws:\/\/\S+)/.exec(out);
       if (!m) return;
       clearTimeout(timer);
+      started = true;
       const url = m[1]!;
       const controlUrl = url.replace('ws://', 'http://').replace('/v1/responses', '/__spark/control');
       resolve({
@@ -41,6 +40,10 @@ export function startServerProcess(args: string[] = []): Promise<ServerProcess> 
         },
       });
     });
-    child.on('exit', (code) => reject(new Error(`server exited with ${code}: ${out}${log}`)));
+    // Before it started: the start fails with its log. After: a server gone mid-bench says why (unless stopped).
+    child.on('exit', (code, signal) => {
+      reject(new Error(`server exited with ${code ?? signal}: ${out}${log}`));
+      if (started && !stopping) process.stderr.write(`[bench] the reference server exited (${code ?? signal}); the end of its log:\n${log}\n`);
+    });
   });
 }

@@ -52,10 +52,22 @@ describe('computeHunks', () => {
     const hunks = computeHunks(original, rewritten);
     expect(hunks).toEqual([{ start: 5, end: rewritten.length - 5, originalStart: 5, originalText: lines.join('') }]);
     expect(undoHunks(rewritten, hunks)).toBe(original);
-    // Within the bound, the same hunks as before.
+    // Past a small bound the one block is what a single change is anyway.
     expect(computeHunks('a\nb\nc\n', 'a\nB\nc\n', 1)).toEqual([{ start: 2, end: 4, originalStart: 2, originalText: 'b\n' }]);
     expect(computeHunks('a\nb\nc\nd\n', 'A\nb\nc\nD\n', 1)).toEqual([{ start: 0, end: 8, originalStart: 0, originalText: 'a\nb\nc\nd\n' }]);
     expect(computeHunks('a\nb', 'a\nB', 0)).toEqual([{ start: 2, end: 3, originalStart: 2, originalText: 'b' }]);
+  });
+
+  it('property: giving up before the diff (too many unshared lines) never happens where the bounded diff would have succeeded', () => {
+    const random = seededRandom(11);
+    for (let i = 0; i < 2_000; i++) {
+      const original = randomCode(random, int(random, 0, 30));
+      const rewritten = mutateCode(random, original);
+      const bound = int(random, 0, 12);
+      // Within the bound the hunks are the full diff's; past it, jsdiff gives up too and the one block is the answer.
+      if (diffLines(original, rewritten, { maxEditLength: bound }) !== undefined) expect(computeHunks(original, rewritten, bound), `case ${i}`).toEqual(computeHunks(original, rewritten, 1_000_000));
+      expect(undoHunks(rewritten, computeHunks(original, rewritten, bound)), `case ${i}`).toBe(original);
+    }
   });
 });
 
