@@ -60,6 +60,8 @@ export interface RunSnapshot {
    * Computed when first read (a line diff while streaming), from the run as it is then: read it while handling the change that gave the snapshot.
    */
   readonly hunks: readonly Hunk[];
+  /** While streaming a rewrite of the original: what the stream has shown of its output (see StreamApplier.shownOutputOf). Computed when read. */
+  readonly shownOutput: string | undefined;
   readonly tokensPerSecond: number | undefined;
   readonly timeToFirstTokenMs: number | undefined;
   /** Alternatives: how many takes, which one the region shows, how many can be shown now. */
@@ -189,6 +191,7 @@ export class RunController implements RunDocumentListener {
     let hunks: readonly Hunk[] | undefined;
     const hunksNow = (): readonly Hunk[] =>
       s.phase === 'streaming' && !s.preview ? this.hunks.liveHunks(this.applier, this.currentRegion(), s.acceptedHunks) : this.hunks.reviewHunks(s.phase === 'review' ? s.review.pending : []);
+    const { applier, original } = this;
     return {
       id: this.options.id,
       state: s,
@@ -197,6 +200,9 @@ export class RunController implements RunDocumentListener {
       frontier: this.applier.frontier,
       get hunks() {
         return (hunks ??= hunksNow());
+      },
+      get shownOutput() {
+        return isLive(s.phase) ? applier.shownOutputOf(original) : undefined;
       },
       tokensPerSecond: streamedMs > 0 ? ((deltas - 1) * 1000) / streamedMs : undefined,
       timeToFirstTokenMs: sentAt !== undefined && firstDeltaAt !== undefined ? firstDeltaAt - sentAt : undefined,

@@ -80,6 +80,16 @@ export class StreamApplier {
     return this.diff.finishedPart;
   }
 
+  /**
+   * What the stream has shown of its output, when it rewrites `original` itself: its finished lines, then
+   * the part of its unfinished line that is on a line of its own (a window reload can restore an older moment: see laterMomentThan).
+   */
+  shownOutputOf(original: string): string | undefined {
+    const finished = this.finishedPartOf(original);
+    if (!finished || !(this.diff instanceof StreamingDiff)) return undefined;
+    return finished.output + (this.diff.unfinishedLine?.text.slice(0, -1) ?? '');
+  }
+
   /** A finished hunk was put back while the stream goes on below it (see StreamingDiff.replaceFinished). */
   replaceFinished(start: number, end: number, text: string): void {
     if (this.diff instanceof StreamingDiff) this.diff.replaceFinished(start, end, text);

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { z } from 'zod';
 import type { Clock } from '../../core/clock';
-import { anchorOf, findAnchored } from '../../core/review/storedRegion';
+import { anchorOf, findAnchored, laterMomentThan } from '../../core/review/storedRegion';
 import { DisposableStore, timeout, type Disposable } from '../../core/lifetime';
 import { isLive, type EndReason } from '../../core/session/runState';
 import type { Log } from '../platform/log';
@@ -28,6 +28,8 @@ const StoredRunSchema = z.object({
   original: z.string(),
   /** The region's text when it was stored. */
   text: z.string(),
+  /** A live run's output as the stream had shown it (see laterMomentThan): the editor's backup may be older. */
+  shownOutput: z.string().optional(),
   instruction: z.string(),
   endReason: z.enum(['completed', 'interrupted', 'cancelled', 'failed', 'refused', 'unchanged']),
   message: z.string().optional(),
@@ -84,12 +86,15 @@ export class ReviewStore implements vscode.Disposable {
     const now = document.getText().slice(start, end);
     // The run had written nothing that survived: there is nothing to review.
     if (now === stored.original && stored.text === stored.original) return false;
-    if (now === stored.original) {
-      // The reload restored the buffer from a backup taken before the run's edits: put back what had been applied.
+    // The reload restored the buffer from a backup taken before the run's last stored moment (VS Code backs up a
+    // document a second after it stops changing, and a stream does not stop): put back what the stream had shown.
+    const lost =
+      stored.shownOutput !== undefined ? laterMomentThan(now, stored.original, stored.shownOutput) : now === stored.original ? stored.text : undefined;
+    if (lost !== undefined) {
       const edit = new vscode.WorkspaceEdit();
-      edit.replace(document.uri, new vscode.Range(document.positionAt(start), document.positionAt(end)), stored.text);
+      edit.replace(document.uri, new vscode.Range(document.positionAt(start), document.positionAt(end)), lost);
       if (!(await vscode.workspace.applyEdit(edit))) return false;
-      this.log.info(`put back the output of "${stored.instruction}" that the reload had lost`);
+      this.log.info(`put back the output of "${stored.instruction}" that the reload had lost: the restored buffer held an earlier moment of its stream`);
     }
     const regionEnd = document.getText().length - stored.suffixLength;
     return this.registry.restore(document, { start, end: regionEnd }, stored.original, stored.instruction, { endReason: stored.endReason, message: stored.message });
@@ -105,8 +110,9 @@ export class ReviewStore implements vscode.Disposable {
       for (const s of runs) {
         if (!s.region || (s.state.phase !== 'review' && !isLive(s.state.phase))) continue;
         const region = text.slice(s.region.start, s.region.end);
-        if (region.length + s.original.length > MAX_STORED_CHARS) continue;
         const live = isLive(s.state.phase);
+        const shownOutput = live ? s.shownOutput : undefined;
+        if (region.length + s.original.length + (shownOutput?.length ?? 0) > MAX_STORED_CHARS) continue;
         const outcome = s.state.phase === 'review' ? s.state.outcome : undefined;
         const endReason: EndReason = live ? 'interrupted' : (outcome?.endReason ?? 'completed');
         const message = live ? 'interrupted by a window reload; the text that arrived is kept, marked as partial' : outcome?.message;
@@ -115,6 +121,7 @@ export class ReviewStore implements vscode.Disposable {
           ...anchorOf(text, s.region),
           original: s.original,
           text: region,
+          ...(shownOutput !== undefined ? { shownOutput } : {}),
           instruction: s.state.instruction,
           endReason,
           ...(message !== undefined ? { message } : {}),
