@@ -422,6 +422,8 @@ async function main() {
     await cdp.send('Performance.enable');
     // Interleaved, A B A B …: a pair shares whatever else the machine was doing at the time.
     for (let i = 0; i < RUNS; i++) for (const ext of ['ours', 'naive']) enterRuns[ext].push(await small(page, server, ext, { timing: fast, cdp, userDataDir: host.userDataDir }));
+    // SPARK_LATENCY_DUMP=file: every run's stamps (Enter, the server's, each edit call's, painted), for an investigation.
+    if (process.env.SPARK_LATENCY_DUMP) writeFileSync(process.env.SPARK_LATENCY_DUMP, JSON.stringify(enterRuns, null, 1));
     // Where a run's paint time goes: the last edit call, sent after the last token, its round trip, and the paint after its reply.
     const lastTrip = (r) => r.traffic?.trips.filter((t) => t.edits > 0).at(-1);
     const figures = {

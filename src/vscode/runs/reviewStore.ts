@@ -46,7 +46,6 @@ export class ReviewStore implements vscode.Disposable {
   private pending: StoredRun[] = [];
   private readonly owned = new DisposableStore();
   private lastSaved = '';
-  private lastSavedAt = -Infinity;
   private trailing: Disposable | undefined;
 
   constructor(
@@ -131,10 +130,14 @@ export class ReviewStore implements vscode.Disposable {
     return stored;
   }
 
-  /** While runs stream they change every frame: write at most once a second (and always at shutdown). */
+  /**
+   * While runs stream they change every frame: write at most once a second (and always at shutdown), and
+   * never at the moment of a change. Each write is a message to the workbench carrying the region and its
+   * original, and a run's changes come when the workbench is busiest: its start (the instruction box
+   * closing), its first edit, its end (the final text, the review's lenses and decorations).
+   */
   private saveSoon(): void {
     if (this.trailing) return;
-    const wait = Math.max(0, this.lastSavedAt + SAVE_INTERVAL_MS - this.clock.now());
     this.trailing = this.owned.add(
       timeout(
         this.clock,
@@ -143,14 +146,13 @@ export class ReviewStore implements vscode.Disposable {
           this.trailing = undefined;
           this.save().catch((error: unknown) => this.log.warn(`could not keep the reviews for the next window: ${String(error)}`));
         },
-        wait,
+        SAVE_INTERVAL_MS,
       ),
     );
   }
 
   /** Writes the current reviews (and what is still waiting for its document to open). */
   async save(): Promise<void> {
-    this.lastSavedAt = this.clock.now();
     const value = [...this.toStore(), ...this.pending];
     const serialized = JSON.stringify(value);
     if (serialized === this.lastSaved) return;
