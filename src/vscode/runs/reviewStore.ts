@@ -109,9 +109,12 @@ export class ReviewStore implements vscode.Disposable {
       for (const s of runs) {
         if (!s.region || (s.state.phase !== 'review' && !isLive(s.state.phase))) continue;
         const region = text.slice(s.region.start, s.region.end);
+        const size = region.length + s.original.length;
+        if (size > MAX_STORED_CHARS) continue;
         const live = isLive(s.state.phase);
-        const shownOutput = live ? s.shownOutput : undefined;
-        if (region.length + s.original.length + (shownOutput?.length ?? 0) > MAX_STORED_CHARS) continue;
+        // What the stream had shown is kept where it fits: without it, a restored buffer older than the store stays as it is.
+        const shown = live ? s.shownOutput : undefined;
+        const shownOutput = shown !== undefined && size + shown.length <= MAX_STORED_CHARS ? shown : undefined;
         const outcome = s.state.phase === 'review' ? s.state.outcome : undefined;
         const endReason: EndReason = live ? 'interrupted' : (outcome?.endReason ?? 'completed');
         const message = live ? 'interrupted by a window reload; the text that arrived is kept, marked as partial' : outcome?.message;
