@@ -421,7 +421,7 @@ async function main() {
     const cdp = await page.context().newCDPSession(page);
     await cdp.send('Performance.enable');
     // A warm-up pair, not counted: the suite's first run is always ours, in a workbench that has done none of it yet
-    // (in two full runs the first pair was the outlier every time: first token → first line 4.87 and 3.69 ours / naive).
+    // (in two full runs the first pair had the largest ratio: first token → first line 4.87 and 3.69 ours / naive, the others 0.65–2.52).
     for (const ext of ['ours', 'naive']) await small(page, server, ext, { timing: fast, cdp, userDataDir: host.userDataDir });
     // Interleaved, A B A B …: a pair shares whatever else the machine was doing at the time.
     for (let i = 0; i < RUNS; i++) for (const ext of ['ours', 'naive']) enterRuns[ext].push(await small(page, server, ext, { timing: fast, cdp, userDataDir: host.userDataDir }));
