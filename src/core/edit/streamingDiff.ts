@@ -67,6 +67,11 @@ export class StreamingDiff {
     return this.shown ? { start: this.resolvedLength, text: this.tail + '\n' } : undefined;
   }
 
+  /** What the buffer shows of the output: the finished lines, then the unfinished line when it is on a line of its own. */
+  get shownOutput(): string {
+    return this.resolvedText + (this.shown ? this.tail : '');
+  }
+
   /** The finished part: the output's complete lines and the original text they replaced. */
   get finishedPart(): { readonly output: string; readonly originalLength: number } {
     return { output: this.resolvedText, originalLength: this.oldStarts[this.oldLine]! };

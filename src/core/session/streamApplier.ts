@@ -85,9 +85,8 @@ export class StreamApplier {
    * the part of its unfinished line that is on a line of its own (a window reload can restore an older moment: see laterMomentThan).
    */
   shownOutputOf(original: string): string | undefined {
-    const finished = this.finishedPartOf(original);
-    if (!finished || !(this.diff instanceof StreamingDiff)) return undefined;
-    return finished.output + (this.diff.unfinishedLine?.text.slice(0, -1) ?? '');
+    // finishedPartOf says whether the stream rewrites `original` itself with a StreamingDiff.
+    return this.finishedPartOf(original) && this.diff instanceof StreamingDiff ? this.diff.shownOutput : undefined;
   }
 
   /** A finished hunk was put back while the stream goes on below it (see StreamingDiff.replaceFinished). */

@@ -112,8 +112,8 @@ export class ReviewStore implements vscode.Disposable {
         const size = region.length + s.original.length;
         if (size > MAX_STORED_CHARS) continue;
         const live = isLive(s.state.phase);
-        // What the stream had shown is kept where it fits: without it, a restored buffer older than the store stays as it is.
-        const shown = live ? s.shownOutput : undefined;
+        // What a live run's stream had shown is kept where it fits: without it, a restored buffer older than the store stays as it is.
+        const shown = s.shownOutput;
         const shownOutput = shown !== undefined && size + shown.length <= MAX_STORED_CHARS ? shown : undefined;
         const outcome = s.state.phase === 'review' ? s.state.outcome : undefined;
         const endReason: EndReason = live ? 'interrupted' : (outcome?.endReason ?? 'completed');

@@ -31,7 +31,7 @@ function momentsOf(original: string, chunks: readonly string[]): { text: string;
   const moments = [{ text, streamed: '' }];
   for (const chunk of chunks) {
     text = applyEdits(text, diff.push(chunk));
-    moments.push({ text, streamed: diff.finishedPart.output + (diff.unfinishedLine?.text.slice(0, -1) ?? '') });
+    moments.push({ text, streamed: diff.shownOutput });
   }
   return moments;
 }
