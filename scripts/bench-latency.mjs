@@ -58,7 +58,8 @@ const percentile = (values, p) => {
 async function rendererTime(cdp) {
   const { metrics } = await cdp.send('Performance.getMetrics');
   const ms = (name) => (metrics.find((m) => m.name === name)?.value ?? 0) * 1000;
-  return { task: ms('TaskDuration'), script: ms('ScriptDuration'), styleAndLayout: ms('RecalcStyleDuration') + ms('LayoutDuration') };
+  const count = (name) => metrics.find((m) => m.name === name)?.value ?? 0;
+  return { task: ms('TaskDuration'), script: ms('ScriptDuration'), styleAndLayout: ms('RecalcStyleDuration') + ms('LayoutDuration'), layout: ms('LayoutDuration'), style: ms('RecalcStyleDuration'), layouts: count('LayoutCount'), styleRecalcs: count('RecalcStyleCount') };
 }
 const rendererDelta = (before, after) => Object.fromEntries(Object.keys(before).map((k) => [k, after[k] - before[k]]));
 /** Ours / naive for each interleaved pair (A B A B …): the ratio's spread is the noise that hides nothing. */

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock';
 import { applyDisjointEdits, EditBatch } from './editBatch';
 import { err, ok, type Result } from '../result';
+import { RoundTrips } from './roundTrips';
 import { placeChange, rebaseRegionOverChanges, regionsOverlap, type ChangePlacement, type DocumentChange, type Region } from './regionTracker';
 import { lengthDelta, type TextEdit } from './textEdit';
 
@@ -29,6 +30,13 @@ export interface RunDocumentListener {
    */
   onUserEdit(placement: ChangePlacement, absorbing: Region): void;
   onDocumentClosed(): void;
+  /**
+   * How long until the run's stream is expected to end (its pace so far and
+   * what it has left to rewrite), or undefined when that cannot be told. An
+   * edit sent while the rest of a stream arrives within one editor round trip
+   * would hold back the final text by that round trip (see `holdMs`).
+   */
+  streamEndsInMs?(): number | undefined;
   /** The editor threw on an edit carrying this run's text: its edits stop (the document may still be fine). */
   onEditFailed(message: string): void;
 }
@@ -105,6 +113,8 @@ export class DocumentSync {
   private lastChangeOwn = false;
   /** Refusals in a row with no change of the document between them: an editor that will never take the edit. */
   private refusals = 0;
+  /** When the pending flush was first due, while it is held for a stream about to end (see `holdMs`). */
+  private heldSince: number | undefined;
 
   constructor(
     private readonly port: DocumentPort,
@@ -112,6 +122,8 @@ export class DocumentSync {
     /** The least time between two flushes; read at each flush, so it can change (see RunRegistry's yielding to typing elsewhere). */
     private readonly interval: number | (() => number),
     private version: number,
+    /** The editor's round trips, measured by every flush (shared by a window's documents). */
+    private readonly roundTrips = new RoundTrips(),
   ) {}
 
   private get intervalMs(): number {
@@ -254,6 +266,20 @@ export class DocumentSync {
   }
 
   /**
+   * Region offset where the run's first edit not yet in the buffer begins (in
+   * flight or pending); undefined when all of it has landed. The buffer shows
+   * the run's text only above it.
+   */
+  unlandedFrom(runId: string): number | undefined {
+    const run = this.runs.get(runId);
+    if (!run) return undefined;
+    const flight = this.inFlight;
+    const inFlight = flight && !flight.echoed ? flight.perRun.get(runId)?.[0]?.start : undefined;
+    const pending = run.writing ? run.batch.firstStart : undefined;
+    return inFlight === undefined ? pending : pending === undefined ? inFlight : Math.min(inFlight, pending);
+  }
+
+  /**
    * Resolves once no edit of this run is in flight. An edit already handed to
    * the editor cannot be recalled, so whoever reads the region next (a
    * redirect, a restore) waits for it to land or be refused.
@@ -337,16 +363,53 @@ export class DocumentSync {
     if (now && this.timer !== undefined) {
       this.clock.clearTimeout(this.timer);
       this.timer = undefined;
+      this.heldSince = undefined;
     }
     if (this.timer !== undefined) return;
     // The first edit of a burst waits one frame for the rest of it: a stream's first tokens come
     // together, and an edit of one token would cost a whole round trip to the editor (30 to 200 ms
     // in a remote window) before the first line could follow it.
     const wait = now ? 0 : startsBurst ? this.intervalMs : Math.max(0, this.lastFlushAt + this.intervalMs - this.clock.now());
+    this.armFlush(wait, !now);
+  }
+
+  private armFlush(wait: number, mayHold: boolean): void {
     this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
+      const hold = mayHold ? this.holdMs() : 0;
+      if (hold > 0) {
+        this.armFlush(hold, true);
+        return;
+      }
+      this.heldSince = undefined;
       void this.flush();
     }, wait);
+  }
+
+  /**
+   * How much longer a due flush waits for the streams it carries to end. An
+   * edit in flight holds back the next for a round trip, so one sent when the
+   * rest of the stream arrives within a round trip delays the final text by
+   * up to that much, for a moment on screen that is over before it could be
+   * seen. While every pending stream is expected to end within one round
+   * trip of when the flush was first due, it waits (a frame at least, each
+   * time it looks again); never more than that round trip in all, so a wrong
+   * guess costs the first paint at most one round trip and never the last.
+   */
+  private holdMs(): number {
+    const roundTrip = this.roundTrips.typicalMs;
+    if (roundTrip === undefined) return 0;
+    const now = this.clock.now();
+    this.heldSince ??= now;
+    const left = this.heldSince + roundTrip - now;
+    let endsIn: number | undefined;
+    for (const run of this.runs.values()) {
+      if (!run.writing || run.batch.isEmpty) continue;
+      const ends = run.finishing ? undefined : run.listener.streamEndsInMs?.();
+      if (ends === undefined || ends > left) return 0;
+      endsIn = Math.max(endsIn ?? 0, ends);
+    }
+    return endsIn === undefined ? 0 : Math.min(left, Math.max(this.intervalMs, endsIn));
   }
 
   private async flush(): Promise<void> {
@@ -391,6 +454,7 @@ export class DocumentSync {
     let outcome: ApplyOutcome;
     try {
       outcome = await this.port.apply(documentEdits, flight.version, { before, after });
+      this.roundTrips.record(this.clock.now() - this.lastFlushAt);
     } catch (error) {
       // The editor threw: the runs whose text this batch carried stop and say why; the document and the others go on.
       this.inFlight = undefined;

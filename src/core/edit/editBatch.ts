@@ -29,6 +29,11 @@ export class EditBatch {
     return this.edits.length;
   }
 
+  /** Where the first edit begins (base coordinates), without composing the batch's text. */
+  get firstStart(): number | undefined {
+    return this.edits[0]?.start;
+  }
+
   add(edit: TextEdit): void {
     if (edit.start === edit.end && edit.text === '') return;
     const list = this.edits;

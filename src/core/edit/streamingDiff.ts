@@ -72,6 +72,11 @@ export class StreamingDiff {
     return this.resolvedText + (this.shown ? this.tail : '');
   }
 
+  /** How much of the original the output has not reached yet: a rewrite's remaining work, about. */
+  get remainingOriginalLength(): number {
+    return this.remainingOldLength();
+  }
+
   /** The finished part: the output's complete lines and the original text they replaced. */
   get finishedPart(): { readonly output: string; readonly originalLength: number } {
     return { output: this.resolvedText, originalLength: this.oldStarts[this.oldLine]! };

@@ -53,7 +53,7 @@ export interface RunSnapshot {
   readonly state: RunState;
   readonly region: Region | undefined;
   readonly original: string;
-  /** Region offset the model has written up to (for the live marker). */
+  /** Region offset up to which the model's text is in the buffer (the live marker: what has not landed is not on screen). */
   readonly frontier: number;
   /**
    * Changed hunks still waiting for a decision, in document offsets: in review, and while streaming those above the frontier that are final.
@@ -197,7 +197,7 @@ export class RunController implements RunDocumentListener {
       state: s,
       region: this.sync.region(this.options.id),
       original: this.original,
-      frontier: this.applier.frontier,
+      frontier: Math.min(this.applier.frontier, this.sync.unlandedFrom(this.options.id) ?? Infinity),
       get hunks() {
         return (hunks ??= hunksNow());
       },
@@ -315,6 +315,16 @@ export class RunController implements RunDocumentListener {
 
   onDocumentClosed(): void {
     this.dispatch({ type: 'documentClosed' });
+  }
+
+  /** The stream's end, guessed from its pace so far and what of the region it has not reached yet (a rewrite's output runs about as long). */
+  streamEndsInMs(): number | undefined {
+    const remaining = this.applier.remainingBaseLength;
+    const since = this.state.stream.firstDeltaAt;
+    const written = this.applier.outputSoFar.length;
+    if (this.state.phase !== 'streaming' || remaining === undefined || since === undefined || written === 0) return undefined;
+    const elapsed = this.clock.now() - since;
+    return elapsed > 0 ? (remaining * elapsed) / written : undefined;
   }
 
   onEditFailed(message: string): void {

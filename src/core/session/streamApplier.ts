@@ -68,6 +68,11 @@ export class StreamApplier {
     return this.output;
   }
 
+  /** How much of its base a line-by-line rewrite has not reached yet; undefined for a patch or a preview, which land whole. */
+  get remainingBaseLength(): number | undefined {
+    return this.diff instanceof StreamingDiff && this.applyMode === 'stream' ? this.diff.remainingOriginalLength : undefined;
+  }
+
   /** Region offset the model has written up to (for the live marker). */
   get frontier(): number {
     return this.diff?.frontier ?? 0;

@@ -3,6 +3,7 @@ import * as vscode from 'vscode';
 import type { Clock } from '../../core/clock';
 import { answerFormatFor, type Settings } from '../../core/config/settings';
 import { DocumentSync } from '../../core/edit/documentSync';
+import { RoundTrips } from '../../core/edit/roundTrips';
 import { regionsOverlap, type Region } from '../../core/edit/regionTracker';
 import { DisposableStore, timeout, type Disposable } from '../../core/lifetime';
 import { err, ok, type Result } from '../../core/result';
@@ -62,6 +63,8 @@ const YIELD_WINDOW_MS = 500;
  */
 export class RunRegistry implements vscode.Disposable {
   private readonly documents = new Map<string, DocumentEntry>();
+  /** The editor's edit round trips, one measure for the window: a document's first run holds by what the others measured. */
+  private readonly roundTrips = new RoundTrips();
   private readonly runs = new Map<string, { readonly controller: RunController; readonly uri: string; readonly traffic?: TrafficMark }>();
   private readonly changed = new vscode.EventEmitter<readonly RunChange[]>();
   private readonly reported = new vscode.EventEmitter<RunReport>();
@@ -226,7 +229,7 @@ export class RunRegistry implements vscode.Disposable {
         const base = this.settings().flushIntervalMs;
         return this.clock.now() - this.typedElsewhereAt < YIELD_WINDOW_MS ? Math.max(base, YIELD_INTERVAL_MS) : base;
       };
-      entry = { port, sync: new DocumentSync(port, this.clock, interval, document.version) };
+      entry = { port, sync: new DocumentSync(port, this.clock, interval, document.version, this.roundTrips) };
       this.documents.set(key, entry);
     }
     return entry;

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DocumentSync, type RunDocumentListener } from '../../../src/core/edit/documentSync';
+import { RoundTrips } from '../../../src/core/edit/roundTrips';
 import type { ChangePlacement } from '../../../src/core/edit/regionTracker';
 import { FakeClock, settle } from '../support/fakeClock';
 import { MemoryDocument } from '../support/memoryDocument';
@@ -204,5 +205,104 @@ describe('DocumentSync', () => {
     await settle();
     expect(l.closed).toBe(true);
     expect(doc.text).toBe('abc');
+  });
+
+  describe('holding an edit for a stream about to end', () => {
+    /** A sync whose editor's round trips have been measured at `roundTripMs`, and a run whose stream says when it ends. */
+    function measured(roundTripMs: number) {
+      const doc = new MemoryDocument('0123456789');
+      const clock = new FakeClock();
+      const roundTrips = new RoundTrips();
+      roundTrips.record(roundTripMs);
+      const sync = new DocumentSync(doc, clock, 16, doc.version, roundTrips);
+      doc.onChange((v, c) => sync.onDocumentChange(v, c));
+      let endsInMs: number | undefined;
+      sync.attach('r', { start: 0, end: 10 }, Object.assign(new Listener(), { streamEndsInMs: () => endsInMs }));
+      return { doc, clock, sync, setEndsIn: (ms: number | undefined) => (endsInMs = ms) };
+    }
+
+    it('sends the whole stream as one edit when it ends within a round trip, at once when it ends', async () => {
+      const { doc, clock, sync, setEndsIn } = measured(200);
+      setEndsIn(80);
+      sync.enqueue('r', [{ start: 0, end: 0, text: 'a' }]);
+      await clock.advance(16);
+      expect(doc.applyCalls).toBe(0); // due, but the rest arrives within a round trip
+      expect(sync.unlandedFrom('r')).toBe(0);
+      await clock.advance(40);
+      sync.enqueue('r', [{ start: 1, end: 1, text: 'b' }]);
+      expect(doc.applyCalls).toBe(0);
+      const finished = sync.finish('r');
+      await clock.advance(0);
+      expect(doc.applyCalls).toBe(1);
+      doc.deliverAll();
+      await finished;
+      expect(doc.text).toBe('ab0123456789');
+      expect(sync.unlandedFrom('r')).toBeUndefined();
+    });
+
+    it('holds while the stream could still end within the round trip, and no longer than that round trip after the edit was due', async () => {
+      const { doc, clock, sync, setEndsIn } = measured(100);
+      setEndsIn(30); // a wrong guess: the stream goes on
+      sync.enqueue('r', [{ start: 0, end: 0, text: 'a' }]);
+      await clock.advance(16 + 70);
+      expect(doc.applyCalls).toBe(0);
+      // 30 ms more would be past the round trip: holding on could no longer save it.
+      await clock.advance(30);
+      expect(doc.applyCalls).toBe(1);
+      doc.deliverAll();
+      await settle();
+      expect(doc.text).toBe('a0123456789');
+    });
+
+    it('sends after one frame as before when the stream ends later than a round trip, or cannot say, or nothing was measured yet', async () => {
+      for (const [roundTrip, endsIn] of [
+        [100, 150],
+        [100, undefined],
+        [undefined, 10],
+      ] as const) {
+        const doc = new MemoryDocument('xyz');
+        const clock = new FakeClock();
+        const roundTrips = new RoundTrips();
+        if (roundTrip !== undefined) roundTrips.record(roundTrip);
+        const sync = new DocumentSync(doc, clock, 16, doc.version, roundTrips);
+        sync.attach('r', { start: 0, end: 3 }, Object.assign(new Listener(), { streamEndsInMs: () => endsIn }));
+        sync.enqueue('r', [{ start: 0, end: 0, text: 'a' }]);
+        await clock.advance(16);
+        expect(doc.applyCalls, `round trip ${roundTrip}, ends in ${endsIn}`).toBe(1);
+      }
+    });
+
+    it('measures each edit round trip', async () => {
+      const doc = new MemoryDocument('0123456789');
+      const clock = new FakeClock();
+      const roundTrips = new RoundTrips();
+      const sync = new DocumentSync(doc, clock, 16, doc.version, roundTrips);
+      sync.attach('r', { start: 0, end: 10 }, new Listener());
+      sync.enqueue('r', [{ start: 0, end: 0, text: 'a' }]);
+      await clock.advance(16);
+      await clock.advance(120);
+      doc.deliverAll();
+      await settle();
+      expect(roundTrips.typicalMs).toBe(120);
+    });
+  });
+
+  it('says where the text not yet in the buffer begins: in flight, then pending', async () => {
+    const { doc, clock, sync } = setup('0123456789');
+    sync.attach('r', { start: 2, end: 8 }, new Listener());
+    expect(sync.unlandedFrom('r')).toBeUndefined();
+    sync.enqueue('r', [{ start: 3, end: 4, text: 'X' }]);
+    expect(sync.unlandedFrom('r')).toBe(3);
+    await clock.advance(16);
+    sync.enqueue('r', [{ start: 5, end: 5, text: 'Y' }]);
+    expect(sync.unlandedFrom('r')).toBe(3); // in flight from 3, pending from 5
+    doc.deliver();
+    await settle();
+    expect(sync.unlandedFrom('r')).toBe(5);
+    await clock.advance(16);
+    doc.deliverAll();
+    await settle();
+    expect(sync.unlandedFrom('r')).toBeUndefined();
+    expect(doc.text).toBe('01234X6Y789');
   });
 });

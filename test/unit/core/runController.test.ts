@@ -30,6 +30,26 @@ describe('RunController with an in-memory document', () => {
     expect(doc.text).toBe('head\nalpha\nbeta\ntail\n');
   });
 
+  it('guesses when its stream ends from its pace and what of the region it has not reached; the live marker stops where its text has landed', async () => {
+    const region = 'alpha\nbeta\ngamma\ndelta\n'; // 23 characters
+    const { doc, clock, sender, run } = await start(`x\n${region}`, { start: 2, end: 2 + region.length });
+    expect(run.streamEndsInMs()).toBeUndefined(); // nothing streamed yet: no pace
+    sender.delta('ALPHA\n');
+    await clock.advance(10);
+    // 6 characters in 10 ms; the original's first line (6) is rewritten, 17 to go: about 28 ms.
+    expect(run.streamEndsInMs()).toBeCloseTo((17 * 10) / 6, 5);
+    expect(run.snapshot.frontier).toBe(0); // the first line is not in the buffer yet
+    await clock.advance(6);
+    doc.deliverAll();
+    await settle();
+    expect(run.snapshot.frontier).toBe(6);
+    sender.complete();
+    await clock.advance(50);
+    doc.deliverAll();
+    await settle();
+    expect(run.streamEndsInMs()).toBeUndefined(); // the stream is over
+  });
+
   it('a user keystroke mid-stream: no model edit lands after it; user text and partial output kept', async () => {
     const { doc, clock, sender, run } = await start('x\nalpha\nbeta\n', { start: 2, end: 13 });
     sender.delta('ALPHA\n');
