@@ -65,7 +65,8 @@ test('reject restores the original exactly', async () => {
 });
 
 test('one undo reverts a whole run of many edits', async () => {
-  await control({ timing: { ttftMs: 5, tokensPerSecond: 120, tokenChars: 4 } });
+  // A pause mid-stream: a stream whose rest arrives within one editor round trip goes out as one edit.
+  await control({ timing: { ttftMs: 5, tokensPerSecond: 120, tokenChars: 4 }, faults: ['stall:20:800'] });
   const original = Array.from({ length: 12 }, (_, i) => `value number ${i}`).join('\n') + '\n';
   const editor = await openFile(original);
   const changes = recordChanges(editor.document);
