@@ -454,7 +454,8 @@ export class DocumentSync {
     let outcome: ApplyOutcome;
     try {
       outcome = await this.port.apply(documentEdits, flight.version, { before, after });
-      this.roundTrips.record(this.clock.now() - this.lastFlushAt);
+      // An edit call with no edit in it (an undo stop alone) never reaches the renderer: not a round trip.
+      if (documentEdits.length > 0) this.roundTrips.record(this.clock.now() - this.lastFlushAt);
     } catch (error) {
       // The editor threw: the runs whose text this batch carried stop and say why; the document and the others go on.
       this.inFlight = undefined;

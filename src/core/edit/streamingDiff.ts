@@ -74,7 +74,7 @@ export class StreamingDiff {
 
   /** How much of the original the output has not reached yet: a rewrite's remaining work, about. */
   get remainingOriginalLength(): number {
-    return this.remainingOldLength();
+    return this.oldStarts[this.oldLines.length]! - this.oldStarts[this.oldLine]!;
   }
 
   /** The finished part: the output's complete lines and the original text they replaced. */
@@ -114,7 +114,7 @@ export class StreamingDiff {
     if (this.finished) return [];
     this.finished = true;
     const edits: TextEdit[] = [];
-    const remainingOld = this.remainingOldLength();
+    const remainingOld = this.remainingOriginalLength;
     const keepUntil = this.resolvedLength + this.tail.length;
     // Shown: drop the tail's own newline and what is left of the original.
     // Tracking: the next original line starts with the tail; keep that part.
@@ -126,10 +126,6 @@ export class StreamingDiff {
     this.shown = false;
     this.oldLine = this.oldLines.length;
     return edits;
-  }
-
-  private remainingOldLength(): number {
-    return this.oldStarts[this.oldLines.length]! - this.oldStarts[this.oldLine]!;
   }
 
   private appendToTail(text: string, edits: TextEdit[]): void {
