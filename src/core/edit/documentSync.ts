@@ -405,7 +405,8 @@ export class DocumentSync {
     let endsIn: number | undefined;
     for (const run of this.runs.values()) {
       if (!run.writing || run.batch.isEmpty) continue;
-      const ends = run.finishing ? undefined : run.listener.streamEndsInMs?.();
+      // A finishing run never gets here: its flush is urgent (schedule(true)) and is never held.
+      const ends = run.listener.streamEndsInMs?.();
       if (ends === undefined || ends > left) return 0;
       endsIn = Math.max(endsIn ?? 0, ends);
     }

@@ -209,16 +209,16 @@ describe('DocumentSync', () => {
 
   describe('holding an edit for a stream about to end', () => {
     /** A sync whose editor's round trips have been measured at `roundTripMs`, and a run whose stream says when it ends. */
-    function measured(roundTripMs: number) {
+    function measured(roundTripMs: number | undefined) {
       const doc = new MemoryDocument('0123456789');
       const clock = new FakeClock();
       const roundTrips = new RoundTrips();
-      roundTrips.record(roundTripMs);
+      if (roundTripMs !== undefined) roundTrips.record(roundTripMs);
       const sync = new DocumentSync(doc, clock, 16, doc.version, roundTrips);
       doc.onChange((v, c) => sync.onDocumentChange(v, c));
       let endsInMs: number | undefined;
       sync.attach('r', { start: 0, end: 10 }, Object.assign(new Listener(), { streamEndsInMs: () => endsInMs }));
-      return { doc, clock, sync, setEndsIn: (ms: number | undefined) => (endsInMs = ms) };
+      return { doc, clock, sync, roundTrips, setEndsIn: (ms: number | undefined) => (endsInMs = ms) };
     }
 
     it('sends the whole stream as one edit when it ends within a round trip, at once when it ends', async () => {
@@ -260,12 +260,8 @@ describe('DocumentSync', () => {
         [100, undefined],
         [undefined, 10],
       ] as const) {
-        const doc = new MemoryDocument('xyz');
-        const clock = new FakeClock();
-        const roundTrips = new RoundTrips();
-        if (roundTrip !== undefined) roundTrips.record(roundTrip);
-        const sync = new DocumentSync(doc, clock, 16, doc.version, roundTrips);
-        sync.attach('r', { start: 0, end: 3 }, Object.assign(new Listener(), { streamEndsInMs: () => endsIn }));
+        const { doc, clock, sync, setEndsIn } = measured(roundTrip);
+        setEndsIn(endsIn);
         sync.enqueue('r', [{ start: 0, end: 0, text: 'a' }]);
         await clock.advance(16);
         expect(doc.applyCalls, `round trip ${roundTrip}, ends in ${endsIn}`).toBe(1);
@@ -273,11 +269,7 @@ describe('DocumentSync', () => {
     });
 
     it('measures each edit round trip', async () => {
-      const doc = new MemoryDocument('0123456789');
-      const clock = new FakeClock();
-      const roundTrips = new RoundTrips();
-      const sync = new DocumentSync(doc, clock, 16, doc.version, roundTrips);
-      sync.attach('r', { start: 0, end: 10 }, new Listener());
+      const { doc, clock, sync, roundTrips } = measured(undefined);
       sync.enqueue('r', [{ start: 0, end: 0, text: 'a' }]);
       await clock.advance(16);
       await clock.advance(120);
