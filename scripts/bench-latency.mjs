@@ -520,7 +520,7 @@ async function main() {
     for (const rate of [1_000, 5_000]) {
       // Interleaved pairs, as for the Enter figure.
       const runs = { ours: [], naive: [] };
-      for (let i = 0; i < Math.min(RUNS, 2); i++) for (const ext of ['ours', 'naive']) runs[ext].push(await largeRun(page, server, ext, rate, i));
+      for (let i = 0; i < Math.min(RUNS, 3); i++) for (const ext of ['ours', 'naive']) runs[ext].push(await largeRun(page, server, ext, rate, i));
       const of = (ext) => ({ typingElsewhereMs: summary(runs[ext].flatMap((r) => r.typing)), lastTokenToPaintedMs: summary(runs[ext].map((r) => r.lastTokenToPainted)) });
       const lastTokenToPainted = (ext) => runs[ext].map((r) => r.lastTokenToPainted);
       large[`at${rate}`] = { ours: of('ours'), naive: of('naive'), oursOverNaive: { lastTokenToPaintedMs: ratioSummary(pairRatios(lastTokenToPainted('ours'), lastTokenToPainted('naive'))) } };
@@ -531,7 +531,7 @@ async function main() {
     if (wanted('region1500')) {
     log('latency: a 1,500-line region at 5,000 tok/s');
     const big = { ours: [], naive: [] };
-    for (let i = 0; i < Math.min(RUNS, 1); i++) for (const ext of ['ours', 'naive']) big[ext].push(await region1500(page, server, ext));
+    for (let i = 0; i < Math.min(RUNS, 3); i++) for (const ext of ['ours', 'naive']) big[ext].push(await region1500(page, server, ext));
     result.region1500 = { ours: { lastTokenToPaintedMs: summary(big.ours) }, naive: { lastTokenToPaintedMs: summary(big.naive) }, oursOverNaive: { lastTokenToPaintedMs: ratioSummary(pairRatios(big.ours, big.naive)) } };
     }
     if (wanted('patch')) {

@@ -92,6 +92,13 @@ const MAX_REFUSALS = 10;
 const ECHO_WAIT_MS = 1_000;
 
 /**
+ * While the user types in another document, a run's edits wait for them to
+ * pause, but never longer than this at a time: a run they glance at still
+ * moves once a second, and its last edit (the stream's end) never waits.
+ */
+export const MAX_YIELD_MS = 1_000;
+
+/**
  * All model edits into one document go through here: each run's edits are
  * coalesced per frame, with at most one edit in flight for the whole document,
  * each checked against the version it was computed for. Document changes come
@@ -119,11 +126,17 @@ export class DocumentSync {
   constructor(
     private readonly port: DocumentPort,
     private readonly clock: Clock,
-    /** The least time between two flushes; read at each flush, so it can change (see RunRegistry's yielding to typing elsewhere). */
+    /** The least time between two flushes; read at each flush, so a changed setting applies at once. */
     private readonly interval: number | (() => number),
     private version: number,
     /** The editor's round trips, measured by every flush (shared by a window's documents). */
     private readonly roundTrips = new RoundTrips(),
+    /**
+     * How long until the user's typing in another document counts as paused
+     * (0 when they are not typing there). Model edits wait for the pause, up to
+     * MAX_YIELD_MS at a time: see `holdMs`.
+     */
+    private readonly typingElsewhereForMs: () => number = () => 0,
   ) {}
 
   private get intervalMs(): number {
@@ -387,21 +400,39 @@ export class DocumentSync {
   }
 
   /**
-   * How much longer a due flush waits for the streams it carries to end. An
-   * edit in flight holds back the next for a round trip, so one sent when the
-   * rest of the stream arrives within a round trip delays the final text by
-   * up to that much, for a moment on screen that is over before it could be
-   * seen. While every pending stream is expected to end within one round
+   * How much longer a due flush waits: the longer of the two holds below,
+   * both counted from when the flush was first due. A finishing run's flush
+   * is urgent and never held, so neither delays a stream's final text.
+   */
+  private holdMs(): number {
+    const now = this.clock.now();
+    this.heldSince ??= now;
+    return Math.max(this.streamEndHoldMs(now, this.heldSince), this.typingHoldMs(now, this.heldSince));
+  }
+
+  /**
+   * Each edit that lands costs the renderer a paint, and the user's keystrokes
+   * in another editor wait behind it: while they type there, the edits wait
+   * for a pause (up to MAX_YIELD_MS), and then go out as one.
+   */
+  private typingHoldMs(now: number, heldSince: number): number {
+    const typing = this.typingElsewhereForMs();
+    return typing > 0 ? Math.max(0, Math.min(typing, heldSince + MAX_YIELD_MS - now)) : 0;
+  }
+
+  /**
+   * An edit in flight holds back the next for a round trip, so one sent when
+   * the rest of the stream arrives within a round trip delays the final text
+   * by up to that much, for a moment on screen that is over before it could
+   * be seen. While every pending stream is expected to end within one round
    * trip of when the flush was first due, it waits (a frame at least, each
    * time it looks again); never more than that round trip in all, so a wrong
    * guess costs the first paint at most one round trip and never the last.
    */
-  private holdMs(): number {
+  private streamEndHoldMs(now: number, heldSince: number): number {
     const roundTrip = this.roundTrips.typicalMs;
     if (roundTrip === undefined) return 0;
-    const now = this.clock.now();
-    this.heldSince ??= now;
-    const left = this.heldSince + roundTrip - now;
+    const left = heldSince + roundTrip - now;
     let endsIn: number | undefined;
     for (const run of this.runs.values()) {
       if (!run.writing || run.batch.isEmpty) continue;

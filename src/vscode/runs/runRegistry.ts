@@ -47,13 +47,12 @@ const metadataOption = (metadata: Readonly<Record<string, string>> | undefined):
 const PROGRESS_INTERVAL_MS = 50;
 
 /**
- * While the user types in a document no run edits, model edits are
- * coalesced into at most one every YIELD_INTERVAL_MS, until YIELD_WINDOW_MS
- * after their last keystroke: back to back, the edits of a large rewrite
- * keep the renderer busy, and the user's keystrokes elsewhere wait behind them.
+ * The user's typing in a document no run edits goes on until this long after
+ * their last keystroke there. Meanwhile model edits wait (see DocumentSync's
+ * MAX_YIELD_MS): back to back, the edits of a large rewrite keep the renderer
+ * busy, and the user's keystrokes elsewhere wait behind them.
  */
-const YIELD_INTERVAL_MS = 100;
-const YIELD_WINDOW_MS = 500;
+const TYPING_PAUSE_MS = 500;
 
 /**
  * Which runs exist: one DocumentSync per document, one RunController per
@@ -74,7 +73,7 @@ export class RunRegistry implements vscode.Disposable {
   /** Progress waiting for the next tick, by run. */
   private progress = new Map<string, RunChange>();
   private progressTimer: Disposable | undefined;
-  /** When the user last changed a document no run edits (see YIELD_INTERVAL_MS). */
+  /** When the user last changed a document no run edits (see TYPING_PAUSE_MS). */
   private typedElsewhereAt = -Infinity;
   private nextId = 1;
   /** This window's runs' cache keys are unique across windows. */
@@ -224,12 +223,10 @@ export class RunRegistry implements vscode.Disposable {
     let entry = this.documents.get(key);
     if (!entry) {
       const port = new VsCodeDocumentPort(document);
-      // Read at every flush, so a changed setting and typing elsewhere apply at once.
-      const interval = (): number => {
-        const base = this.settings().flushIntervalMs;
-        return this.clock.now() - this.typedElsewhereAt < YIELD_WINDOW_MS ? Math.max(base, YIELD_INTERVAL_MS) : base;
-      };
-      entry = { port, sync: new DocumentSync(port, this.clock, interval, document.version, this.roundTrips) };
+      // Both read at every flush, so a changed setting and typing elsewhere apply at once.
+      const interval = (): number => this.settings().flushIntervalMs;
+      const typingElsewhereForMs = (): number => Math.max(0, this.typedElsewhereAt + TYPING_PAUSE_MS - this.clock.now());
+      entry = { port, sync: new DocumentSync(port, this.clock, interval, document.version, this.roundTrips, typingElsewhereForMs) };
       this.documents.set(key, entry);
     }
     return entry;

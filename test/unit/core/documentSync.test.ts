@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DocumentSync, type RunDocumentListener } from '../../../src/core/edit/documentSync';
+import { DocumentSync, MAX_YIELD_MS, type RunDocumentListener } from '../../../src/core/edit/documentSync';
 import { RoundTrips } from '../../../src/core/edit/roundTrips';
 import type { ChangePlacement } from '../../../src/core/edit/regionTracker';
 import { FakeClock, settle } from '../support/fakeClock';
@@ -54,26 +54,54 @@ describe('DocumentSync', () => {
     expect(l.edits).toEqual([]); // own edits are never mistaken for the user's
   });
 
-  it('reads its interval at every flush, so a run can yield to typing elsewhere', async () => {
-    const doc = new MemoryDocument('0123456789');
-    const clock = new FakeClock();
-    let interval = 16;
-    const sync = new DocumentSync(doc, clock, () => interval, doc.version);
-    doc.onChange((v, c) => sync.onDocumentChange(v, c));
-    sync.attach('r', { start: 0, end: 10 }, new Listener());
-    sync.enqueue('r', [{ start: 0, end: 0, text: 'a' }]);
-    await clock.advance(16);
-    expect(doc.applyCalls).toBe(1);
-    interval = 100; // the user types in another document
-    sync.enqueue('r', [{ start: 1, end: 1, text: 'b' }]);
-    doc.deliver();
-    await clock.advance(99); // 99 ms after the last flush
-    expect(doc.applyCalls).toBe(1);
-    await clock.advance(1);
-    expect(doc.applyCalls).toBe(2);
-    doc.deliver();
-    await settle();
-    expect(doc.text).toBe('ab0123456789');
+  describe('yielding to typing in another document', () => {
+    /** A sync whose user is typing elsewhere until `typingUntil` (clock time). */
+    function typing() {
+      const doc = new MemoryDocument('0123456789');
+      const clock = new FakeClock();
+      let typingUntil = -Infinity;
+      const sync = new DocumentSync(doc, clock, 16, doc.version, new RoundTrips(), () => Math.max(0, typingUntil - clock.now()));
+      doc.onChange((v, c) => sync.onDocumentChange(v, c));
+      sync.attach('r', { start: 0, end: 10 }, new Listener());
+      return { doc, clock, sync, typeFor: (ms: number) => (typingUntil = clock.now() + ms) };
+    }
+
+    it('holds the edits until the typing pauses, then sends them as one', async () => {
+      const { doc, clock, sync, typeFor } = typing();
+      typeFor(500);
+      sync.enqueue('r', [{ start: 0, end: 0, text: 'a' }]);
+      await clock.advance(300);
+      typeFor(500); // another keystroke: the pause moves on
+      sync.enqueue('r', [{ start: 1, end: 1, text: 'b' }]);
+      await clock.advance(499);
+      expect(doc.applyCalls).toBe(0);
+      await clock.advance(1);
+      expect(doc.applyCalls).toBe(1);
+      doc.deliverAll();
+      await settle();
+      expect(doc.text).toBe('ab0123456789');
+    });
+
+    it('never holds an edit longer than MAX_YIELD_MS, nor a finishing run', async () => {
+      const { doc, clock, sync, typeFor } = typing();
+      typeFor(5_000); // typing on and on
+      sync.enqueue('r', [{ start: 0, end: 0, text: 'a' }]);
+      await clock.advance(16 + MAX_YIELD_MS - 1);
+      expect(doc.applyCalls).toBe(0);
+      await clock.advance(1);
+      expect(doc.applyCalls).toBe(1);
+      doc.deliverAll();
+      await settle();
+      sync.enqueue('r', [{ start: 1, end: 1, text: 'b' }]);
+      await clock.advance(100);
+      expect(doc.applyCalls).toBe(1);
+      const finished = sync.finish('r'); // the stream's end goes out at once
+      await clock.advance(0);
+      expect(doc.applyCalls).toBe(2);
+      doc.deliverAll();
+      await finished;
+      expect(doc.text).toBe('ab0123456789');
+    });
   });
 
   it('never applies a batch to a version the user moved: stale batches are redone on the new version', async () => {
