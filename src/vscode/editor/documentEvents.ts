@@ -30,8 +30,9 @@ export class DocumentEvents implements vscode.Disposable {
 
   private onDidChange(event: vscode.TextDocumentChangeEvent): void {
     const { document } = event;
-    // Output channels (our own log among them) change as they are written: that is nobody typing.
-    if (event.contentChanges.length > 0 && document.uri.scheme !== 'output' && !this.registry.isLive(document)) this.registry.noteTypingElsewhere();
+    // The user types in the editor they are in; a document changing in the background (an output
+    // channel, our own log among them, or another extension's) is nobody typing, and holds no run back.
+    if (event.contentChanges.length > 0 && document === vscode.window.activeTextEditor?.document && !this.registry.isLive(document)) this.registry.noteTypingElsewhere();
     const sync = this.registry.syncFor(document);
     if (!sync) return;
     if (event.contentChanges.length > 0) {

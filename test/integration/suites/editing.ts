@@ -180,7 +180,8 @@ test('typing in another document: the stream waits for the typing to pause (a se
   editor.selection = new vscode.Selection(0, 0, 60, 0);
   await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
   await waitFor(() => changes.events.length > 0, 'the stream under way');
-  // A character every 50 ms in the other editor (the pacing of the typing, not a wait for anything).
+  // The user moves to the other editor and types there, a character every 50 ms (the pacing of the typing, not a wait for anything).
+  await vscode.window.showTextDocument(other.document, vscode.ViewColumn.Two);
   const typeOne = () => other.edit((b) => b.insert(other.document.positionAt(other.document.getText().length), 'x'));
   await typeOne();
   const before = changes.events.length;
@@ -198,6 +199,29 @@ test('typing in another document: the stream waits for the typing to pause (a se
   changes.dispose();
   assertEqual(editor.document.getText(), original.toUpperCase());
   assertEqual(other.document.getText(), `typed here: ${'x'.repeat(12)}`);
+});
+
+test('a document changing in the background (not the editor the user is in) holds no run back', async () => {
+  await control({ timing: { ttftMs: 5, tokensPerSecond: 400, tokenChars: 4 } });
+  const original = Array.from({ length: 60 }, (_, i) => `const value${i} = compute(${i});`).join('\n') + '\n';
+  const other = await openFile('written by another extension: ', 'txt', vscode.ViewColumn.Two);
+  const editor = await openFile(original, 'txt', vscode.ViewColumn.One);
+  const changes = recordChanges(editor.document);
+  editor.selection = new vscode.Selection(0, 0, 60, 0);
+  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+  await waitFor(() => changes.events.length > 0, 'the stream under way');
+  const before = changes.events.length;
+  // The run's editor keeps the focus; the other document changes every 50 ms (the pacing, not a wait for anything).
+  for (let i = 0; i < 12; i++) {
+    await other.edit((b) => b.insert(other.document.positionAt(other.document.getText().length), 'x'));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const edits = changes.events.length - before;
+  // Held as for typing, there would be one or two; unhindered, an edit per frame or round trip.
+  assert(edits >= 4, `only ${edits} edits while another document changed in the background`);
+  await inReview();
+  changes.dispose();
+  assertEqual(editor.document.getText(), original.toUpperCase());
 });
 
 test('onType=redirect: typing inside the region redirects with the edit as context', async () => {
