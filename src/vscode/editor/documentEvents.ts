@@ -32,7 +32,7 @@ export class DocumentEvents implements vscode.Disposable {
     const { document } = event;
     // The user types in the editor they are in; a document changing in the background (an output
     // channel, our own log among them, or another extension's) is nobody typing, and holds no run back.
-    if (event.contentChanges.length > 0 && document === vscode.window.activeTextEditor?.document && !this.registry.isLive(document)) this.registry.noteTypingElsewhere();
+    if (event.contentChanges.length > 0 && document === vscode.window.activeTextEditor?.document && !this.registry.isLive(document)) this.registry.noteTyping(document);
     const sync = this.registry.syncFor(document);
     if (!sync) return;
     if (event.contentChanges.length > 0) {

@@ -48,9 +48,10 @@ const PROGRESS_INTERVAL_MS = 50;
 
 /**
  * The user's typing in a document no run edits goes on until this long after
- * their last keystroke there. Meanwhile model edits wait (see DocumentSync's
- * MAX_YIELD_MS): back to back, the edits of a large rewrite keep the renderer
- * busy, and the user's keystrokes elsewhere wait behind them.
+ * their last keystroke there. Meanwhile model edits into other documents wait
+ * (see DocumentSync's MAX_YIELD_MS): back to back, the edits of a large rewrite
+ * keep the renderer busy, and the user's keystrokes elsewhere wait behind them.
+ * A run started in the document just typed in is not held by that typing.
  */
 const TYPING_PAUSE_MS = 500;
 
@@ -73,8 +74,8 @@ export class RunRegistry implements vscode.Disposable {
   /** Progress waiting for the next tick, by run. */
   private progress = new Map<string, RunChange>();
   private progressTimer: Disposable | undefined;
-  /** When the user last changed a document no run edits (see TYPING_PAUSE_MS). */
-  private typedElsewhereAt = -Infinity;
+  /** Where and when the user last typed in a document no run edits (see TYPING_PAUSE_MS). */
+  private lastTyped: { readonly uri: string; readonly at: number } | undefined;
   private nextId = 1;
   /** This window's runs' cache keys are unique across windows. */
   private readonly sessionId = randomUUID();
@@ -142,9 +143,9 @@ export class RunRegistry implements vscode.Disposable {
     return this.documents.get(document.uri.toString())?.port.editCalls ?? 0;
   }
 
-  /** The user changed a document no run edits: streams yield to their typing for a moment. */
-  noteTypingElsewhere(): void {
-    this.typedElsewhereAt = this.clock.now();
+  /** The user changed a document no run edits: streams in other documents yield to their typing for a moment. */
+  noteTyping(document: vscode.TextDocument): void {
+    this.lastTyped = { uri: document.uri.toString(), at: this.clock.now() };
   }
 
   /**
@@ -225,7 +226,8 @@ export class RunRegistry implements vscode.Disposable {
       const port = new VsCodeDocumentPort(document);
       // Both read at every flush, so a changed setting and typing elsewhere apply at once.
       const interval = (): number => this.settings().flushIntervalMs;
-      const typingElsewhereForMs = (): number => Math.max(0, this.typedElsewhereAt + TYPING_PAUSE_MS - this.clock.now());
+      // Typing in this document itself holds nothing back: a run it meets hears it as the user's edit.
+      const typingElsewhereForMs = (): number => (this.lastTyped && this.lastTyped.uri !== key ? Math.max(0, this.lastTyped.at + TYPING_PAUSE_MS - this.clock.now()) : 0);
       entry = { port, sync: new DocumentSync(port, this.clock, interval, document.version, this.roundTrips, typingElsewhereForMs) };
       this.documents.set(key, entry);
     }

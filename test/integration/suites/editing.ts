@@ -224,6 +224,37 @@ test('a document changing in the background (not the editor the user is in) hold
   assertEqual(editor.document.getText(), original.toUpperCase());
 });
 
+test('typing in the document a run then starts in holds the run back not at all; typing in another one does', async () => {
+  // About 1.1 s of stream: the end of a stream is never held, so it must outlast the typing's pause.
+  await control({ timing: { ttftMs: 5, tokensPerSecond: 400, tokenChars: 4 } });
+  const original = Array.from({ length: 60 }, (_, i) => `const value${i} = compute(${i});`).join('\n') + '\n';
+  /** Types three characters at the end of `typedIn` (the active editor), then starts a run over `editor`'s first 60 lines: ms from the last keystroke to the run's first edit. */
+  const firstEditAfterTyping = async (typedIn: vscode.TextEditor, editor: vscode.TextEditor): Promise<number> => {
+    await vscode.window.showTextDocument(typedIn.document, typedIn.viewColumn);
+    for (let i = 0; i < 3; i++) await typedIn.edit((b) => b.insert(typedIn.document.lineAt(typedIn.document.lineCount - 1).range.end, 'x'));
+    const typedAt = Date.now();
+    const changes = recordChanges(editor.document);
+    await vscode.window.showTextDocument(editor.document, editor.viewColumn);
+    editor.selection = new vscode.Selection(0, 0, 60, 0);
+    await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+    await waitFor(() => changes.events.length > 0, 'the first edit');
+    const ms = changes.events[0]!.at - typedAt;
+    await inReview();
+    changes.dispose();
+    assertEqual(editor.document.getText().slice(0, original.length), original.toUpperCase());
+    await vscode.commands.executeCommand('sparkEdit.acceptAll');
+    return ms;
+  };
+  const same = await openFile(original + '// typed: ', 'txt', vscode.ViewColumn.One);
+  const sameMs = await firstEditAfterTyping(same, same);
+  // Held, a run's first edit waits until half a second after the last keystroke; this one goes out with the stream.
+  assert(sameMs >= 0 && sameMs < 450, `the first edit came ${sameMs} ms after typing in the same document`);
+  const other = await openFile('typed here: ', 'txt', vscode.ViewColumn.Two);
+  const target = await openFile(original, 'txt', vscode.ViewColumn.One);
+  const otherMs = await firstEditAfterTyping(other, target);
+  assert(otherMs >= 480, `the first edit came ${otherMs} ms after typing in another document, before the typing paused`);
+});
+
 test('onType=redirect: typing inside the region redirects with the edit as context', async () => {
   await withSetting('onType', 'redirect', async () => {
     await control({ timing: SLOW });
