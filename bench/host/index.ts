@@ -4,6 +4,7 @@ import * as vscode from 'vscode';
 import WebSocket from 'ws';
 import type { SparkEditApi } from '../../src/extension';
 import { buildEditRequest } from '../../src/core/prompt/buildRequest';
+import { TYPING_PAUSE_MS } from '../../src/core/edit/documentSync';
 import { percentile, round } from '../stats';
 import { control as postControl, serverStats, type ControlBody } from '../../scripts/control.mjs';
 
@@ -245,8 +246,8 @@ export async function run(): Promise<void> {
   await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
   for (const rate of [1_000, 5_000]) {
     // The probe's and the baseline's edits went into the active editor, which Spark Edit takes for the
-    // user typing in another document, and holds its runs for until half a second after: not what this figure times.
-    await sleep(600);
+    // user typing in another document, and holds its runs for until the typing pauses: not what this figure times.
+    await sleep(TYPING_PAUSE_MS + 100);
     results[`at${rate}`] = { ours: await ours(rate, api), baseline: await baseline(rate) };
   }
   results.context = await contextFigure(api);

@@ -91,6 +91,9 @@ const MAX_REFUSALS = 10;
  */
 const ECHO_WAIT_MS = 1_000;
 
+/** The user's typing in a document goes on until this long after their last keystroke there. */
+export const TYPING_PAUSE_MS = 500;
+
 /**
  * While the user types in another document, a run's edits wait for them to
  * pause, but never longer than this at a time: a run they glance at still
@@ -416,8 +419,7 @@ export class DocumentSync {
    * for a pause (up to MAX_YIELD_MS), and then go out as one.
    */
   private typingHoldMs(now: number, heldSince: number): number {
-    const typing = this.typingElsewhereForMs();
-    return typing > 0 ? Math.max(0, Math.min(typing, heldSince + MAX_YIELD_MS - now)) : 0;
+    return Math.max(0, Math.min(this.typingElsewhereForMs(), heldSince + MAX_YIELD_MS - now));
   }
 
   /**

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { Clock } from '../../core/clock';
 import { answerFormatFor, type Settings } from '../../core/config/settings';
-import { DocumentSync } from '../../core/edit/documentSync';
+import { DocumentSync, TYPING_PAUSE_MS } from '../../core/edit/documentSync';
 import { RoundTrips } from '../../core/edit/roundTrips';
 import { regionsOverlap, type Region } from '../../core/edit/regionTracker';
 import { DisposableStore, timeout, type Disposable } from '../../core/lifetime';
@@ -47,15 +47,6 @@ const metadataOption = (metadata: Readonly<Record<string, string>> | undefined):
 const PROGRESS_INTERVAL_MS = 50;
 
 /**
- * The user's typing in a document no run edits goes on until this long after
- * their last keystroke there. Meanwhile model edits into other documents wait
- * (see DocumentSync's MAX_YIELD_MS): back to back, the edits of a large rewrite
- * keep the renderer busy, and the user's keystrokes elsewhere wait behind them.
- * A run started in the document just typed in is not held by that typing.
- */
-const TYPING_PAUSE_MS = 500;
-
-/**
  * Which runs exist: one DocumentSync per document, one RunController per
  * run. Starts and restores runs, answers lookups, and tells views what
  * changed (`onDidChangeRuns`, with the runs and what kind of change) and
@@ -74,7 +65,13 @@ export class RunRegistry implements vscode.Disposable {
   /** Progress waiting for the next tick, by run. */
   private progress = new Map<string, RunChange>();
   private progressTimer: Disposable | undefined;
-  /** Where and when the user last typed in a document no run edits (see TYPING_PAUSE_MS). */
+  /**
+   * Where and when the user last typed in a document no run edits. Until
+   * TYPING_PAUSE_MS after it, model edits into other documents wait (see
+   * DocumentSync's MAX_YIELD_MS): back to back, the edits of a large rewrite
+   * keep the renderer busy, and the user's keystrokes wait behind them. A run
+   * started in the document just typed in is not held by that typing.
+   */
   private lastTyped: { readonly uri: string; readonly at: number } | undefined;
   private nextId = 1;
   /** This window's runs' cache keys are unique across windows. */

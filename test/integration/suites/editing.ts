@@ -156,30 +156,40 @@ test('preview mode lands the whole result in one edit', async () => {
   });
 });
 
+/** Sixty lines of code for the tests that time a stream's edits. */
+const SIXTY_LINES = Array.from({ length: 60 }, (_, i) => `const value${i} = compute(${i});`).join('\n') + '\n';
+
+/**
+ * Opens `otherText` in the second column and SIXTY_LINES in the first, starts
+ * uppercasing all of SIXTY_LINES, and returns once its first edit has landed.
+ */
+async function streamBesideAnother(otherText: string): Promise<{ other: vscode.TextEditor; editor: vscode.TextEditor; changes: ReturnType<typeof recordChanges> }> {
+  const other = await openFile(otherText, 'txt', vscode.ViewColumn.Two);
+  const editor = await openFile(SIXTY_LINES, 'txt', vscode.ViewColumn.One);
+  const changes = recordChanges(editor.document);
+  editor.selection = new vscode.Selection(0, 0, 60, 0);
+  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+  await waitFor(() => changes.events.length > 0, 'the stream under way');
+  return { other, editor, changes };
+}
+
 test('edits are coalesced per frame: far fewer edits than tokens', async () => {
   await control({ timing: { ttftMs: 5, tokensPerSecond: 5_000, tokenChars: 2 } });
-  const original = Array.from({ length: 60 }, (_, i) => `const value${i} = compute(${i});`).join('\n') + '\n';
-  const editor = await openFile(original);
+  const editor = await openFile(SIXTY_LINES);
   const changes = recordChanges(editor.document);
   editor.selection = new vscode.Selection(0, 0, 60, 0);
   await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
   await inReview();
   changes.dispose();
-  const tokens = Math.ceil(original.length / 2);
+  const tokens = Math.ceil(SIXTY_LINES.length / 2);
   assert(changes.events.length * 5 < tokens, `${changes.events.length} edits for ${tokens} tokens`);
-  assertEqual(editor.document.getText(), original.toUpperCase());
+  assertEqual(editor.document.getText(), SIXTY_LINES.toUpperCase());
 });
 
 test('typing in another document: the stream waits for the typing to pause (a second at most), and its end lands at once', async () => {
   // About 1.3 s of stream: 2,000 characters at 400 tokens of 4 characters a second.
   await control({ timing: { ttftMs: 5, tokensPerSecond: 400, tokenChars: 4 } });
-  const original = Array.from({ length: 60 }, (_, i) => `const value${i} = compute(${i});`).join('\n') + '\n';
-  const other = await openFile('typed here: ', 'txt', vscode.ViewColumn.Two);
-  const editor = await openFile(original, 'txt', vscode.ViewColumn.One);
-  const changes = recordChanges(editor.document);
-  editor.selection = new vscode.Selection(0, 0, 60, 0);
-  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
-  await waitFor(() => changes.events.length > 0, 'the stream under way');
+  const { other, editor, changes } = await streamBesideAnother('typed here: ');
   // The user moves to the other editor and types there, a character every 50 ms (the pacing of the typing, not a wait for anything).
   await vscode.window.showTextDocument(other.document, vscode.ViewColumn.Two);
   const typeOne = () => other.edit((b) => b.insert(other.document.positionAt(other.document.getText().length), 'x'));
@@ -197,19 +207,13 @@ test('typing in another document: the stream waits for the typing to pause (a se
   assert(edits <= Math.ceil(typingMs / 1_000) + 1, `${edits} edits during ${typingMs} ms of typing elsewhere`);
   await inReview();
   changes.dispose();
-  assertEqual(editor.document.getText(), original.toUpperCase());
+  assertEqual(editor.document.getText(), SIXTY_LINES.toUpperCase());
   assertEqual(other.document.getText(), `typed here: ${'x'.repeat(12)}`);
 });
 
 test('a document changing in the background (not the editor the user is in) holds no run back', async () => {
   await control({ timing: { ttftMs: 5, tokensPerSecond: 400, tokenChars: 4 } });
-  const original = Array.from({ length: 60 }, (_, i) => `const value${i} = compute(${i});`).join('\n') + '\n';
-  const other = await openFile('written by another extension: ', 'txt', vscode.ViewColumn.Two);
-  const editor = await openFile(original, 'txt', vscode.ViewColumn.One);
-  const changes = recordChanges(editor.document);
-  editor.selection = new vscode.Selection(0, 0, 60, 0);
-  await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
-  await waitFor(() => changes.events.length > 0, 'the stream under way');
+  const { other, editor, changes } = await streamBesideAnother('written by another extension: ');
   const before = changes.events.length;
   // The run's editor keeps the focus; the other document changes every 50 ms (the pacing, not a wait for anything).
   for (let i = 0; i < 12; i++) {
@@ -221,13 +225,12 @@ test('a document changing in the background (not the editor the user is in) hold
   assert(edits >= 4, `only ${edits} edits while another document changed in the background`);
   await inReview();
   changes.dispose();
-  assertEqual(editor.document.getText(), original.toUpperCase());
+  assertEqual(editor.document.getText(), SIXTY_LINES.toUpperCase());
 });
 
 test('typing in the document a run then starts in holds the run back not at all; typing in another one does', async () => {
   // About 1.1 s of stream: the end of a stream is never held, so it must outlast the typing's pause.
   await control({ timing: { ttftMs: 5, tokensPerSecond: 400, tokenChars: 4 } });
-  const original = Array.from({ length: 60 }, (_, i) => `const value${i} = compute(${i});`).join('\n') + '\n';
   /** Types three characters at the end of `typedIn` (the active editor), then starts a run over `editor`'s first 60 lines: ms from the last keystroke to the run's first edit. */
   const firstEditAfterTyping = async (typedIn: vscode.TextEditor, editor: vscode.TextEditor): Promise<number> => {
     await vscode.window.showTextDocument(typedIn.document, typedIn.viewColumn);
@@ -241,16 +244,16 @@ test('typing in the document a run then starts in holds the run back not at all;
     const ms = changes.events[0]!.at - typedAt;
     await inReview();
     changes.dispose();
-    assertEqual(editor.document.getText().slice(0, original.length), original.toUpperCase());
+    assertEqual(editor.document.getText().slice(0, SIXTY_LINES.length), SIXTY_LINES.toUpperCase());
     await vscode.commands.executeCommand('sparkEdit.acceptAll');
     return ms;
   };
-  const same = await openFile(original + '// typed: ', 'txt', vscode.ViewColumn.One);
+  const same = await openFile(SIXTY_LINES + '// typed: ', 'txt', vscode.ViewColumn.One);
   const sameMs = await firstEditAfterTyping(same, same);
   // Held, a run's first edit waits until half a second after the last keystroke; this one goes out with the stream.
   assert(sameMs >= 0 && sameMs < 450, `the first edit came ${sameMs} ms after typing in the same document`);
   const other = await openFile('typed here: ', 'txt', vscode.ViewColumn.Two);
-  const target = await openFile(original, 'txt', vscode.ViewColumn.One);
+  const target = await openFile(SIXTY_LINES, 'txt', vscode.ViewColumn.One);
   const otherMs = await firstEditAfterTyping(other, target);
   assert(otherMs >= 480, `the first edit came ${otherMs} ms after typing in another document, before the typing paused`);
 });
