@@ -2,21 +2,26 @@
 // Driving the VS Code workbench in a browser page as a person would: the
 // browser test and the demo share these.
 
-/** Opens `fileName` in the workbench page through Quick Open and waits for its text. */
+/**
+ * Opens `fileName` in the workbench page through Quick Open and waits for its
+ * text. A file written a moment ago reaches Quick Open's list only once the
+ * file watcher has seen it, and an open list never refreshes: look briefly,
+ * then close and ask again, until a deadline.
+ */
 export async function openInWorkbench(page, fileName, expectText) {
   await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
   await page.locator('.statusbar-item', { hasText: 'Spark' }).first().waitFor({ timeout: 60_000 });
-  // Quick Open fills its list asynchronously: wait for the file's row, retry once.
-  for (let attempt = 0; ; attempt++) {
+  const deadline = Date.now() + 45_000;
+  for (;;) {
     await page.keyboard.press('Control+P');
     await page.locator('.quick-input-widget input').waitFor({ timeout: 10_000 });
     await page.keyboard.type(fileName);
     try {
-      await acceptRow(page, fileName, 15_000);
+      await acceptRow(page, fileName, 3_000);
       await page.locator('.monaco-editor .view-lines:visible', { hasText: expectText }).first().waitFor({ timeout: 15_000 });
       return;
     } catch (error) {
-      if (attempt >= 1) throw error;
+      if (Date.now() > deadline) throw error;
       await page.keyboard.press('Escape');
     }
   }
