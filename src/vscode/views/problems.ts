@@ -128,33 +128,52 @@ export class ProblemWatcher implements vscode.Disposable {
     // A check under way for an earlier output is dropped: this one is of the text shown now.
     this.owned.forget(entry.owned);
     entry.owned.dispose();
-    entry.owned = this.owned.add(new DisposableStore());
+    const owned = (entry.owned = this.owned.add(new DisposableStore()));
     entry.result = { status: 'checking' };
     this.changed.fire();
+    const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === entry.uri.toString());
+    const landedVersion = document?.version;
     let heard = false;
     let quiet: Disposable | undefined;
-    const finish = (): void => {
-      entry.owned.dispose();
-      entry.result = heard ? { status: 'checked', added: this.nearestTo(runId, entry.uri, newProblems(entry.before, problemsOf(entry.uri))) } : { status: 'not checked' };
-      if (take !== undefined) entry.byTake.set(take, entry.result);
+    const report = (): void => {
+      const result: ProblemCheck = heard ? { status: 'checked', added: this.nearestTo(runId, entry.uri, newProblems(entry.before, problemsOf(entry.uri))) } : { status: 'not checked' };
+      if (sameCheck(entry.result, result)) return;
+      entry.result = result;
+      if (take !== undefined) entry.byTake.set(take, result);
       this.changed.fire();
     };
-    entry.owned.add(
+    owned.add(
       vscode.languages.onDidChangeDiagnostics((e) => {
         if (!e.uris.some((u) => u.toString() === entry.uri.toString())) return;
         heard = true;
+        // Once the user has edited the file, its problems are partly theirs: the count stands as it is.
+        if (document && document.version !== landedVersion) {
+          if (entry.result?.status === 'checking') report();
+          owned.dispose();
+          return;
+        }
+        // A busy language server can answer for an earlier text first: each later answer (until the budget ends) replaces the count.
         quiet?.dispose();
-        quiet = entry.owned.add(timeout(this.clock, finish, QUIET_MS));
+        quiet = owned.add(timeout(this.clock, report, QUIET_MS));
       }),
     );
-    entry.owned.add(timeout(this.clock, finish, BUDGET_MS));
-    entry.owned.add(
+    owned.add(
+      timeout(
+        this.clock,
+        () => {
+          if (entry.result?.status === 'checking') report();
+          owned.dispose();
+        },
+        BUDGET_MS,
+      ),
+    );
+    owned.add(
       timeout(
         this.clock,
         () => {
           if (heard || !languageIsChecked(entry.languageId)) return;
           heard = true;
-          finish();
+          report();
         },
         SILENT_SERVER_MS,
       ),
@@ -191,6 +210,13 @@ export class ProblemWatcher implements vscode.Disposable {
     this.runs.clear();
     this.owned.dispose();
   }
+}
+
+/** Whether two checks say the same (a recount that finds what the last one did changes no view). */
+function sameCheck(a: ProblemCheck | undefined, b: ProblemCheck): boolean {
+  if (a?.status !== b.status) return false;
+  if (a.status !== 'checked' || b.status !== 'checked') return true;
+  return a.added.length === b.added.length && a.added.every((d, i) => key(d) === key(b.added[i]!) && d.range.isEqual(b.added[i]!.range));
 }
 
 /** The problems `after` has more of than `before` (by message and code: positions move with an edit). */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as vscode from 'vscode';
-import { assert, assertEqual, sleep, test, waitFor } from '../harness';
+import { assert, assertEqual, AssertionError, sleep, test, waitFor } from '../harness';
 import { api, withScriptedBox, config, control, endReasonOf, FAST, inReview, openFile, runsStopped, serverIdle, setSetting, startRefactor, withSetting } from '../helpers';
 
 /*
@@ -228,12 +228,11 @@ test('day of use: two runs in one file: each counts its own new problem, and Acc
   const a = await api();
   await inReview(2);
   const runs = a.runs();
-  await waitFor(() => runs.every((r) => a.problems(r.id)?.status === 'checked'), 'both checked', 20_000);
-  assertEqual(
-    runs.map((r) => a.problems(r.id)?.added.length),
-    [1, 1],
-    `each its own: ${JSON.stringify(runs.map((r) => a.problems(r.id)))}`,
-  );
+  // Under load the language server can answer first for the text before the second rename: its later answer replaces the count.
+  const counts = (): (number | undefined)[] => runs.map((r) => a.problems(r.id)).map((c) => (c?.status === 'checked' ? c.added.length : undefined));
+  await waitFor(() => counts().every((n) => n === 1), 'each run its own new problem', 20_000).catch(() => {
+    throw new AssertionError(`each its own: ${JSON.stringify(runs.map((r) => a.problems(r.id)))}`);
+  });
   const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', editor.document.uri);
   assertEqual(lenses.filter((l) => l.command?.command === 'sparkEdit.acceptAll').length, 1, 'Accept All once');
   await vscode.commands.executeCommand('sparkEdit.acceptAll');

@@ -100,6 +100,49 @@ test('problems: a file no language server checks says "not checked", without blo
   await waitFor(async () => (await api()).problems(run!.id)?.status === 'not checked', 'the budget to run out', 10_000);
 });
 
+test('problems: a later answer of a busy language server replaces an earlier one, until the user edits the file', async () => {
+  await control({ timing: FAST });
+  // A language server of our own, answering when the test says.
+  const server = vscode.languages.createDiagnosticCollection('spark-test-slow-server');
+  const known = new vscode.Diagnostic(new vscode.Range(0, 0, 0, 1), 'known before the run', vscode.DiagnosticSeverity.Warning);
+  const late = new vscode.Diagnostic(new vscode.Range(1, 0, 1, 1), 'found in the new text', vscode.DiagnosticSeverity.Error);
+  try {
+    const a = await api();
+    const reviewed = async (text: string): Promise<{ editor: vscode.TextEditor; runId: string }> => {
+      const editor = await openFile(text);
+      server.set(editor.document.uri, [known]);
+      await waitFor(() => vscode.languages.getDiagnostics(editor.document.uri).length === 1, 'the known problem');
+      const before = new Set(a.runs().map((r) => r.id));
+      editor.selection = new vscode.Selection(0, 0, 2, 0);
+      await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+      await waitFor(() => a.runs().some((r) => !before.has(r.id) && r.state.phase === 'review'), 'the run in review');
+      return { editor, runId: a.runs().find((r) => !before.has(r.id))!.id };
+    };
+    const edited = await reviewed('one\ntwo\nbelow the region\n');
+    const untouched = await reviewed('three\nfour\nbelow the region\n');
+    const added = (runId: string): number | undefined => {
+      const check = a.problems(runId);
+      return check?.status === 'checked' ? check.added.length : undefined;
+    };
+    // The first answer is of the text before the run: nothing new.
+    for (const { editor } of [edited, untouched]) server.set(editor.document.uri, [known]);
+    await waitFor(() => added(edited.runId) === 0 && added(untouched.runId) === 0, 'both checked on the first answer');
+    // The user types in one file, below the region; then the server's answer for the runs' text arrives in both.
+    const typing = await vscode.window.showTextDocument(edited.editor.document);
+    typing.selection = new vscode.Selection(2, 16, 2, 16);
+    await vscode.commands.executeCommand('type', { text: 'Z' });
+    assertEqual(edited.editor.document.getText(), 'ONE\nTWO\nbelow the regionZ\n', 'the keystroke below the region');
+    for (const { editor } of [edited, untouched]) server.set(editor.document.uri, [known, late]);
+    await waitFor(() => added(untouched.runId) === 1, 'the later answer replacing the count of the file the user left alone');
+    // The edited file's check would have been recounted first (its answer came first): it stands.
+    assertEqual(added(edited.runId), 0, 'the count of the file the user edited stands');
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', untouched.editor.document.uri);
+    assertEqual(lenses.some((l) => l.command?.title.includes('+1 problem')), true, 'the lens says so');
+  } finally {
+    server.dispose();
+  }
+});
+
 test('review of the top hunk while the stream continues below', async () => {
   await control({ timing: { ttftMs: 5, tokensPerSecond: 15, tokenChars: 4 } });
   const lines = ['let x = 1;', 'keep one', ...Array.from({ length: 20 }, (_, i) => (i % 3 === 0 ? `use(x, ${i});` : `keep ${i}`)), ''];
