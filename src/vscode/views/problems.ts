@@ -131,9 +131,14 @@ export class ProblemWatcher implements vscode.Disposable {
     const owned = (entry.owned = this.owned.add(new DisposableStore()));
     entry.result = { status: 'checking' };
     this.changed.fire();
-    const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === entry.uri.toString());
-    const landedVersion = document?.version;
     let heard = false;
+    // A change while no run writes the file is the user's (as the typing hold tells them apart); another run's edits are not.
+    let userEdited = false;
+    owned.add(
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (e.contentChanges.length > 0 && e.document.uri.toString() === entry.uri.toString() && !this.registry.isLive(e.document)) userEdited = true;
+      }),
+    );
     let quiet: Disposable | undefined;
     const report = (): void => {
       const result: ProblemCheck = heard ? { status: 'checked', added: this.nearestTo(runId, entry.uri, newProblems(entry.before, problemsOf(entry.uri))) } : { status: 'not checked' };
@@ -147,7 +152,7 @@ export class ProblemWatcher implements vscode.Disposable {
         if (!e.uris.some((u) => u.toString() === entry.uri.toString())) return;
         heard = true;
         // Once the user has edited the file, its problems are partly theirs: the count stands as it is.
-        if (document && document.version !== landedVersion) {
+        if (userEdited) {
           if (entry.result?.status === 'checking') report();
           owned.dispose();
           return;

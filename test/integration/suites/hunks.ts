@@ -100,7 +100,7 @@ test('problems: a file no language server checks says "not checked", without blo
   await waitFor(async () => (await api()).problems(run!.id)?.status === 'not checked', 'the budget to run out', 10_000);
 });
 
-test('problems: a later answer of a busy language server replaces an earlier one, until the user edits the file', async () => {
+test('problems: a later answer of a busy language server replaces an earlier one, until the user (not another run) edits the file', async () => {
   await control({ timing: FAST });
   // A language server of our own, answering when the test says.
   const server = vscode.languages.createDiagnosticCollection('spark-test-slow-server');
@@ -132,6 +132,13 @@ test('problems: a later answer of a busy language server replaces an earlier one
     typing.selection = new vscode.Selection(2, 16, 2, 16);
     await vscode.commands.executeCommand('type', { text: 'Z' });
     assertEqual(edited.editor.document.getText(), 'ONE\nTWO\nbelow the regionZ\n', 'the keystroke below the region');
+    // Another run edits the other file: that is not the user's edit.
+    const other = await vscode.window.showTextDocument(untouched.editor.document);
+    other.selection = new vscode.Selection(2, 0, 3, 0);
+    const runsBefore = new Set(a.runs().map((r) => r.id));
+    await vscode.commands.executeCommand('sparkEdit.refactorSelection', { instruction: 'uppercase' });
+    await waitFor(() => a.runs().some((r) => !runsBefore.has(r.id) && r.state.phase === 'review'), 'the other run in review');
+    assertEqual(untouched.editor.document.getText(), 'THREE\nFOUR\nBELOW THE REGION\n', 'both runs landed');
     for (const { editor } of [edited, untouched]) server.set(editor.document.uri, [known, late]);
     await waitFor(() => added(untouched.runId) === 1, 'the later answer replacing the count of the file the user left alone');
     // The edited file's check would have been recounted first (its answer came first): it stands.
