@@ -342,6 +342,25 @@ async function largeRun(page, server, ext, tokensPerSecond, round) {
   return { typing, lastTokenToPainted: lastAt === null ? NaN : lastAt - stats.lastTokenAt };
 }
 
+/**
+ * The same steps as `largeRun` up to Enter, but Escape closes the box and no
+ * run starts: typing in the other editor then measures what the workbench
+ * itself does after the box closes (the baseline `largeRun`'s typing has
+ * beside the run, which the idle figure lacks).
+ */
+async function largeNoRun(page, ext, round) {
+  await openInWorkbench(page, 'large.js', 'const_value_');
+  await goToLine(page, 1002);
+  for (let i = 0; i < 300; i++) await page.keyboard.press('Shift+ArrowDown');
+  await askInstruction(page, ext, 'uppercase');
+  await page.keyboard.press('Escape');
+  await page.keyboard.press('Control+2');
+  const typing = await typeElsewhere(page, 6, 60, round * 6);
+  await page.keyboard.press('Control+1');
+  await runCommand(page, 'View: Revert and Close Editor');
+  return typing;
+}
+
 async function region1500(page, server, ext) {
   await page.evaluate(() => (window.__sparkBench.regionStartLine = 1));
   await postControl(server.controlUrl, { faults: [], timing: { ttftMs: 20, tokensPerSecond: 5_000, tokenChars: 4 } });
@@ -525,6 +544,10 @@ async function main() {
       const lastTokenToPainted = (ext) => runs[ext].map((r) => r.lastTokenToPainted);
       large[`at${rate}`] = { ours: of('ours'), naive: of('naive'), oursOverNaive: { lastTokenToPaintedMs: ratioSummary(pairRatios(lastTokenToPainted('ours'), lastTokenToPainted('naive'))) } };
     }
+    // Typing after the box closes with no run (6 keys, as at 5,000 tok/s): how much of the typing figure is the workbench's own.
+    const afterBox = { ours: [], naive: [] };
+    for (let i = 0; i < Math.min(RUNS, 3); i++) for (const ext of ['ours', 'naive']) afterBox[ext].push(...(await largeNoRun(page, ext, i)));
+    large.typingAfterBoxNoRunMs = { ours: summary(afterBox.ours), naive: summary(afterBox.naive) };
     result.large = large;
 
     }

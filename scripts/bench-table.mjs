@@ -85,6 +85,8 @@ if (l && l.enter) {
       line(`300-line rewrite at ${rate.toLocaleString('en-US')} tok/s: last token → painted, ms`, pair(g.ours.lastTokenToPaintedMs), pair(g.naive.lastTokenToPaintedMs), ratio(g.oursOverNaive.lastTokenToPaintedMs));
       line(`… typing in another editor meanwhile, ms (idle ${l.typingIdleMs.p50} / ${l.typingIdleMs.p95})`, pair(g.ours.typingElsewhereMs), pair(g.naive.typingElsewhereMs), '');
     }
+    const afterBox = l.large.typingAfterBoxNoRunMs;
+    if (afterBox) line('… typing in another editor after the box closes with Escape (no run), ms', pair(afterBox.ours), pair(afterBox.naive), '');
   }
   if (l.region1500) line('1,500-line region at 5,000 tok/s: last token → painted, ms', pair(l.region1500.ours.lastTokenToPaintedMs), pair(l.region1500.naive.lastTokenToPaintedMs), ratio(l.region1500.oursOverNaive.lastTokenToPaintedMs));
   if (l.floor) line('the floor: a key → an extension\'s edit painted (no network), ms', '', pair(l.floor.keyToFirstLinePaintedMs), '');
