@@ -36,6 +36,8 @@ export interface SparkEditApi {
   contextReady(): Promise<{ readonly ms: number; readonly rules: number; readonly definitions: number } | undefined>;
   statusTooltip(): string;
   editCalls(document: vscode.TextDocument): number;
+  /** How much longer runs in this document hold their edits for the user's typing in another one (0: not held). */
+  typingHoldMs(document: vscode.TextDocument): number;
   /** What the extension has sent the workbench's renderer so far (edits, decorations, lens refreshes, …). */
   traffic(): Readonly<TrafficCounts>;
   /** Every run's phase and every document sync's state, a line each: what a test that timed out prints. */
@@ -125,6 +127,7 @@ export function activate(context: vscode.ExtensionContext): SparkEditApi {
     },
     statusTooltip: () => status.tooltip,
     editCalls: (doc) => registry.editCalls(doc),
+    typingHoldMs: (doc) => registry.typingElsewhereForMs(doc),
     traffic: () => editorTraffic.mark(),
     describeState: () => registry.describe(),
     localServerUrl: () => connection.localServerUrl(),

@@ -146,6 +146,16 @@ export class RunRegistry implements vscode.Disposable {
   }
 
   /**
+   * How much longer runs in `document` hold their edits for the user's
+   * typing in another document (0: not held). Typing in this document itself
+   * holds nothing back: a run it meets hears it as the user's edit.
+   */
+  typingElsewhereForMs(document: vscode.TextDocument): number {
+    if (!this.lastTyped || this.lastTyped.uri === document.uri.toString()) return 0;
+    return Math.max(0, this.lastTyped.at + TYPING_PAUSE_MS - this.clock.now());
+  }
+
+  /**
    * Starts a run per region, at once: the runs exist (their regions tracked)
    * before any connection is made, so nothing the user does meanwhile can
    * shift them. `preview` starts a live-instruction preview.
@@ -223,9 +233,7 @@ export class RunRegistry implements vscode.Disposable {
       const port = new VsCodeDocumentPort(document);
       // Both read at every flush, so a changed setting and typing elsewhere apply at once.
       const interval = (): number => this.settings().flushIntervalMs;
-      // Typing in this document itself holds nothing back: a run it meets hears it as the user's edit.
-      const typingElsewhereForMs = (): number => (this.lastTyped && this.lastTyped.uri !== key ? Math.max(0, this.lastTyped.at + TYPING_PAUSE_MS - this.clock.now()) : 0);
-      entry = { port, sync: new DocumentSync(port, this.clock, interval, document.version, this.roundTrips, typingElsewhereForMs) };
+      entry = { port, sync: new DocumentSync(port, this.clock, interval, document.version, this.roundTrips, () => this.typingElsewhereForMs(document)) };
       this.documents.set(key, entry);
     }
     return entry;
