@@ -322,13 +322,18 @@ async function typeElsewhere(page, count, gapMs, startIndex) {
   return latencies;
 }
 
+/** The 3,000-line file open, its 300-line function (from line 1002) selected with the keyboard. */
+async function selectTheLargeFunction(page) {
+  await openInWorkbench(page, 'large.js', 'const_value_');
+  await goToLine(page, 1002);
+  for (let i = 0; i < 300; i++) await page.keyboard.press('Shift+ArrowDown');
+}
+
 /** The 3,000-line file: its 300-line function uppercased while the user types in another editor. */
 async function largeRun(page, server, ext, tokensPerSecond, round) {
   await page.evaluate(() => (window.__sparkBench.regionStartLine = 1002));
   await postControl(server.controlUrl, { faults: [], timing: { ttftMs: 20, tokensPerSecond, tokenChars: 4 } });
-  await openInWorkbench(page, 'large.js', 'const_value_');
-  await goToLine(page, 1002);
-  for (let i = 0; i < 300; i++) await page.keyboard.press('Shift+ArrowDown');
+  await selectTheLargeFunction(page);
   const last = await watch(page, upper('1300'), { timeoutMs: 120_000 });
   await askInstruction(page, ext, 'uppercase');
   await page.keyboard.press('Enter');
@@ -349,9 +354,7 @@ async function largeRun(page, server, ext, tokensPerSecond, round) {
  * beside the run, which the idle figure lacks).
  */
 async function largeNoRun(page, ext, round) {
-  await openInWorkbench(page, 'large.js', 'const_value_');
-  await goToLine(page, 1002);
-  for (let i = 0; i < 300; i++) await page.keyboard.press('Shift+ArrowDown');
+  await selectTheLargeFunction(page);
   await askInstruction(page, ext, 'uppercase');
   await page.keyboard.press('Escape');
   await page.keyboard.press('Control+2');
