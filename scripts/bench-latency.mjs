@@ -15,6 +15,14 @@ import { codeServerEntry, ensureTestHost, launchBrowser, log, makeWorkspace, nod
 import { goToLine, openInWorkbench, runCommand } from './workbenchPage.mjs';
 
 const RUNS = Number(process.env.SPARK_LATENCY_RUNS ?? 5);
+/**
+ * Interleaved pairs for the figures given as ours / naive. Pair to pair those
+ * ratios swing 2–4x on a 2-core machine, and five pairs left a p50 at the
+ * 0.8 bar on either side of it from one run to the next; the large cases,
+ * several seconds a run, take fewer.
+ */
+const PAIRS = Number(process.env.SPARK_LATENCY_PAIRS ?? 9);
+const LARGE_PAIRS = Math.min(PAIRS, 5);
 /** SPARK_LATENCY_ONLY=enter,floor,cancel,redirect,live,large,region1500,patch (comma-separated) measures just those figures. */
 const only = process.env.SPARK_LATENCY_ONLY?.split(',');
 const wanted = (name) => !only || only.includes(name);
@@ -421,7 +429,7 @@ async function main() {
   for (const [name, text] of Object.entries(FILES)) writeFileSync(join(workspace, name), text);
   const host = await startCodeServer({ workspace, extensionsDir, userSettings: { 'sparkEdit.endpoint': server.url } });
   const browser = await launchBrowser();
-  const result = { runs: RUNS, ttftMs: 20 };
+  const result = { runs: RUNS, pairs: PAIRS, largePairs: LARGE_PAIRS, ttftMs: 20 };
   try {
     const page = await browser.newPage({ viewport: { width: 1600, height: 1500 } });
     await page.goto(workbenchUrl(host, { workspace }));
@@ -447,7 +455,7 @@ async function main() {
     // (in two full runs the first pair had the largest ratio: first token → first line 4.87 and 3.69 ours / naive, the others 0.65–2.52).
     for (const ext of ['ours', 'naive']) await small(page, server, ext, { timing: fast, cdp, userDataDir: host.userDataDir });
     // Interleaved, A B A B …: a pair shares whatever else the machine was doing at the time.
-    for (let i = 0; i < RUNS; i++) for (const ext of ['ours', 'naive']) enterRuns[ext].push(await small(page, server, ext, { timing: fast, cdp, userDataDir: host.userDataDir }));
+    for (let i = 0; i < PAIRS; i++) for (const ext of ['ours', 'naive']) enterRuns[ext].push(await small(page, server, ext, { timing: fast, cdp, userDataDir: host.userDataDir }));
     // SPARK_LATENCY_DUMP=file: every run's stamps (Enter, the server's, each edit call's, painted), for an investigation.
     if (process.env.SPARK_LATENCY_DUMP) writeFileSync(process.env.SPARK_LATENCY_DUMP, JSON.stringify(enterRuns, null, 1));
     // Where a run's paint time goes: the last edit call, sent after the last token, its round trip, and the paint after its reply.
@@ -542,14 +550,14 @@ async function main() {
     for (const rate of [1_000, 5_000]) {
       // Interleaved pairs, as for the Enter figure.
       const runs = { ours: [], naive: [] };
-      for (let i = 0; i < Math.min(RUNS, 3); i++) for (const ext of ['ours', 'naive']) runs[ext].push(await largeRun(page, server, ext, rate, i));
+      for (let i = 0; i < LARGE_PAIRS; i++) for (const ext of ['ours', 'naive']) runs[ext].push(await largeRun(page, server, ext, rate, i));
       const of = (ext) => ({ typingElsewhereMs: summary(runs[ext].flatMap((r) => r.typing)), lastTokenToPaintedMs: summary(runs[ext].map((r) => r.lastTokenToPainted)) });
       const lastTokenToPainted = (ext) => runs[ext].map((r) => r.lastTokenToPainted);
       large[`at${rate}`] = { ours: of('ours'), naive: of('naive'), oursOverNaive: { lastTokenToPaintedMs: ratioSummary(pairRatios(lastTokenToPainted('ours'), lastTokenToPainted('naive'))) } };
     }
     // Typing after the box closes with no run (6 keys, as at 5,000 tok/s): how much of the typing figure is the workbench's own.
     const afterBox = { ours: [], naive: [] };
-    for (let i = 0; i < Math.min(RUNS, 3); i++) for (const ext of ['ours', 'naive']) afterBox[ext].push(...(await largeNoRun(page, ext, i)));
+    for (let i = 0; i < LARGE_PAIRS; i++) for (const ext of ['ours', 'naive']) afterBox[ext].push(...(await largeNoRun(page, ext, i)));
     large.typingAfterBoxNoRunMs = { ours: summary(afterBox.ours), naive: summary(afterBox.naive) };
     result.large = large;
 
@@ -557,7 +565,7 @@ async function main() {
     if (wanted('region1500')) {
     log('latency: a 1,500-line region at 5,000 tok/s');
     const big = { ours: [], naive: [] };
-    for (let i = 0; i < Math.min(RUNS, 3); i++) for (const ext of ['ours', 'naive']) big[ext].push(await region1500(page, server, ext));
+    for (let i = 0; i < LARGE_PAIRS; i++) for (const ext of ['ours', 'naive']) big[ext].push(await region1500(page, server, ext));
     result.region1500 = { ours: { lastTokenToPaintedMs: summary(big.ours) }, naive: { lastTokenToPaintedMs: summary(big.naive) }, oursOverNaive: { lastTokenToPaintedMs: ratioSummary(pairRatios(big.ours, big.naive)) } };
     }
     if (wanted('patch')) {
