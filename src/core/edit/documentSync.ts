@@ -123,8 +123,10 @@ export class DocumentSync {
   private lastChangeOwn = false;
   /** Refusals in a row with no change of the document between them: an editor that will never take the edit. */
   private refusals = 0;
-  /** When the pending flush was first due, while it is held for a stream about to end (see `holdMs`). */
+  /** When the pending flush was first due, while it is held (see `holdMs`). */
   private heldSince: number | undefined;
+  /** When nothing but a stream about to end held the pending flush any more (see `holdMs`). */
+  private streamHeldSince: number | undefined;
 
   constructor(
     private readonly port: DocumentPort,
@@ -379,7 +381,7 @@ export class DocumentSync {
     if (now && this.timer !== undefined) {
       this.clock.clearTimeout(this.timer);
       this.timer = undefined;
-      this.heldSince = undefined;
+      this.heldSince = this.streamHeldSince = undefined;
     }
     if (this.timer !== undefined) return;
     // The first edit of a burst waits one frame for the rest of it: a stream's first tokens come
@@ -397,20 +399,26 @@ export class DocumentSync {
         this.armFlush(hold, true);
         return;
       }
-      this.heldSince = undefined;
+      this.heldSince = this.streamHeldSince = undefined;
       void this.flush();
     }, wait);
   }
 
   /**
-   * How much longer a due flush waits: the longer of the two holds below,
-   * both counted from when the flush was first due. A finishing run's flush
-   * is urgent and never held, so neither delays a stream's final text.
+   * How much longer a due flush waits: for the user's pause in another
+   * editor (counted from when the flush was first due), then for a stream
+   * about to end (counted from when the typing hold let go: once the flush
+   * waited for the user, sending it just before the stream ends would still
+   * hold the final text back by a round trip). A finishing run's flush is
+   * urgent and never held, so neither delays a stream's final text.
    */
   private holdMs(): number {
     const now = this.clock.now();
     this.heldSince ??= now;
-    return Math.max(this.streamEndHoldMs(now, this.heldSince), this.typingHoldMs(now, this.heldSince));
+    const typing = this.typingHoldMs(now, this.heldSince);
+    if (typing > 0) return typing;
+    this.streamHeldSince ??= now;
+    return this.streamEndHoldMs(now, this.streamHeldSince);
   }
 
   /**
@@ -427,14 +435,14 @@ export class DocumentSync {
    * the rest of the stream arrives within a round trip delays the final text
    * by up to that much, for a moment on screen that is over before it could
    * be seen. While every pending stream is expected to end within one round
-   * trip of when the flush was first due, it waits (a frame at least, each
+   * trip of `since` (when this hold began), it waits (a frame at least, each
    * time it looks again); never more than that round trip in all, so a wrong
    * guess costs the first paint at most one round trip and never the last.
    */
-  private streamEndHoldMs(now: number, heldSince: number): number {
+  private streamEndHoldMs(now: number, since: number): number {
     const roundTrip = this.roundTrips.typicalMs;
     if (roundTrip === undefined) return 0;
-    const left = heldSince + roundTrip - now;
+    const left = since + roundTrip - now;
     let endsIn: number | undefined;
     for (const run of this.runs.values()) {
       if (!run.writing || run.batch.isEmpty) continue;
