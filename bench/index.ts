@@ -39,7 +39,12 @@ function runScriptOnce(script: string, name: string, budgetMinutes: number): Jso
   try {
     figures = JSON.parse(last) as Json;
   } catch {
-    const why = run.error ? `${run.error.message}${run.signal ? ` (${run.signal})` : ''}` : `exit ${run.status}, last output: ${last.slice(0, 300) || '(none)'}`;
+    const timedOut = run.error !== undefined && 'code' in run.error && run.error.code === 'ETIMEDOUT';
+    const why = timedOut
+      ? `it ran past its ${budgetMinutes}-minute budget`
+      : run.error
+        ? `${run.error.message}${run.signal ? ` (${run.signal})` : ''}`
+        : `exit ${run.status}, last output: ${last.slice(0, 300) || '(none)'}`;
     figures = { error: `no result from the ${name} run: ${why}` };
   }
   if (typeof figures.error === 'string') process.stderr.write(`[bench] the ${name} benchmark failed: ${figures.error}\n`);
@@ -101,7 +106,7 @@ async function main(): Promise<void> {
     result.latency = { skipped: 'not requested' };
   } else {
     log('latency: the real workbench in Chromium, Spark Edit beside a naive extension (several minutes)');
-    result.latency = runScript('bench-latency.mjs', 'latency', 30);
+    result.latency = runScript('bench-latency.mjs', 'latency', 45);
   }
 
   const diffs = (result.diff ?? []) as { regionChars: number; ours: { perDeltaUs: number }; speedup: number }[];

@@ -26,6 +26,13 @@ export function stopAll() {
   children.clear();
 }
 process.on('exit', stopAll);
+// A run stopped from outside (the bench's time budget, Ctrl+C) leaves no workbench or server behind:
+// a signal ends the process without its 'exit' event. A script with a handler of its own (the demo) decides.
+for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]]) {
+  process.on(signal, () => {
+    if (process.listenerCount(signal) === 1) process.exit(code);
+  });
+}
 
 export function log(message) {
   process.stdout.write(`[host] ${message}\n`);
