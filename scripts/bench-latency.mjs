@@ -122,7 +122,10 @@ async function awaitTraffic(page, userDataDir, ext, before) {
 
 /** Page-side: stamps keydowns, and waits for painted text with requestAnimationFrame. */
 function installPageProbes() {
-  const now = () => performance.timeOrigin + performance.now();
+  // The wall clock, as the reference server stamps it. Not timeOrigin + performance.now(): that clock runs on
+  // from when the page loaded and drifted 10–13 s from the wall clock in a 30-minute run beside a busy core,
+  // which made every figure read against the server's stamps late in the suite negative.
+  const now = () => Date.now();
   window.__sparkBench = {
     keys: [],
     watches: [],
