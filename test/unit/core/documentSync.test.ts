@@ -237,12 +237,12 @@ describe('DocumentSync', () => {
 
   describe('holding an edit for a stream about to end', () => {
     /** A sync whose editor's round trips have been measured at `roundTripMs`, and a run whose stream says when it ends. */
-    function measured(roundTripMs: number | undefined) {
+    function measured(roundTripMs: number | undefined, typingUntil = -Infinity) {
       const doc = new MemoryDocument('0123456789');
       const clock = new FakeClock();
       const roundTrips = new RoundTrips();
       if (roundTripMs !== undefined) roundTrips.record(roundTripMs);
-      const sync = new DocumentSync(doc, clock, 16, doc.version, roundTrips);
+      const sync = new DocumentSync(doc, clock, 16, doc.version, roundTrips, () => Math.max(0, typingUntil - clock.now()));
       doc.onChange((v, c) => sync.onDocumentChange(v, c));
       let endsInMs: number | undefined;
       sync.attach('r', { start: 0, end: 10 }, Object.assign(new Listener(), { streamEndsInMs: () => endsInMs }));
@@ -297,28 +297,20 @@ describe('DocumentSync', () => {
     });
 
     it('after waiting for the user to pause typing elsewhere, still holds for a stream about to end', async () => {
-      const doc = new MemoryDocument('0123456789');
-      const clock = new FakeClock();
-      const roundTrips = new RoundTrips();
-      roundTrips.record(200);
-      const typingUntil = 5_000; // typing on and on, past MAX_YIELD_MS
-      const sync = new DocumentSync(doc, clock, 16, doc.version, roundTrips, () => Math.max(0, typingUntil - clock.now()));
-      doc.onChange((v, c) => sync.onDocumentChange(v, c));
-      let endsInMs = 2_000;
-      sync.attach('r', { start: 0, end: 10 }, Object.assign(new Listener(), { streamEndsInMs: () => endsInMs }));
+      const { doc, clock, sync, setEndsIn } = measured(200, 5_000); // typing on and on, past MAX_YIELD_MS
+      setEndsIn(2_000);
       sync.enqueue('r', [{ start: 0, end: 0, text: 'a' }]);
       await clock.advance(16 + MAX_YIELD_MS - 10);
-      endsInMs = 80; // by the time the typing hold lets go, the stream is about to end
+      setEndsIn(80); // by the time the typing hold lets go, the stream is about to end
       await clock.advance(10 + 70);
       // Sent now, this edit would hold back the final text by a round trip (200 ms) to save 80.
       expect(doc.applyCalls).toBe(0);
-      sync.enqueue('r', [{ start: 1, end: 1, text: 'b' }]);
       const finished = sync.finish('r');
       await clock.advance(0);
       expect(doc.applyCalls).toBe(1);
       doc.deliverAll();
       await finished;
-      expect(doc.text).toBe('ab0123456789');
+      expect(doc.text).toBe('a0123456789');
     });
 
     it('measures each edit round trip', async () => {
