@@ -236,7 +236,10 @@ describe('DocumentSync', () => {
   });
 
   describe('holding an edit for a stream about to end', () => {
-    /** A sync whose editor's round trips have been measured at `roundTripMs`, and a run whose stream says when it ends. */
+    /**
+     * A sync whose editor's round trips have been measured at `roundTripMs`, a run whose stream says when it
+     * ends, and the user typing in another document until `typingUntil` (clock time).
+     */
     function measured(roundTripMs: number | undefined, typingUntil = -Infinity) {
       const doc = new MemoryDocument('0123456789');
       const clock = new FakeClock();
@@ -246,11 +249,20 @@ describe('DocumentSync', () => {
       doc.onChange((v, c) => sync.onDocumentChange(v, c));
       let endsInMs: number | undefined;
       sync.attach('r', { start: 0, end: 10 }, Object.assign(new Listener(), { streamEndsInMs: () => endsInMs }));
-      return { doc, clock, sync, roundTrips, setEndsIn: (ms: number | undefined) => (endsInMs = ms) };
+      /** The stream ends: everything still pending goes out at once, as one edit, and lands as `text`. */
+      const finishAsOneEdit = async (text: string): Promise<void> => {
+        const finished = sync.finish('r');
+        await clock.advance(0);
+        expect(doc.applyCalls).toBe(1);
+        doc.deliverAll();
+        await finished;
+        expect(doc.text).toBe(text);
+      };
+      return { doc, clock, sync, roundTrips, setEndsIn: (ms: number | undefined) => (endsInMs = ms), finishAsOneEdit };
     }
 
     it('sends the whole stream as one edit when it ends within a round trip, at once when it ends', async () => {
-      const { doc, clock, sync, setEndsIn } = measured(200);
+      const { doc, clock, sync, setEndsIn, finishAsOneEdit } = measured(200);
       setEndsIn(80);
       sync.enqueue('r', [{ start: 0, end: 0, text: 'a' }]);
       await clock.advance(16);
@@ -259,12 +271,7 @@ describe('DocumentSync', () => {
       await clock.advance(40);
       sync.enqueue('r', [{ start: 1, end: 1, text: 'b' }]);
       expect(doc.applyCalls).toBe(0);
-      const finished = sync.finish('r');
-      await clock.advance(0);
-      expect(doc.applyCalls).toBe(1);
-      doc.deliverAll();
-      await finished;
-      expect(doc.text).toBe('ab0123456789');
+      await finishAsOneEdit('ab0123456789');
       expect(sync.unlandedFrom('r')).toBeUndefined();
     });
 
@@ -297,7 +304,7 @@ describe('DocumentSync', () => {
     });
 
     it('after waiting for the user to pause typing elsewhere, still holds for a stream about to end', async () => {
-      const { doc, clock, sync, setEndsIn } = measured(200, 5_000); // typing on and on, past MAX_YIELD_MS
+      const { doc, clock, sync, setEndsIn, finishAsOneEdit } = measured(200, 5_000); // typing on and on, past MAX_YIELD_MS
       setEndsIn(2_000);
       sync.enqueue('r', [{ start: 0, end: 0, text: 'a' }]);
       await clock.advance(16 + MAX_YIELD_MS - 10);
@@ -305,12 +312,7 @@ describe('DocumentSync', () => {
       await clock.advance(10 + 70);
       // Sent now, this edit would hold back the final text by a round trip (200 ms) to save 80.
       expect(doc.applyCalls).toBe(0);
-      const finished = sync.finish('r');
-      await clock.advance(0);
-      expect(doc.applyCalls).toBe(1);
-      doc.deliverAll();
-      await finished;
-      expect(doc.text).toBe('a0123456789');
+      await finishAsOneEdit('a0123456789');
     });
 
     it('measures each edit round trip', async () => {
